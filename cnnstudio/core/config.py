@@ -1,0 +1,164 @@
+"""RunConfig: everything needed to reproduce a run, as plain JSON-able data.
+
+The GUI builds one from its pickers, the CLI from flags or a file; the engine
+only ever sees a validated RunConfig. ``problems()`` lists every mistake with
+one readable sentence each, so a form can show them inline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.core.errors import ConfigError
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
+DEVICES_HELP = "'auto', 'cpu', or 'gpu:N'"
+
+
+@dataclass
+class DatasetConfig:
+    id: str = "mnist-5k"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    id: str = "lenet5"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 5
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    seed: int = 42
+    validation_split: float = 0.1
+    device: str = "auto"
+    mixed_precision: bool = False
+
+
+@dataclass
+class RunConfig:
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainConfig = field(default_factory=TrainConfig)
+    name: str = ""
+
+    # -- JSON -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        if not isinstance(data, dict):
+            raise ConfigError("a run config must be a JSON object")
+        problems: list[str] = []
+        _unknown_keys(data, cls, "config", problems)
+        parts = {}
+        for key, part_cls in (("dataset", DatasetConfig), ("model", ModelConfig),
+                              ("training", TrainConfig)):
+            raw = data.get(key, {})
+            if not isinstance(raw, dict):
+                problems.append(f"'{key}' must be an object, got {type(raw).__name__}")
+                raw = {}
+            _unknown_keys(raw, part_cls, key, problems)
+            parts[key] = part_cls(**{k: v for k, v in raw.items() if k in _names(part_cls)})
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return cls(name=str(data.get("name", "")), **parts)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    # -- validation -------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Every problem with this config, one readable sentence each (empty when valid)."""
+        from cnnstudio.core.datasets import DATASETS, is_folder_dataset
+        from cnnstudio.core.models import ARCHITECTURES
+
+        found: list[str] = []
+        t = self.training
+        _positive_int(found, "epochs", t.epochs)
+        _positive_int(found, "batch_size", t.batch_size)
+        if not _is_int(t.seed) or t.seed < 0:
+            found.append(f"seed must be a non-negative integer, got {t.seed!r}")
+        if not _is_number(t.learning_rate) or not 0 < t.learning_rate < 10:
+            found.append(f"learning_rate must be a number between 0 and 10, got {t.learning_rate!r}")
+        if not _is_number(t.validation_split) or not 0 <= t.validation_split < 1:
+            found.append(
+                f"validation_split must be a fraction in [0, 1), got {t.validation_split!r}")
+        if t.optimizer not in OPTIMIZERS:
+            found.append(f"unknown optimizer '{t.optimizer}' — known: {', '.join(OPTIMIZERS)}")
+        if not _valid_device(t.device):
+            found.append(f"device must be {DEVICES_HELP}, got {t.device!r}")
+        if not isinstance(t.mixed_precision, bool):
+            found.append(f"mixed_precision must be true or false, got {t.mixed_precision!r}")
+        if self.dataset.id not in DATASETS and not is_folder_dataset(self.dataset.id):
+            found.append(DATASETS.unknown_message(self.dataset.id))
+        if self.model.id not in ARCHITECTURES:
+            found.append(ARCHITECTURES.unknown_message(self.model.id))
+        for part in (self.dataset, self.model):
+            if not isinstance(part.options, dict):
+                found.append(f"options of '{part.id}' must be an object")
+        return found
+
+    def check(self) -> RunConfig:
+        found = self.problems()
+        if found:
+            raise ConfigError("; ".join(found))
+        return self
+
+
+def _names(cls) -> set[str]:
+    return {f.name for f in fields(cls)}
+
+
+def _unknown_keys(data: dict, cls, where: str, problems: list[str]) -> None:
+    for key in data:
+        if key not in _names(cls):
+            problems.append(
+                f"unknown key '{key}' in {where} — known: {', '.join(sorted(_names(cls)))}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _positive_int(found: list[str], name: str, value) -> None:
+    if not _is_int(value) or value <= 0:
+        found.append(f"{name} must be a positive integer, got {value!r}")
+
+
+def _valid_device(device) -> bool:
+    if not isinstance(device, str):
+        return False
+    if device in ("auto", "cpu"):
+        return True
+    kind, _, index = device.partition(":")
+    return kind == "gpu" and index.isdigit()

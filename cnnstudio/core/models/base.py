@@ -1,0 +1,77 @@
+"""Architecture registry entries and the per-layer summary every model reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnnstudio.core.errors import ModelError
+
+Shape = tuple[int, int, int]
+
+
+@dataclass
+class Architecture:
+    """A buildable model: ``build(input_shape, num_classes, options)`` → uncompiled keras.Model.
+
+    ``task`` names how the engine trains it (``classification`` compiles with
+    cross-entropy; families with their own ``train_step`` register their own task).
+    """
+    id: str
+    name: str
+    description: str
+    source: str
+    build_fn: Callable[..., Any]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    options_help: dict[str, str] = field(default_factory=dict)
+    task: str = "classification"
+    min_size: int = 1
+    preferred_size: int | None = None
+
+    def options(self, given: dict[str, Any] | None) -> dict[str, Any]:
+        given = dict(given or {})
+        unknown = sorted(set(given) - set(self.defaults))
+        if unknown:
+            known = ", ".join(self.defaults) or "none"
+            raise ModelError(f"unknown option '{unknown[0]}' for {self.id} — known: {known}")
+        return {**self.defaults, **given}
+
+    def build(self, input_shape: Shape, num_classes: int, options: dict[str, Any] | None = None):
+        height, width = input_shape[:2]
+        if min(height, width) < self.min_size:
+            raise ModelError(
+                f"{self.id} needs inputs of at least {self.min_size}×{self.min_size}, got "
+                f"{height}×{width}; pick a larger image size (e.g. the 'size' dataset option)")
+        if num_classes < 2:
+            raise ModelError(f"{self.id} needs at least two classes, got {num_classes}")
+        opts = self.options(options)
+        try:
+            return self.build_fn(tuple(int(s) for s in input_shape), int(num_classes), **opts)
+        except ValueError as exc:
+            # Keras reports e.g. negative output sizes: say which input was too small.
+            raise ModelError(f"{self.id} cannot be built for {height}×{width}×{input_shape[2]} "
+                             f"inputs: {str(exc).splitlines()[0]}") from None
+
+
+def layer_table(model) -> list[dict[str, Any]]:
+    """Name, type, output shape and parameter count of each layer (the summary table)."""
+    rows = []
+    for layer in model.layers:
+        try:
+            shape = tuple(layer.output.shape)
+        except (AttributeError, ValueError):
+            shape = ()
+        rows.append({"name": layer.name, "type": type(layer).__name__,
+                     "output_shape": [None if d is None else int(d) for d in shape],
+                     "params": int(layer.count_params())})
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'layer':<22}{'type':<20}{'output shape':<20}{'params':>12}"]
+    for r in rows:
+        shape = "×".join("?" if d is None else str(d) for d in r["output_shape"][1:])
+        lines.append(f"{r['name']:<22}{r['type']:<20}{shape:<20}{r['params']:>12,}")
+    lines.append(f"{'total':<62}{sum(r['params'] for r in rows):>12,}")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Predictions from a run directory: the same preprocessing as training, top-k classes.
+
+    predictor = Predictor.from_run("runs/…-lenet5")
+    predictor.top_k(read_image("seven.png"), k=5)   → [("7", 0.98), ("1", 0.01), …]
+
+The model is loaded with Keras's ``safe_mode`` (no arbitrary code from the file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.imaging import fit_to_shape, read_image
+from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training.rundir import RunDir
+
+
+def load_model_file(path: str | Path):
+    """Load a ``.keras`` file safely; any failure becomes one readable StudioError."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudioError(f"model file not found: {path}")
+    try:
+        return keras().saving.load_model(path, safe_mode=True)
+    except Exception as exc:     # corrupt zip, unsafe lambda, unknown layer, …
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StudioError(f"cannot load model {path.name}: {first}") from None
+
+
+@dataclass
+class Predictor:
+    model: object
+    class_names: list[str]
+    input_shape: tuple[int, int, int]
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path) -> Predictor:
+        folder = RunDir.open(run_dir)
+        path = folder.model_path()
+        if path is None:
+            raise StudioError(f"run {folder.path.name} has no trained model yet "
+                              "(no model.keras and no checkpoint)")
+        return cls.for_model(load_model_file(path), folder.read_json("dataset.json", {}))
+
+    @classmethod
+    def for_model(cls, model, dataset_info: dict) -> Predictor:
+        shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+        names = list(dataset_info.get("class_names") or [])
+        classes = int(model.outputs[0].shape[-1])
+        if len(names) != classes:
+            names = [str(i) for i in range(classes)]
+        return cls(model, names, shape)
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """The image exactly as the model sees it (resized, channels converted)."""
+        return fit_to_shape(image, self.input_shape)
+
+    def probabilities(self, images: list[np.ndarray]) -> np.ndarray:
+        batch = np.stack([self.prepare(im) for im in images]).astype("float32")
+        return np.asarray(self.model.predict_on_batch(batch), dtype=np.float64)
+
+    def top_k(self, image: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
+        return rank(self.probabilities([image])[0], self.class_names, k)
+
+    def predict_files(self, paths, k: int = 5) -> list[tuple[str, list[tuple[str, float]]]]:
+        return [(str(p), self.top_k(read_image(p), k)) for p in paths]
+
+
+def rank(probs: np.ndarray, names: list[str], k: int) -> list[tuple[str, float]]:
+    order = np.argsort(-probs, kind="stable")[:k]
+    return [(names[i], float(probs[i])) for i in order]

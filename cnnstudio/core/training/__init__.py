@@ -1,0 +1,1 @@
+"""Engine, events, run directories and devices: the one path every run takes."""

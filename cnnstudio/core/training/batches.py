@@ -1,0 +1,58 @@
+"""Feeding ``fit``: in-memory arrays as they are, file lists as a keras.utils.PyDataset.
+
+PyDataset is backend-neutral (TensorFlow, JAX and PyTorch all accept it) and
+reads batches on worker threads, so large folders stream from disk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cnnstudio.core.datasets.base import ArraySplit, FileSplit
+from cnnstudio.core.imaging import resize_batch
+from cnnstudio.core.keras_setup import keras
+
+
+class FileBatches(keras().utils.PyDataset):
+    def __init__(self, split: FileSplit, indices: np.ndarray, batch_size: int, shuffle: bool,
+                 seed: int, on_skipped=None):
+        super().__init__(workers=2, use_multiprocessing=False)
+        self.split, self.indices = split, np.asarray(indices)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.rng = np.random.default_rng(seed)
+        self.on_skipped = on_skipped or (lambda path, reason: None)
+        self.reported: set[str] = set()
+        self.order = self.indices.copy()
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.indices) / self.batch_size)
+
+    def __getitem__(self, index):
+        picks = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        x, y, skipped = self.split.images(picks)
+        for path, reason in skipped:
+            if path not in self.reported:     # name each bad file once, not every epoch
+                self.reported.add(path)
+                self.on_skipped(path, reason)
+        if len(y) == 0:       # a batch of only unreadable files: reuse one good image
+            x, y, _ = self.split.images(self.indices[:1])
+        return x, y
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(self.indices)
+
+
+def split_indices(n: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train/validation index split (the same split on resume)."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * validation_split)) if validation_split > 0 else 0
+    n_val = min(n_val, n - 1)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def arrays_for(split: ArraySplit, indices: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    return resize_batch(split.x[indices], shape), split.y[indices]

@@ -1,0 +1,69 @@
+"""Keras callbacks that turn ``fit`` into studio events and honour the run's controls."""
+
+from __future__ import annotations
+
+import time
+
+from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training.control import RunControl
+from cnnstudio.core.training.events import BatchEnd, EpochEnd
+
+Callback = keras().callbacks.Callback
+
+
+class StudioCallback(Callback):
+    """Emits BatchEnd/EpochEnd, serves queued requests, pauses, and stops at the next batch.
+
+    ``epoch_hooks`` run after each *complete* epoch (checkpoints, probes); an epoch
+    cut short by Stop is not checkpointed, so a resume redoes it whole.
+    """
+
+    def __init__(self, sink, control: RunControl, steps: int, epochs: int, batch_size: int,
+                 num_train: int, epoch_hooks=()):
+        super().__init__()
+        self.sink, self.control = sink, control
+        self.steps, self.epochs, self.batch_size = steps, epochs, batch_size
+        self.num_train = num_train
+        self.epoch_hooks = list(epoch_hooks)
+        self.completed_epochs = 0
+        self.trained_samples = 0
+        self.train_seconds = 0.0
+        self._epoch_start = self._batch_clock = 0.0
+        self._steps_done = 0
+        self._paused_for = 0.0
+        self.epoch_index = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_index = epoch
+        self._epoch_start = self._batch_clock = time.perf_counter()
+        self._steps_done = 0
+        self._paused_for = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps_done = batch + 1
+        now = time.perf_counter()
+        elapsed = now - self._epoch_start - self._paused_for
+        seen = min(self._steps_done * self.batch_size, self.num_train)
+        self.sink(BatchEnd(self.epoch_index + 1, batch + 1, self.steps, dict(logs or {}),
+                           seen / elapsed if elapsed > 0 else 0.0))
+        self.control.serve(self.model)
+        if self.control.paused:
+            t0 = time.perf_counter()
+            self.control.wait_while_paused(self.model)
+            self._paused_for += time.perf_counter() - t0
+        if self.control.stop_requested:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        complete = self._steps_done >= self.steps
+        seconds = time.perf_counter() - self._epoch_start - self._paused_for
+        samples = min(self._steps_done * self.batch_size, self.num_train)
+        self.trained_samples += samples
+        self.train_seconds += seconds
+        if not complete:
+            return
+        self.completed_epochs = epoch + 1
+        self.sink(EpochEnd(epoch + 1, self.epochs, dict(logs or {}), seconds,
+                           samples / seconds if seconds > 0 else 0.0))
+        for hook in self.epoch_hooks:
+            hook(self.model, epoch + 1)

@@ -1,0 +1,189 @@
+"""The engine: executes a RunConfig through Keras ``fit`` and writes a run directory.
+
+    result = run(config, sink=print)            # new run
+    result = resume("runs/2026…-lenet5")        # continue from the last checkpoint
+
+Everything that can be wrong with the input (config, dataset, architecture) is
+found before the run directory is created, and raised as a StudioError. Once
+training has started, a failure becomes a RunFailed event and a ``failed``
+status on disk; the last checkpoint stays, so the run can be resumed.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.core.config import RunConfig
+from cnnstudio.core.datasets import load_dataset
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.keras_setup import backend_name, keras
+from cnnstudio.core.models import ARCHITECTURES, layer_table
+from cnnstudio.core.training import devices
+from cnnstudio.core.training.callbacks import StudioCallback
+from cnnstudio.core.training.control import RunControl
+from cnnstudio.core.training.events import (
+    Event,
+    Notice,
+    Progress,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
+from cnnstudio.core.training.rundir import RunDir
+from cnnstudio.core.training.tasks import TASKS
+
+EpochHook = Callable[[Any, int], None]    # (model, epoch) after each complete epoch
+
+
+@dataclass
+class RunResult:
+    status: str                       # finished | stopped | failed
+    run_dir: Path
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def run(config: RunConfig, *, runs_root=None, run_dir=None, sink=None,
+        control: RunControl | None = None, epoch_hooks: Iterable[EpochHook] = ()) -> RunResult:
+    """Start a new run. Raises StudioError for bad input before anything is written."""
+    config.check()
+    sink = sink or (lambda event: None)
+    prepared = _prepare(config, sink)
+    folder = RunDir.create(config, root=runs_root, path=run_dir)
+    return _execute(config, folder, prepared, sink, control or RunControl(), epoch_hooks,
+                    initial_epoch=0, model=None)
+
+
+def resume(run_dir, *, sink=None, control: RunControl | None = None, epochs: int | None = None,
+           epoch_hooks: Iterable[EpochHook] = ()) -> RunResult:
+    """Continue a stopped or crashed run from its last checkpoint (model and optimizer)."""
+    folder = RunDir.open(run_dir)
+    config = folder.config()
+    if epochs is not None:
+        config.training.epochs = epochs
+        folder.write_json("config.json", config.to_dict())
+    config.check()
+    status = folder.status()
+    if status == "running":
+        raise StudioError(f"run {folder.path.name} is still running (pid in status.json)")
+    last = folder.last_checkpoint()
+    done = last[0] if last else 0
+    if done >= config.training.epochs:
+        raise StudioError(f"run {folder.path.name} has already trained {done} of "
+                          f"{config.training.epochs} epochs; pass --epochs to train longer")
+    sink = sink or (lambda event: None)
+    prepared = _prepare(config, sink, build=last is None)
+    model = None
+    if last is not None:
+        with devices.device_scope(prepared["report"]):
+            model = keras().saving.load_model(last[1], safe_mode=True)
+    return _execute(config, folder, prepared, sink, control or RunControl(), epoch_hooks,
+                    initial_epoch=done, model=model)
+
+
+def _prepare(config: RunConfig, sink, build: bool = True) -> dict[str, Any]:
+    arch = ARCHITECTURES.get(config.model.id)
+    dataset_cfg = config.dataset
+    if (dataset_cfg.id == "folder" and arch.preferred_size
+            and "image_size" not in dataset_cfg.options):
+        dataset_cfg.options["image_size"] = arch.preferred_size
+    sink(Progress("load", 0, None, f"loading dataset {dataset_cfg.id}"))
+    dataset = load_dataset(dataset_cfg, sink)
+    report = devices.prepare(config.training.device, config.training.mixed_precision)
+    keras().utils.set_random_seed(config.training.seed)
+    if backend_name() == "tensorflow":
+        from cnnstudio.core.training import tf_runtime
+
+        tf_runtime.deterministic_ops()
+    model = None
+    if build:
+        with devices.device_scope(report):
+            model = arch.build(dataset.input_shape, dataset.num_classes, config.model.options)
+    return {"arch": arch, "dataset": dataset, "report": report, "model": model}
+
+
+def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
+             initial_epoch: int, model) -> RunResult:
+    dataset, arch, report = prepared["dataset"], prepared["arch"], prepared["report"]
+    model = model or prepared["model"]
+    task = TASKS.get(arch.task)
+    cfg = config.training
+
+    def sink(event: Event) -> None:
+        if not isinstance(event, Progress):
+            folder.record(event.to_record())
+        user_sink(event)
+
+    t0 = time.perf_counter()
+    folder.set_status("running", epoch=initial_epoch)
+    try:
+        sink(report)
+        if report.using == "cpu":
+            sink(Notice(devices.CPU_ONLY if not report.gpus else "Training on the CPU, as asked.",
+                        level="info" if report.gpus else "warning"))
+        for path, reason in dataset.skipped:
+            sink(Notice(f"skipped {reason}"))
+        data = task.prepare(dataset, dataset.input_shape, cfg, sink)
+        if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
+            task.compile(model, cfg)
+        folder.write_json("dataset.json", dataset.info())
+        folder.write_json("model.json", {"id": arch.id, "name": arch.name,
+                                         "params": int(model.count_params()),
+                                         "layers": layer_table(model)})
+        sink(RunStarted(str(folder.path), dataset.id, arch.id, int(model.count_params()),
+                        data.num_train, data.num_val, data.num_test, cfg.epochs, initial_epoch,
+                        data.steps_per_epoch, cfg.batch_size, resumed=initial_epoch > 0))
+
+        def checkpoint(m, epoch):
+            folder.save_checkpoint(m, epoch)
+            folder.set_status("running", epoch=epoch)
+
+        studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
+                                data.num_train, epoch_hooks=[checkpoint, *epoch_hooks])
+        callbacks = [studio]
+        if backend_name() == "tensorflow":
+            callbacks.append(keras().callbacks.TensorBoard(
+                str(folder.path / "tensorboard"), write_graph=False, profile_batch=0))
+        with devices.device_scope(report):
+            model.fit(**data.fit_kwargs, epochs=cfg.epochs, initial_epoch=initial_epoch,
+                      callbacks=callbacks, verbose=0)
+        finished = studio.completed_epochs >= cfg.epochs
+        status = "finished" if finished else "stopped"
+        test = {}
+        if finished:
+            with devices.device_scope(report):
+                test = task.evaluate(model, data, cfg.batch_size)
+            folder.save_model(model)
+        epochs_done = max(studio.completed_epochs, initial_epoch)
+        return _finish(folder, sink, control, status, epochs_done, t0, studio, test)
+    except KeyboardInterrupt:
+        last = folder.last_checkpoint()
+        return _finish(folder, sink, control, "stopped", last[0] if last else 0, t0, None, {})
+    except Exception as exc:   # a crash mid-training: report it, keep the checkpoints
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not isinstance(exc, StudioError):
+            reason = f"{type(exc).__name__}: {reason}"
+        sink(RunFailed(reason, str(folder.path), traceback.format_exc()))
+        folder.set_status("failed", reason=reason)
+        control.cancel_pending()
+        folder.close()
+        return RunResult("failed", folder.path, {"reason": reason})
+
+
+def _finish(folder: RunDir, sink, control, status, epochs_done, t0, studio, test) -> RunResult:
+    seconds = time.perf_counter() - t0
+    rate = studio.trained_samples / studio.train_seconds if studio and studio.train_seconds else 0.0
+    best = folder.best()
+    summary = {"status": status, "epochs_done": epochs_done, "seconds": round(seconds, 2),
+               "samples_per_sec": round(rate, 1), "test": test, "best": best,
+               "run_dir": str(folder.path)}
+    sink(RunFinished(status, str(folder.path), epochs_done, seconds, rate, test, best))
+    folder.write_json("summary.json", summary)
+    folder.set_status(status, epoch=epochs_done)
+    control.cancel_pending()
+    folder.close()
+    return RunResult(status, folder.path, summary)

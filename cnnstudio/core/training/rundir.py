@@ -1,0 +1,202 @@
+"""The run directory: the contract between the trainer and every viewer.
+
+    config.json          the RunConfig, exactly as run
+    dataset.json         class names, input shape and counts (what ``predict`` needs)
+    model.json           the layer table and parameter count
+    metrics.jsonl        one JSON line per event that matters (append-only)
+    status.json          running / finished / stopped / failed (+ pid while running)
+    checkpoints/epoch-NNNN.keras   written atomically after each epoch (model + optimizer)
+    model.keras          the final model
+    summary.json         the final figures
+    tensorboard/         TensorBoard logs (TensorFlow backend)
+    probes/              per-epoch probe arrays (insight panels)
+
+Every file is written to a temporary name and renamed, so a kill at any moment
+leaves the last good version of each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.core.config import RunConfig
+from cnnstudio.core.errors import StudioError
+
+CHECKPOINT = re.compile(r"^epoch-(\d{4,})\.keras$")
+
+
+def default_runs_root() -> Path:
+    return Path(os.environ.get("CNNSTUDIO_RUNS", Path.home() / "cnnstudio-runs")).expanduser()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    with open(temp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temp, path)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._metrics = None
+
+    # -- creation ---------------------------------------------------------
+    @classmethod
+    def create(cls, config: RunConfig, root: str | Path | None = None,
+               path: str | Path | None = None) -> RunDir:
+        if path is None:
+            root = Path(root) if root else default_runs_root()
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            base = f"{stamp}-{config.dataset.id}-{config.model.id}"
+            if config.name:
+                base += "-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", config.name)[:40]
+            path, n = root / base, 1
+            while path.exists():
+                n += 1
+                path = root / f"{base}-{n}"
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            raise StudioError(f"run directory {path} already exists and is not empty")
+        path.mkdir(parents=True, exist_ok=True)
+        run = cls(path)
+        (path / "checkpoints").mkdir(exist_ok=True)
+        write_atomic(path / "config.json", config.to_json())
+        return run
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDir:
+        path = Path(path).expanduser()
+        if not (path / "config.json").is_file():
+            raise StudioError(f"not a run directory (no config.json): {path}")
+        return cls(path)
+
+    # -- reading ----------------------------------------------------------
+    def config(self) -> RunConfig:
+        return RunConfig.load(self.path / "config.json")
+
+    def read_json(self, name: str, default: Any = None) -> Any:
+        try:
+            return json.loads((self.path / name).read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return default
+
+    def write_json(self, name: str, data: Any) -> None:
+        write_atomic(self.path / name, json.dumps(data, indent=2, default=float))
+
+    def records(self, kinds: set[str] | None = None) -> list[dict[str, Any]]:
+        """The metrics log; a line cut short by a kill is ignored."""
+        out = []
+        try:
+            with open(self.path / "metrics.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if kinds is None or record.get("event") in kinds:
+                        out.append(record)
+        except FileNotFoundError:
+            pass
+        return out
+
+    def epoch_history(self) -> list[dict[str, Any]]:
+        """The latest record of each epoch (a resumed run may have repeated one)."""
+        by_epoch = {r["epoch"]: r for r in self.records({"epoch_end"})}
+        return [by_epoch[e] for e in sorted(by_epoch)]
+
+    def status(self) -> str:
+        """running, finished, stopped, failed, or crashed (said running, but its process is gone)."""
+        state = self.read_json("status.json", {})
+        status = state.get("status", "created")
+        if status == "running" and not _pid_alive(int(state.get("pid", -1))):
+            return "crashed"
+        return status
+
+    def checkpoints(self) -> list[tuple[int, Path]]:
+        found = []
+        for p in (self.path / "checkpoints").glob("epoch-*.keras"):
+            m = CHECKPOINT.match(p.name)
+            if m:
+                found.append((int(m.group(1)), p))
+        return sorted(found)
+
+    def last_checkpoint(self) -> tuple[int, Path] | None:
+        found = self.checkpoints()
+        return found[-1] if found else None
+
+    def model_path(self) -> Path | None:
+        """The final model, or else the newest checkpoint (a stopped or crashed run)."""
+        final = self.path / "model.keras"
+        if final.is_file():
+            return final
+        last = self.last_checkpoint()
+        return last[1] if last else None
+
+    def best(self, metric: str = "val_accuracy") -> dict[str, float]:
+        history = self.epoch_history()
+        values = [h["logs"][metric] for h in history if metric in h.get("logs", {})]
+        if not values:
+            metric = "accuracy"
+            values = [h["logs"][metric] for h in history if metric in h.get("logs", {})]
+        return {metric: max(values)} if values else {}
+
+    # -- writing ----------------------------------------------------------
+    def set_status(self, status: str, **extra) -> None:
+        self.write_json("status.json", {"status": status, "pid": os.getpid(),
+                                        "time": time.time(), **extra})
+
+    def record(self, record: dict[str, Any]) -> None:
+        if self._metrics is None:
+            self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
+        self._metrics.write(json.dumps(record, default=float) + "\n")
+        if record.get("event") != "batch_end":    # batches are flushed with their epoch
+            self._metrics.flush()
+
+    def close(self) -> None:
+        if self._metrics is not None:
+            self._metrics.close()
+            self._metrics = None
+
+    def save_checkpoint(self, model, epoch: int, keep: int = 2) -> Path:
+        """Save model + optimizer for ``epoch`` (1-based) atomically; keep the newest ``keep``."""
+        folder = self.path / "checkpoints"
+        final = folder / f"epoch-{epoch:04d}.keras"
+        temp = folder / f".epoch-{epoch:04d}.tmp.keras"   # Keras insists on the suffix
+        model.save(temp)
+        os.replace(temp, final)
+        for _, old in self.checkpoints()[:-keep]:
+            old.unlink(missing_ok=True)
+        return final
+
+    def save_model(self, model) -> Path:
+        final = self.path / "model.keras"
+        temp = self.path / ".model.tmp.keras"
+        model.save(temp)
+        os.replace(temp, final)
+        return final
+
+
+def list_runs(root: str | Path | None = None) -> list[RunDir]:
+    root = Path(root) if root else default_runs_root()
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir() if (p / "config.json").is_file()]
+    return sorted(runs, key=lambda r: r.path.name)
