@@ -87,4 +87,4 @@ BOOK_CIFAR = Architecture(
     source="Practical CNNs, chapter 2 (Keras cifar10_cnn)", build_fn=build_book_cifar,
     defaults={"dropout": 0.25, "dense_dropout": 0.5},
     options_help={"dropout": "dropout after each conv block", "dense_dropout": "before the output"},
-    min_size=10)
+    min_size=10, preferred_size=32)

@@ -1,0 +1,109 @@
+"""The ``cnnstudio`` command: the studio window by default, and headless subcommands.
+
+    cnnstudio                                 open the studio
+    cnnstudio train --dataset mnist-5k --model lenet5 --epochs 5
+    cnnstudio train --resume RUN_DIR
+    cnnstudio predict RUN_DIR IMAGE...
+    cnnstudio runs [DIR] | datasets | models
+
+Bad input gives one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cnnstudio.core.errors import StudioError
+
+EXIT_BAD_INPUT = 2
+SUBCOMMANDS = ("train", "predict", "runs", "datasets", "models")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):       # one line, not argparse's usage dump
+        raise StudioError(f"{message} (see '{self.prog} --help')")
+
+
+def _option(text: str) -> tuple[str, object]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got '{text}'")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cnnstudio", description="CNN Studio: see convolutional networks learn.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train a model headless")
+    train.add_argument("--config", help="a RunConfig JSON file; flags override it")
+    train.add_argument("--dataset", help="registry id (see 'cnnstudio datasets') or a folder path")
+    train.add_argument("--dataset-option", action="append", type=_option, default=[],
+                       metavar="KEY=VALUE", help="e.g. size=28, image_size=128")
+    train.add_argument("--model", help="architecture id (see 'cnnstudio models')")
+    train.add_argument("--model-option", action="append", type=_option, default=[],
+                       metavar="KEY=VALUE")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--optimizer")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--validation-split", type=float)
+    train.add_argument("--device", help="auto, cpu or gpu:N")
+    train.add_argument("--mixed-precision", action="store_true", default=None)
+    train.add_argument("--name", help="a label added to the run directory's name")
+    train.add_argument("--run-dir", help="write the run here (must be new or empty)")
+    train.add_argument("--runs-root", help="folder for new runs (default $CNNSTUDIO_RUNS "
+                                           "or ~/cnnstudio-runs)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
+    train.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    predict = sub.add_parser("predict", help="top-k classes of images, with a trained run")
+    predict.add_argument("run_dir")
+    predict.add_argument("images", nargs="+")
+    predict.add_argument("--top", type=int, default=5)
+    predict.add_argument("--json", action="store_true")
+
+    runs = sub.add_parser("runs", help="list runs with status and best metrics")
+    runs.add_argument("root", nargs="?")
+    runs.add_argument("--json", action="store_true")
+
+    for name, text in (("datasets", "list datasets"), ("models", "list architectures")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("--") and argv[0] not in ("--help", "-h")):
+        return _open_studio(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        from cnnstudio import commands
+
+        return getattr(commands, args.command)(args)
+    except StudioError as exc:
+        print(f"cnnstudio: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("cnnstudio: interrupted", file=sys.stderr)
+        return 130
+
+
+def _open_studio(argv: list[str]) -> int:
+    try:
+        from cnnstudio.gui.app import main as studio_main
+    except ImportError as exc:
+        if "cnnstudio.gui" not in str(exc) and "PySide6" not in str(exc):
+            raise
+        print("The studio window is not available here; running the default headless "
+              "training instead (cnnstudio train --dataset mnist-5k --model lenet5).",
+              file=sys.stderr)
+        return main(["train", "--dataset", "mnist-5k", "--model", "lenet5"])
+    return studio_main(argv)

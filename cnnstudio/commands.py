@@ -1,0 +1,217 @@
+"""What each ``cnnstudio`` subcommand does; parsing lives in cli.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from cnnstudio.core.config import RunConfig
+from cnnstudio.core.errors import ImageError, StudioError
+from cnnstudio.core.training.events import (
+    BatchEnd,
+    EpochEnd,
+    Notice,
+    Progress,
+    RunFailed,
+    RunStarted,
+)
+
+
+def _config_from_args(args) -> RunConfig:
+    from cnnstudio.core.datasets import dataset_config
+
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    if args.dataset:
+        config.dataset = dataset_config(args.dataset)
+    config.dataset.options.update(dict(args.dataset_option))
+    if args.model:
+        config.model.id, config.model.options = args.model, {}
+    config.model.options.update(dict(args.model_option))
+    t = config.training
+    for flag, attr in (("epochs", "epochs"), ("batch_size", "batch_size"),
+                       ("optimizer", "optimizer"), ("lr", "learning_rate"), ("seed", "seed"),
+                       ("validation_split", "validation_split"), ("device", "device"),
+                       ("mixed_precision", "mixed_precision")):
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(t, attr, value)
+    if args.name:
+        config.name = args.name
+    return config.check()
+
+
+class ProgressPrinter:
+    """A tqdm bar per epoch on stderr, plus one line for each notice."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet, self.bar, self.epochs = quiet, None, 0
+
+    def __call__(self, event) -> None:
+        if isinstance(event, RunFailed):
+            self._close()
+            print(f"cnnstudio: run failed: {event.reason}", file=sys.stderr)
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        if isinstance(event, Notice):
+            self._write(f"{event.level}: {event.message}")
+        elif isinstance(event, Progress) and event.stage == "download" and event.total:
+            if self.bar is None:
+                self.bar = tqdm(total=round(event.total, 1), unit="MB", desc=event.message,
+                                file=sys.stderr, leave=False)
+            self.bar.n = round(event.done, 1)
+            self.bar.refresh()
+        elif isinstance(event, RunStarted):
+            self._close()
+            self.epochs = event.epochs
+            verb = "Resuming" if event.resumed else "Training"
+            self._write(f"{verb} {event.model} ({event.params:,} parameters) on {event.dataset}: "
+                        f"{event.num_train} train / {event.num_val} validation / "
+                        f"{event.num_test} test images")
+            self._write(f"Run directory: {event.run_dir}")
+        elif isinstance(event, BatchEnd):
+            if self.bar is None or event.step == 1:
+                self._close()
+                self.bar = tqdm(total=event.steps, desc=f"epoch {event.epoch}/{self.epochs}",
+                                unit="batch", file=sys.stderr, leave=False)
+            self.bar.update(event.step - self.bar.n)
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in event.logs.items()}, refresh=False)
+        elif isinstance(event, EpochEnd):
+            self._close()
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
+            self._write(f"epoch {event.epoch}/{event.epochs}  {metrics}  "
+                        f"({event.seconds:.1f} s, {event.samples_per_sec:,.0f} samples/s)")
+
+    def _write(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def train(args) -> int:
+    from cnnstudio.core.training import engine
+
+    printer = ProgressPrinter(quiet=args.json)
+    if args.resume:
+        result = engine.resume(args.resume, sink=printer, epochs=args.epochs)
+    else:
+        config = _config_from_args(args)
+        result = engine.run(config, runs_root=args.runs_root, run_dir=args.run_dir, sink=printer)
+    printer._close()
+    summary = result.summary
+    if args.json:
+        print(json.dumps(summary, default=float))
+    elif result.status != "failed":
+        test = summary.get("test", {})
+        print(f"{result.status.capitalize()}: {summary['epochs_done']} epochs in "
+              f"{summary['seconds']:.1f} s ({summary['samples_per_sec']:,.0f} samples/s)")
+        if "accuracy" in test:
+            print(f"Test accuracy: {100 * test['accuracy']:.2f} %  (loss {test['loss']:.4f})")
+        print(f"Run directory: {result.run_dir}")
+        if result.status == "stopped":
+            print(f"Resume with: cnnstudio train --resume {result.run_dir}")
+    return {"finished": 0, "stopped": 130, "failed": 1}[result.status]
+
+
+def predict(args) -> int:
+    from cnnstudio.core.imaging import read_image
+    from cnnstudio.core.predict import Predictor
+
+    if args.top < 1:
+        raise StudioError(f"--top must be a positive integer, got {args.top}")
+    predictor = Predictor.from_run(args.run_dir)
+    failed = False
+    results = []
+    for path in args.images:
+        try:
+            top = predictor.top_k(read_image(path), args.top)
+        except ImageError as exc:
+            print(f"cnnstudio: error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        results.append({"file": path, "top": [{"class": c, "probability": p} for c, p in top]})
+        if not args.json:
+            print(Path(path).name + "  " + "  ".join(f"{c} {p:.4f}" for c, p in top))
+    if args.json:
+        print(json.dumps(results))
+    return 2 if failed else 0
+
+
+def runs(args) -> int:
+    from cnnstudio.core.training.rundir import default_runs_root, list_runs
+
+    root = Path(args.root).expanduser() if args.root else default_runs_root()
+    if args.root and not root.is_dir():
+        raise StudioError(f"runs folder not found: {root}")
+    rows = []
+    for run in list_runs(root):
+        config, summary = run.config(), run.read_json("summary.json", {})
+        history = run.epoch_history()
+        rows.append({"run": run.path.name, "status": run.status(), "dataset": config.dataset.id,
+                     "model": config.model.id, "epochs": f"{len(history)}/{config.training.epochs}",
+                     "best": run.best(), "test": summary.get("test", {}), "path": str(run.path)})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print(f"No runs in {root}")
+        return 0
+    print(f"{'run':<44}{'status':<10}{'dataset':<14}{'model':<12}{'epochs':>7}  best / test")
+    for r in rows:
+        best = " ".join(f"{k} {v:.4f}" for k, v in r["best"].items()) or "-"
+        test = f"test acc {r['test']['accuracy']:.4f}" if "accuracy" in r["test"] else ""
+        print(f"{r['run']:<44}{r['status']:<10}{r['dataset']:<14}{r['model']:<12}"
+              f"{r['epochs']:>7}  {best}  {test}")
+    return 0
+
+
+def datasets(args) -> int:
+    from cnnstudio.core.datasets import DATASETS
+
+    rows = [{"id": s.id, "name": s.name,
+             "input_shape": list(s.input_shape) if s.input_shape else None,
+             "classes": len(s.class_names) if s.class_names else None,
+             "download": s.needs_download, "description": s.description} for s in DATASETS]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        shape = "×".join(map(str, r["input_shape"])) if r["input_shape"] else "any"
+        classes = r["classes"] or "any"
+        note = "  (downloads once)" if r["download"] else ""
+        print(f"{r['id']:<15}{shape:<10}{classes!s:>4} classes  {r['name']}{note}")
+    return 0
+
+
+def example_shape(arch) -> tuple[int, int, int]:
+    if arch.preferred_size:
+        return (arch.preferred_size, arch.preferred_size, 3)
+    size = max(28, arch.min_size)
+    return (size, size, 1)
+
+
+def models(args) -> int:
+    from cnnstudio.core.models import ARCHITECTURES
+
+    rows = []
+    for arch in ARCHITECTURES:
+        shape = example_shape(arch)
+        try:
+            params = int(arch.build(shape, 10).count_params())
+        except StudioError:
+            params = None
+        rows.append({"id": arch.id, "name": arch.name, "example_input": list(shape),
+                     "params": params, "source": arch.source, "description": arch.description})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        shape = "×".join(map(str, r["example_input"]))
+        params = f"{r['params']:,}" if r["params"] is not None else "?"
+        print(f"{r['id']:<18}{shape:<12}{params:>14} params  {r['name']}")
+    return 0

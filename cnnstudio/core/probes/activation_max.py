@@ -1,0 +1,92 @@
+"""What a filter looks for: the image that excites it most, by gradient ascent on the pixels.
+
+    result = maximize_filter(model, "c3", 5, steps=64, progress=report)
+    result.image      # uint8 (H, W, C) in the model's input space
+
+``progress(step, steps, activation)`` is called after each step; raising from it
+(e.g. ``Cancelled``) stops the ascent at once, the Orange3 way.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.probes.autodiff import value_and_grads
+from cnnstudio.core.probes.feature_maps import input_shape
+
+Progress = Callable[[int, int, float], None]
+
+
+class Cancelled(Exception):
+    """Raise from a progress callback to stop a long probe."""
+
+
+@dataclass
+class MaxResult:
+    image: np.ndarray               # uint8 (H, W, C)
+    layer: str
+    filter_index: int
+    activations: list[float] = field(default_factory=list)   # mean activation per step
+
+    @property
+    def gain(self) -> float:
+        return self.activations[-1] - self.activations[0] if self.activations else 0.0
+
+
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def _layer_model(model, layer: str):
+    with _lock:
+        per_model = _cache.setdefault(model, {})
+        if layer not in per_model:
+            per_model[layer] = keras().Model(model.inputs, model.get_layer(layer).output)
+        return per_model[layer]
+
+
+def filter_count(model, layer: str) -> int:
+    return int(model.get_layer(layer).output.shape[-1])
+
+
+def maximize_filter(model, layer: str, filter_index: int, steps: int = 64, step_size: float = 6.0,
+                    blur_every: int = 4, seed: int = 0,
+                    progress: Progress | None = None) -> MaxResult:
+    """Ascend the mean activation of one channel of ``layer``, starting from grey noise.
+
+    Pixels stay in 0..255 (the model's own input range); each step moves them
+    ``step_size`` grey levels along the normalised gradient. A light blur every
+    few steps keeps the image from turning into high-frequency noise.
+    """
+    sub = _layer_model(model, layer)
+    count = filter_count(model, layer)
+    if not 0 <= filter_index < count:
+        raise ValueError(f"{layer} has {count} filters; {filter_index} is out of range")
+    ops = keras().ops
+    shape = input_shape(model)
+    rng = np.random.default_rng(seed)
+    x = np.clip(128 + rng.normal(0, 16, size=(1, *shape)), 0, 255).astype(np.float32)
+
+    def fn(t):
+        return ops.mean(sub(t, training=False)[..., filter_index]), []
+
+    history: list[float] = []
+    for step in range(1, steps + 1):
+        value, grad, _, _ = value_and_grads(fn, x)
+        history.append(value)
+        grad = grad / (np.sqrt(np.mean(grad ** 2)) + 1e-8)
+        x = np.clip(x + step_size * grad, 0, 255)
+        if blur_every and step % blur_every == 0 and min(shape[:2]) >= 8:
+            x[0] = cv2.GaussianBlur(x[0], (3, 3), 0.5).reshape(shape)
+        if progress is not None:
+            progress(step, steps, value)
+    final, _, _, _ = value_and_grads(fn, x)
+    history.append(final)
+    return MaxResult(np.round(x[0]).astype(np.uint8), layer, int(filter_index), history)

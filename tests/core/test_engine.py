@@ -1,0 +1,145 @@
+"""The engine end to end on tiny runs: files on disk, events, stop, pause, requests, resume."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from cnnstudio.core.config import RunConfig
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.training import engine
+from cnnstudio.core.training.control import RunControl, RunStopped
+from cnnstudio.core.training.events import BatchEnd, EpochEnd, RunFailed, RunFinished, RunStarted
+from cnnstudio.core.training.rundir import RunDir
+
+
+def tiny(epochs=2, model="mlp", seed=7):
+    config = RunConfig()
+    config.dataset.id, config.dataset.options = "digits", {"size": 12}
+    config.model.id = model
+    config.model.options = {"units": 32} if model == "mlp" else {}
+    config.training.epochs, config.training.batch_size, config.training.seed = epochs, 64, seed
+    return config
+
+
+def test_a_run_writes_its_directory_and_emits_events_in_order(runs_root):
+    events = []
+    result = engine.run(tiny(), runs_root=runs_root, sink=events.append)
+    assert result.status == "finished"
+    folder = RunDir.open(result.run_dir)
+    for name in ("config.json", "dataset.json", "model.json", "metrics.jsonl", "model.keras",
+                 "summary.json", "status.json"):
+        assert (folder.path / name).is_file(), name
+    assert [n for n, _ in folder.checkpoints()] == [1, 2]
+    assert any((folder.path / "tensorboard").rglob("*.tfevents.*"))
+    assert folder.status() == "finished"
+    assert RunConfig.load(folder.path / "config.json") == tiny()
+
+    kinds = [type(e).kind for e in events if type(e).kind not in ("progress", "notice")]
+    assert kinds[:2] == ["devices", "run_started"] and kinds[-1] == "run_finished"
+    started = next(e for e in events if isinstance(e, RunStarted))
+    batches = [e for e in events if isinstance(e, BatchEnd)]
+    assert len(batches) == 2 * started.steps_per_epoch
+    assert started.num_train + started.num_val == 1437
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert set(epochs[0].logs) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and 0 < finished.test["accuracy"] <= 1
+    assert folder.epoch_history()[1]["logs"] == epochs[1].logs
+    assert json.loads((folder.path / "summary.json").read_text())["test"] == finished.test
+
+
+def test_same_seed_same_losses(runs_root):
+    a = engine.run(tiny(epochs=1), runs_root=runs_root)
+    b = engine.run(tiny(epochs=1), runs_root=runs_root)
+    la = [r["logs"]["loss"] for r in RunDir(a.run_dir).records({"batch_end"})]
+    lb = [r["logs"]["loss"] for r in RunDir(b.run_dir).records({"batch_end"})]
+    assert len(la) == len(lb) > 5
+    np.testing.assert_allclose(la, lb, rtol=1e-6)
+
+
+def test_stop_takes_effect_at_the_next_batch_and_resume_finishes(runs_root):
+    control = RunControl()
+    seen = []
+
+    def sink(event):
+        if isinstance(event, BatchEnd):
+            seen.append((event.epoch, event.step))
+            if event.epoch == 2 and event.step == 3:
+                control.stop()
+
+    result = engine.run(tiny(epochs=3), runs_root=runs_root, sink=sink, control=control)
+    assert result.status == "stopped"
+    assert seen[-1] == (2, 3)                      # nothing trained after the stop
+    folder = RunDir.open(result.run_dir)
+    assert folder.status() == "stopped"
+    assert [n for n, _ in folder.checkpoints()] == [1]   # the cut epoch is not checkpointed
+    assert not (folder.path / "model.keras").exists()
+
+    events = []
+    again = engine.resume(result.run_dir, sink=events.append)
+    assert again.status == "finished"
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert started.resumed and started.initial_epoch == 1
+    assert [e.epoch for e in events if isinstance(e, EpochEnd)] == [2, 3]
+    assert [r["epoch"] for r in folder.epoch_history()] == [1, 2, 3]
+    with pytest.raises(StudioError, match="already trained 3 of 3 epochs"):
+        engine.resume(result.run_dir)
+
+
+def test_requests_are_served_between_batches_even_while_paused(runs_root):
+    control = RunControl()
+    answers = {}
+
+    def ask_from_another_thread():
+        control.pause()
+        future = control.submit(lambda model: model.count_params())
+        answers["params"] = future.result(timeout=60)   # served although paused
+        control.resume()
+
+    def sink(event):
+        if isinstance(event, BatchEnd) and event.epoch == 1 and event.step == 2:
+            thread = threading.Thread(target=ask_from_another_thread)
+            thread.start()
+            answers["thread"] = thread
+
+    result = engine.run(tiny(epochs=1), runs_root=runs_root, sink=sink, control=control)
+    answers["thread"].join(timeout=60)
+    assert result.status == "finished"
+    assert answers["params"] == RunDir(result.run_dir).read_json("model.json")["params"]
+    late = control.submit(lambda model: 1)
+    control.cancel_pending()
+    with pytest.raises(RunStopped):
+        late.result(timeout=1)
+
+
+def test_bad_input_writes_nothing(runs_root):
+    config = tiny()
+    config.model.id = "lenet5"
+    config.dataset.options = {}                    # 8×8 digits are too small for LeNet-5
+    with pytest.raises(StudioError, match="lenet5 needs inputs of at least 12×12"):
+        engine.run(config, runs_root=runs_root)
+    config = tiny()
+    config.training.batch_size = 0
+    with pytest.raises(StudioError, match="batch_size must be a positive integer, got 0"):
+        engine.run(config, runs_root=runs_root)
+    assert list(runs_root.iterdir()) == []
+
+
+def test_a_crash_mid_training_is_reported_and_keeps_checkpoints(runs_root):
+    events = []
+
+    def explode(model, epoch):
+        if epoch == 2:
+            raise RuntimeError("disk on fire")
+
+    result = engine.run(tiny(epochs=3), runs_root=runs_root, sink=events.append,
+                        epoch_hooks=[explode])
+    assert result.status == "failed"
+    failed = [e for e in events if isinstance(e, RunFailed)]
+    assert failed and failed[0].reason == "RuntimeError: disk on fire"
+    folder = RunDir.open(result.run_dir)
+    assert folder.status() == "failed"
+    assert [n for n, _ in folder.checkpoints()] == [1, 2]
