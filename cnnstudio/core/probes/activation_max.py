@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.probes.autodiff import value_and_grads
-from cnnstudio.core.probes.feature_maps import input_shape
+from cnnstudio.core.probes.feature_maps import input_shape, single_input
 
 Progress = Callable[[int, int, float], None]
 
@@ -33,7 +33,9 @@ class MaxResult:
     image: np.ndarray               # uint8 (H, W, C)
     layer: str
     filter_index: int
-    activations: list[float] = field(default_factory=list)   # mean activation per step
+    activations: list[float] = field(default_factory=list)   # mean pre-activation per step
+    start_mean: float = 0.0          # mean (post-activation) output on the start image
+    final_mean: float = 0.0          # … and on the result
 
     @property
     def gain(self) -> float:
@@ -44,12 +46,36 @@ _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _layer_model(model, layer: str):
+def _objective(model, layer_name: str):
+    """fn(x) → mean pre-activation per channel of the layer, built once per (model, layer).
+
+    A ReLU channel that is zero everywhere on the grey start image has zero gradient
+    and would never move, so conv layers are climbed on their pre-activation output.
+    """
     with _lock:
         per_model = _cache.setdefault(model, {})
-        if layer not in per_model:
-            per_model[layer] = keras().Model(model.inputs, model.get_layer(layer).output)
-        return per_model[layer]
+        if layer_name not in per_model:
+            layer = model.get_layer(layer_name)
+            ops = keras().ops
+            if hasattr(layer, "convolution_op") and hasattr(layer, "kernel"):
+                sub = keras().Model(single_input(model), layer.input)
+
+                def fn(x, sub=sub, layer=layer):
+                    pre = layer.convolution_op(sub(x, training=False), layer.kernel)
+                    if getattr(layer, "use_bias", False):
+                        pre = pre + layer.bias
+                    return pre
+            else:
+                fn = keras().Model(single_input(model), layer.output)
+            per_model[layer_name] = (fn, keras().Model(single_input(model), layer.output), ops)
+        return per_model[layer_name]
+
+
+def channel_mean(model, layer: str, images) -> np.ndarray:
+    """The layer's real (post-activation) mean output per channel, for reporting."""
+    _, out, ops = _objective(model, layer)
+    x = np.asarray(images, np.float32).reshape(-1, *input_shape(model))
+    return ops.convert_to_numpy(ops.mean(out(x, training=False), axis=(0, 1, 2)))
 
 
 def filter_count(model, layer: str) -> int:
@@ -65,17 +91,17 @@ def maximize_filter(model, layer: str, filter_index: int, steps: int = 64, step_
     ``step_size`` grey levels along the normalised gradient. A light blur every
     few steps keeps the image from turning into high-frequency noise.
     """
-    sub = _layer_model(model, layer)
+    objective, _, ops = _objective(model, layer)
     count = filter_count(model, layer)
     if not 0 <= filter_index < count:
         raise ValueError(f"{layer} has {count} filters; {filter_index} is out of range")
-    ops = keras().ops
     shape = input_shape(model)
     rng = np.random.default_rng(seed)
     x = np.clip(128 + rng.normal(0, 16, size=(1, *shape)), 0, 255).astype(np.float32)
+    start = x[0].copy()
 
     def fn(t):
-        return ops.mean(sub(t, training=False)[..., filter_index]), []
+        return ops.mean(objective(t)[..., filter_index]), []
 
     history: list[float] = []
     for step in range(1, steps + 1):
@@ -89,4 +115,7 @@ def maximize_filter(model, layer: str, filter_index: int, steps: int = 64, step_
             progress(step, steps, value)
     final, _, _, _ = value_and_grads(fn, x)
     history.append(final)
-    return MaxResult(np.round(x[0]).astype(np.uint8), layer, int(filter_index), history)
+    image = np.round(x[0]).astype(np.uint8)
+    return MaxResult(image, layer, int(filter_index), history,
+                     float(channel_mean(model, layer, start)[filter_index]),
+                     float(channel_mean(model, layer, image)[filter_index]))

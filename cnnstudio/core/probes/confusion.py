@@ -109,9 +109,10 @@ class TestPredictions:
                 if float(data["stamp"]) == stamp and len(data["probs"]) == len(images):
                     return cls(images, y_true.astype(np.int64), data["probs"],
                                list(dataset.class_names))
+        from_disk = model is None
         model = model or load_model_file(model_path)
         result = cls.for_model(model, images, y_true, dataset.class_names)
-        if cache:
+        if cache and from_disk:
             _save_npz(cached, probs=result.probs, stamp=np.float64(stamp))
         return result
 

@@ -35,6 +35,11 @@ def map_layer_names(model) -> list[str]:
     return names
 
 
+def single_input(model):
+    # One input tensor, not a one-element list: a list makes Keras warn on every call.
+    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
+
+
 def input_shape(model) -> tuple[int, int, int]:
     return tuple(int(d) for d in model.inputs[0].shape[1:])
 
@@ -66,7 +71,7 @@ class FeatureMaps:
         self.layers = list(layers) if layers is not None else map_layer_names(model)
         self.input_shape = input_shape(model)
         outputs = [model.get_layer(n).output for n in self.layers]
-        self._extractor = keras().Model(model.inputs, outputs, name="feature_maps") \
+        self._extractor = keras().Model(single_input(model), outputs, name="feature_maps") \
             if outputs else None
 
     @classmethod
@@ -120,7 +125,9 @@ def channel_view(fmap: np.ndarray, layer: str = "", norm: str = "channel",
     channels = np.moveaxis(fmap, 2, 0)
     if max_channels is not None:
         channels = channels[:max_channels]
-    tiles = normalise(channels, per_tile=(norm == "channel"))
+    if norm not in ("channel", "layer", "none"):
+        raise ValueError(f"norm must be channel, layer or none, got {norm!r}")
+    tiles = channels if norm == "none" else normalise(channels, per_tile=(norm == "channel"))
     return MapView(layer, tuple(fmap.shape), tile(tiles, cols=cols),
                    (float(fmap.min()), float(fmap.max())), [str(i) for i in range(len(tiles))])
 

@@ -21,7 +21,12 @@ import numpy as np
 
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.probes.autodiff import value_and_grads
-from cnnstudio.core.probes.feature_maps import as_batch, input_shape, map_layer_names
+from cnnstudio.core.probes.feature_maps import (
+    as_batch,
+    input_shape,
+    map_layer_names,
+    single_input,
+)
 from cnnstudio.core.probes.filters import conv_layer_names
 
 
@@ -63,7 +68,7 @@ class _GradModel:
         self.head = _logits_head(model)
         head_out = self.head.input if self.head is not None else model.outputs[0]
         outs = [model.get_layer(layer).output, head_out] if layer else [head_out]
-        self.model = keras().Model(model.inputs, outs, name="gradcam")
+        self.model = keras().Model(single_input(model), outs, name="gradcam")
 
     @classmethod
     def get(cls, model, layer):
