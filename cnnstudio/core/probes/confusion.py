@@ -5,7 +5,7 @@
     cell_indices(y_true, y_pred, 3, 5)    # the test images that are 3s read as 5s
     error_order(y_true, probs)            # misclassified, most confidently wrong first
 
-``TestPredictions.for_run`` predicts a run's whole test split once and caches
+``SplitPredictions.for_run`` predicts a run's whole test split once and caches
 the probabilities in ``probes/test-predictions.npz``.
 """
 
@@ -65,7 +65,7 @@ def error_order(y_true, probs: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class TestPredictions:
+class SplitPredictions:
     images: np.ndarray       # uint8 (N, H, W, C)
     y_true: np.ndarray       # (N,)
     probs: np.ndarray        # (N, classes) float32
@@ -89,7 +89,7 @@ class TestPredictions:
                    list(class_names))
 
     @classmethod
-    def for_run(cls, run_dir, model=None, cache: bool = True) -> TestPredictions:
+    def for_run(cls, run_dir, model=None, cache: bool = True) -> SplitPredictions:
         """The run's test split, predicted by its final (or newest) model; cached on disk."""
         from cnnstudio.core.datasets import load_dataset
         from cnnstudio.core.predict import load_model_file
