@@ -1,0 +1,202 @@
+"""The run bridge: a QThread that executes the engine and re-emits its events as Qt signals.
+
+The engine calls ``sink`` on the training thread. The sink only appends to a
+queue and wakes the GUI thread with one queued signal; the GUI drains the queue
+in order. A burst of thousands of BatchEnd events thus costs one wake-up, and
+each batch still reaches the plots (grouped into one ``batches`` list).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from cnnstudio.core.training.control import RunControl
+from cnnstudio.core.training.events import (
+    BatchEnd,
+    DeviceReport,
+    EpochEnd,
+    Notice,
+    Progress,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
+
+
+class RunBridge(QObject):
+    started = Signal(object)            # RunStarted
+    batches = Signal(list)              # [BatchEnd, ...] in order
+    epoch = Signal(object)              # EpochEnd
+    progress = Signal(object)           # Progress (download, loading)
+    notice = Signal(object)             # Notice
+    device = Signal(object)             # DeviceReport
+    finished = Signal(object)           # RunFinished
+    failed = Signal(str)                # a reason, before or during the run
+    running_changed = Signal(bool)
+    _wake = Signal()
+    _answer = Signal(object, object)    # future, callback
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.control: RunControl | None = None
+        self.run_dir: Path | None = None
+        self.last_result = None
+        self._thread: QThread | None = None
+        self._events: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._wake_pending = False
+        self._wake.connect(self._drain)
+        self._answer.connect(lambda future, callback: callback(future))
+
+    # -- starting ----------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self, config, runs_root=None, epoch_hooks=()) -> None:
+        def job(engine, control):
+            return engine.run(config, runs_root=runs_root, sink=self._sink, control=control,
+                              epoch_hooks=epoch_hooks)
+        self._launch(job)
+
+    def resume(self, run_dir, epochs: int | None = None, epoch_hooks=()) -> None:
+        def job(engine, control):
+            return engine.resume(run_dir, sink=self._sink, control=control, epochs=epochs,
+                                 epoch_hooks=epoch_hooks)
+        self._launch(job)
+
+    def _launch(self, job: Callable[[Any, RunControl], Any]) -> None:
+        if self.running:
+            raise RuntimeError("a run is already in progress")
+        self.control = RunControl()
+        self.run_dir = None
+        self.last_result = None
+        thread = _RunThread(job, self.control, self._sink)
+        thread.finished.connect(self._thread_done)
+        self._thread = thread
+        thread.start()
+        self.running_changed.emit(True)
+
+    # -- steering (any time; no-ops when idle) -----------------------------
+    def stop(self) -> None:
+        if self.control:
+            self.control.stop()
+
+    def pause(self) -> None:
+        if self.control:
+            self.control.pause()
+
+    def resume_paused(self) -> None:
+        if self.control:
+            self.control.resume()
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.control and self.control.paused and self.running)
+
+    def submit(self, fn: Callable[[Any], Any], callback: Callable[[Any], None]) -> bool:
+        """Run ``fn(model)`` on the training thread between batches; ``callback(future)``
+        is then called on the GUI thread. False when no run is active."""
+        if not self.running or self.control is None:
+            return False
+        future = self.control.submit(fn)
+        future.add_done_callback(lambda f: self._answer.emit(f, callback))
+        return True
+
+    def join(self, timeout_ms: int | None = None) -> bool:
+        """Stop the run at the next batch and wait for its thread (closing the window)."""
+        if self._thread is None:
+            return True
+        self.stop()
+        done = self._thread.wait() if timeout_ms is None else self._thread.wait(timeout_ms)
+        self._drain()
+        return done
+
+    # -- event plumbing ----------------------------------------------------
+    def _sink(self, event) -> None:        # training thread
+        with self._lock:
+            self._events.append(event)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        self._wake.emit()
+
+    def _drain(self) -> None:              # GUI thread
+        with self._lock:
+            self._wake_pending = False
+            events = list(self._events)
+            self._events.clear()
+        group: list[BatchEnd] = []
+        for event in events:
+            if isinstance(event, BatchEnd):
+                group.append(event)
+                continue
+            if group:
+                self.batches.emit(group)
+                group = []
+            self._dispatch(event)
+        if group:
+            self.batches.emit(group)
+
+    def _dispatch(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self.run_dir = Path(event.run_dir)
+            self.started.emit(event)
+        elif isinstance(event, EpochEnd):
+            self.epoch.emit(event)
+        elif isinstance(event, Progress):
+            self.progress.emit(event)
+        elif isinstance(event, Notice):
+            self.notice.emit(event)
+        elif isinstance(event, DeviceReport):
+            self.device.emit(event)
+        elif isinstance(event, RunFinished):
+            self.run_dir = Path(event.run_dir)
+            self.finished.emit(event)
+        elif isinstance(event, RunFailed):
+            self.failed.emit(event.reason)
+        elif isinstance(event, _StartError):
+            self.failed.emit(event.reason)
+
+    def _thread_done(self) -> None:
+        self._drain()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self.last_result = thread.result
+            thread.deleteLater()
+        self.running_changed.emit(False)
+
+
+class _StartError:
+    """A StudioError raised before training began (bad config, dataset, architecture)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class _RunThread(QThread):
+    def __init__(self, job, control: RunControl, sink):
+        super().__init__()
+        self.setObjectName("cnnstudio-run")
+        self.job, self.control, self.sink = job, control, sink
+        self.result = None
+
+    def run(self) -> None:
+        from cnnstudio.core.errors import StudioError
+
+        try:
+            from cnnstudio.core.training import engine   # imports Keras: off the GUI thread
+
+            self.result = self.job(engine, self.control)
+        except StudioError as exc:
+            self.sink(_StartError(str(exc)))
+        except Exception as exc:    # a bug must reach the window, not vanish with the thread
+            self.sink(_StartError(f"{type(exc).__name__}: {exc}"))
+        finally:
+            self.control.cancel_pending()

@@ -1,0 +1,197 @@
+"""Live loss and accuracy plots: training per batch, validation per epoch, other runs overlaid.
+
+Plot items are created once and fed with ``setData``; batches are buffered in
+numpy arrays and drawn at most every ``REDRAW_MS`` (a fast run may finish
+hundreds of batches a second). Long curves use peak downsampling and clip-to-view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
+
+REDRAW_MS = 80
+
+
+class Series:
+    """A growable (x, y) buffer."""
+
+    def __init__(self):
+        self.x = np.empty(256)
+        self.y = np.empty(256)
+        self.n = 0
+
+    def add(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.resize(self.x, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.x[self.n], self.y[self.n] = x, y
+        self.n += 1
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def data(self):
+        return self.x[:self.n], self.y[:self.n]
+
+
+class PlotsPanel(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.theme = LIGHT
+        self.title = QLabel("No run yet: press Train, or open a run from the Runs panel.")
+        self.title.setObjectName("heading")
+        self.log_box = QCheckBox("Log-scale loss")
+        self.log_box.setToolTip("Show the loss on a logarithmic axis: late, small "
+                                "improvements stay visible.")
+        self.log_box.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.clear_button = QPushButton("Clear comparisons")
+        self.clear_button.setToolTip("Remove the runs overlaid from the Runs panel.")
+        self.clear_button.clicked.connect(self.clear_overlays)
+        self.readout = QLabel(" ")
+        self.readout.setToolTip("Values under the mouse pointer.")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.log_box)
+        top.addWidget(self.clear_button)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.loss_plot = self.layout_widget.addPlot(row=0, col=0, title="Loss (lower is better)")
+        self.acc_plot = self.layout_widget.addPlot(row=0, col=1,
+                                                   title="Accuracy (higher is better)")
+        self.curves = {}
+        for key, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.addLegend(offset=(-10, 10) if key == "loss" else (-10, -10))
+            self.curves[key] = plot.plot(name="training (each batch)")
+            self.curves["val_" + key] = plot.plot(name="validation (each epoch)", symbol="o",
+                                                  symbolSize=7)
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.setZValue(10)
+            plot.addItem(line, ignoreBounds=True)
+            plot.crosshair = line
+            plot.scene().sigMouseMoved.connect(lambda pos, p=plot: self._mouse_moved(p, pos))
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self.series = {key: Series() for key in self.curves}
+        self.overlays: dict[str, list] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.flush)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.layout_widget, 1)
+        layout.addWidget(self.readout)
+        self.apply_theme(self.theme)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.layout_widget.setBackground(theme.plot_bg)
+        for plot in (self.loss_plot, self.acc_plot):
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setPen(theme.plot_fg)
+                plot.getAxis(axis).setTextPen(theme.plot_fg)
+            plot.titleLabel.setText(plot.titleLabel.text, color=theme.plot_fg)
+            plot.crosshair.setPen(pg.mkPen(theme.muted, style=Qt.DotLine))
+            plot.legend.setLabelTextColor(theme.plot_fg)
+        for key in ("loss", "accuracy"):
+            self.curves[key].setPen(pg.mkPen(theme.train, width=1))
+            val = self.curves["val_" + key]
+            val.setPen(pg.mkPen(theme.val, width=2.5))
+            val.setSymbolBrush(theme.val)
+            val.setSymbolPen(theme.plot_bg)
+
+    # -- the current run ---------------------------------------------------
+    def reset(self, title: str) -> None:
+        self.title.setText(title)
+        for s in self.series.values():
+            s.clear()
+        self.flush()
+
+    def add_batches(self, batches) -> None:
+        for b in batches:
+            x = b.epoch - 1 + b.step / b.steps
+            for key in ("loss", "accuracy"):
+                if key in b.logs:
+                    self.series[key].add(x, b.logs[key])
+        self._schedule()
+
+    def add_epoch(self, epoch, logs: dict) -> None:
+        for key in ("val_loss", "val_accuracy"):
+            if key in logs:
+                self.series[key].add(epoch, logs[key])
+        self._schedule()
+
+    def load_records(self, title: str, batch_records, epoch_records) -> None:
+        """Restore a run's curves from its metrics.jsonl records."""
+        self.reset(title)
+        for r in batch_records:
+            x = r["epoch"] - 1 + r["step"] / max(1, r["steps"])
+            for key in ("loss", "accuracy"):
+                if key in r.get("logs", {}):
+                    self.series[key].add(x, r["logs"][key])
+        for r in epoch_records:
+            self.add_epoch(r["epoch"], r.get("logs", {}))
+        self.flush()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        self._timer.stop()
+        for key, curve in self.curves.items():
+            curve.setData(*self.series[key].data())
+
+    def stop_timers(self) -> None:
+        self._timer.stop()
+
+    def point_counts(self) -> dict[str, int]:
+        """Points held by each plot item (what the tests check)."""
+        return {key: 0 if curve.xData is None else len(curve.xData)
+                for key, curve in self.curves.items()}
+
+    # -- comparisons -------------------------------------------------------
+    def add_overlay(self, name: str, epoch_records) -> None:
+        self.remove_overlay(name)
+        colour = OVERLAY_COLOURS[len(self.overlays) % len(OVERLAY_COLOURS)]
+        x = np.asarray([r["epoch"] for r in epoch_records], float)
+        items = []
+        for key, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
+            for metric, style in ((key, Qt.DashLine), ("val_" + key, Qt.SolidLine)):
+                y = np.asarray([r["logs"].get(metric, np.nan) for r in epoch_records], float)
+                label = f"{name} · {'validation' if metric.startswith('val') else 'training'}"
+                items.append((plot, plot.plot(x, y, name=label, symbol="t", symbolSize=6,
+                                              pen=pg.mkPen(colour, width=1.5, style=style),
+                                              symbolBrush=colour)))
+        self.overlays[name] = items
+
+    def remove_overlay(self, name: str) -> None:
+        for plot, item in self.overlays.pop(name, []):
+            plot.removeItem(item)
+
+    def clear_overlays(self) -> None:
+        for name in list(self.overlays):
+            self.remove_overlay(name)
+
+    # -- crosshair -----------------------------------------------------------
+    def _mouse_moved(self, plot, pos) -> None:
+        if not plot.sceneBoundingRect().contains(pos):
+            return
+        x = plot.vb.mapSceneToView(pos).x()
+        self.loss_plot.crosshair.setPos(x)
+        self.acc_plot.crosshair.setPos(x)
+        parts = [f"epoch {x:.2f}"]
+        for key, label in (("loss", "loss"), ("accuracy", "accuracy"),
+                           ("val_loss", "val. loss"), ("val_accuracy", "val. accuracy")):
+            xs, ys = self.series[key].data()
+            if len(xs):
+                i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+                parts.append(f"{label} {ys[i]:.4f}")
+        self.readout.setText(" · ".join(parts))

@@ -1,0 +1,217 @@
+"""Prediction panel: drop, paste or pick an image; see it as the model does, and the top 5.
+
+Where the answer comes from:
+- a run is training → the request is queued to the run's thread and served
+  between batches (``RunBridge.submit``), never touching the model from here;
+- otherwise → a Predictor loaded from the selected run directory, on the
+  background worker (the same code path as ``cnnstudio predict``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.imaging import normalize_array, read_image
+from cnnstudio.gui.widgets.images import to_pixmap
+from cnnstudio.gui.widgets.top_bars import TopBars
+
+VIEW = 150
+
+
+def _live_top5(model, image: np.ndarray, dataset_info: dict):
+    """Runs on the training thread, between batches."""
+    from cnnstudio.core.predict import Predictor
+
+    predictor = Predictor.for_model(model, dataset_info)
+    return predictor.prepare(image), predictor.top_k(image, 5)
+
+
+class PredictionPanel(QWidget):
+    shown = Signal()                     # a top-5 reached the screen (tests, benchmarks)
+
+    def __init__(self, background, bridge, parent=None):
+        super().__init__(parent)
+        self.background, self.bridge = background, bridge
+        self.run_dir: Path | None = None
+        self._predictors: dict[tuple, object] = {}
+        self._asked_at = 0.0
+        self.last_latency_ms = 0.0
+        self.setAcceptDrops(True)
+        self.hint = QLabel("Drop an image file here, paste one (Ctrl+V), or click a dataset "
+                           "sample and choose “Predict this image”.", wordWrap=True)
+        self.open_button = QPushButton("Open image…")
+        self.open_button.setToolTip("Pick an image file to classify.")
+        self.open_button.clicked.connect(self._ask_file)
+        self.paste_button = QPushButton("Paste")
+        self.paste_button.setToolTip("Classify the image on the clipboard (Ctrl+V).")
+        self.paste_button.clicked.connect(self.paste)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.paste_button)
+        buttons.addStretch(1)
+        self.view = QLabel()
+        self.view.setFixedSize(VIEW, VIEW)
+        self.view.setAlignment(Qt.AlignCenter)
+        self.view.setObjectName("imageWell")
+        self.view.setToolTip("The image after preprocessing: resized and converted to the "
+                             "model's input size and channels.")
+        self.view_caption = QLabel("As the model sees it", wordWrap=True)
+        self.view_caption.setAlignment(Qt.AlignCenter)
+        left = QVBoxLayout()
+        left.addWidget(self.view)
+        left.addWidget(self.view_caption)
+        left.addStretch(1)
+        self.bars = TopBars()
+        row = QHBoxLayout()
+        row.addLayout(left)
+        row.addWidget(self.bars, 1)
+        self.source = QLabel("Model: none yet — train one, or open a run.", wordWrap=True)
+        self.source.setObjectName("muted")
+        self.error = QLabel(wordWrap=True)
+        self.error.setObjectName("error")
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hint)
+        layout.addLayout(buttons)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.source)
+        layout.addWidget(self.error)
+
+    def set_run_dir(self, path) -> None:
+        self.run_dir = Path(path) if path else None
+        name = self.run_dir.name if self.run_dir else "none"
+        self.source.setText(f"Model: run {name}")
+
+    # -- input -------------------------------------------------------------
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        mime = event.mimeData()
+        if mime.hasUrls():
+            paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            if paths:
+                self.predict_file(paths[0])
+        elif mime.hasImage():
+            self.predict_qimage(mime.imageData(), "dropped image")
+        event.acceptProposedAction()
+
+    def _ask_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image to classify", "",
+                                              "Images (*.png *.jpg *.jpeg *.bmp *.ppm *.pgm "
+                                              "*.tif *.tiff *.webp);;All files (*)")
+        if path:
+            self.predict_file(path)
+
+    def paste(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        mime = clipboard.mimeData()
+        if mime is not None and mime.hasUrls():
+            paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            if paths:
+                self.predict_file(paths[0])
+                return
+        image = clipboard.image()
+        if image.isNull():
+            self.show_error("The clipboard holds no image.")
+            return
+        self.predict_qimage(image, "pasted image")
+
+    def predict_qimage(self, qimage, name: str) -> None:
+        qimage = qimage.convertToFormat(qimage.Format.Format_RGB888)
+        w, h, stride = qimage.width(), qimage.height(), qimage.bytesPerLine()
+        raw = np.frombuffer(qimage.constBits(), np.uint8, count=stride * h).reshape(h, stride)
+        self.predict_image(raw[:, :3 * w].reshape(h, w, 3).copy(), name)
+
+    def predict_file(self, path) -> None:
+        self._asked_at = time.perf_counter()
+        try:
+            image = read_image(path)     # small files: fast enough for the GUI thread
+        except StudioError as exc:
+            self.show_error(str(exc))
+            return
+        self.predict_image(image, Path(path).name, started=self._asked_at)
+
+    # -- prediction --------------------------------------------------------
+    def predict_image(self, image: np.ndarray, name: str, started: float | None = None) -> None:
+        self._asked_at = started or time.perf_counter()
+        try:
+            image = normalize_array(image, name=name)
+        except StudioError as exc:
+            self.show_error(str(exc))
+            return
+        self.error.hide()
+        self.hint.setText(f"Classifying {name}…")
+        if self.bridge.running and self.bridge.run_dir is not None:
+            info = _dataset_info(self.bridge.run_dir)
+            if self.bridge.submit(lambda model: _live_top5(model, image, info),
+                                  lambda future: self._live_answer(future, name)):
+                self.source.setText(f"Model: the run training now ({self.bridge.run_dir.name}),"
+                                    " answered between batches")
+                return
+        if self.run_dir is None:
+            self.show_error("No model yet: train one, or open a run in the Runs panel.")
+            return
+        run_dir = self.run_dir
+        self.background.submit(lambda: self._predict_from_run(run_dir, image),
+                               lambda result: self._show(*result, name), self.show_error,
+                               key="predict")
+
+    def _predict_from_run(self, run_dir: Path, image):     # background thread
+        from cnnstudio.core.predict import Predictor
+        from cnnstudio.core.training.rundir import RunDir
+
+        model_path = RunDir.open(run_dir).model_path()
+        if model_path is None:
+            raise StudioError(f"run {run_dir.name} has no trained model yet")
+        key = (str(model_path), model_path.stat().st_mtime_ns)
+        predictor = self._predictors.get(key)
+        if predictor is None:
+            predictor = Predictor.from_run(run_dir)
+            self._predictors = {key: predictor}      # keep one: models can be large
+        return predictor.prepare(image), predictor.top_k(image, 5)
+
+    def _live_answer(self, future, name: str) -> None:
+        try:
+            prepared, rows = future.result()
+        except Exception as exc:       # the run ended first, or the image did not fit
+            if self.run_dir is not None and not self.bridge.running:
+                self.source.setText(f"Model: run {self.run_dir.name}")
+            self.show_error(f"Prediction failed: {exc}")
+            return
+        self._show(prepared, rows, name)
+
+    def _show(self, prepared: np.ndarray, rows, name: str) -> None:
+        h, w, c = prepared.shape
+        self.view.setPixmap(to_pixmap(prepared, VIEW - 4))
+        self.view_caption.setText(f"As the model sees it: {w}×{h}×{c}")
+        self.bars.set_rows(rows)
+        self.hint.setText(f"{name}: most likely “{rows[0][0]}” ({rows[0][1]:.1%}).")
+        self.last_latency_ms = (time.perf_counter() - self._asked_at) * 1000
+        self.shown.emit()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self.hint.setText("Drop an image file here, paste one (Ctrl+V), or click a sample.")
+
+
+def _dataset_info(run_dir: Path) -> dict:
+    from cnnstudio.core.training.rundir import RunDir
+
+    return RunDir(run_dir).read_json("dataset.json", {})

@@ -1,0 +1,167 @@
+"""Runs panel: every run under the runs folder, with status, data, model and best metric."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.training.rundir import RunDir, list_runs
+
+HEADERS = ["Run", "Status", "Dataset", "Model", "Epochs", "Best"]
+STATUS_TIPS = {
+    "finished": "Trained all its epochs; the final model is saved.",
+    "stopped": "Stopped by you; Resume continues from the last complete epoch.",
+    "crashed": "Its process ended while training; Resume continues from the last checkpoint.",
+    "failed": "Training raised an error; Resume retries from the last checkpoint.",
+    "running": "Training now.",
+}
+RESUMABLE = {"stopped", "crashed", "failed"}
+
+
+class RunsPanel(QWidget):
+    open_requested = Signal(str)
+    resume_requested = Signal(str)
+    compare_requested = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, root: Path, parent=None):
+        super().__init__(parent)
+        self.root = Path(root)
+        # Replaced in tests: asks before deleting a run from disk.
+        self.confirm_delete = self._ask_delete
+        self.folder = QLabel()
+        self.folder.setObjectName("muted")
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SingleSelection)
+        self.table.setSortingEnabled(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.doubleClicked.connect(lambda _: self._emit(self.open_requested))
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.buttons = {}
+        row = QHBoxLayout()
+        for key, text, tip in (
+                ("open", "Open", "Show this run's curves and predict with its model."),
+                ("compare", "Compare", "Overlay this run's curves on the plots."),
+                ("resume", "Resume", "Continue a stopped or crashed run from its last "
+                                     "checkpoint."),
+                ("reveal", "Show folder", "Open the run's folder in the file manager."),
+                ("delete", "Delete", "Delete this run's folder from disk."),
+                ("refresh", "Refresh", "Read the runs folder again.")):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            self.buttons[key] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        self.buttons["open"].clicked.connect(lambda: self._emit(self.open_requested))
+        self.buttons["compare"].clicked.connect(lambda: self._emit(self.compare_requested))
+        self.buttons["resume"].clicked.connect(lambda: self._emit(self.resume_requested))
+        self.buttons["reveal"].clicked.connect(self._reveal)
+        self.buttons["delete"].clicked.connect(self._delete)
+        self.buttons["refresh"].clicked.connect(self.refresh)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.folder)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+        self.refresh()
+
+    def refresh(self) -> None:
+        selected = self.selected()
+        self.folder.setText(f"Runs folder: {self.root}")
+        runs = list(reversed(list_runs(self.root)))      # newest first
+        self.paths = [str(r.path) for r in runs]
+        self.table.setRowCount(len(runs))
+        for i, run in enumerate(runs):
+            self._fill_row(i, run)
+        if selected in self.paths:
+            self.table.selectRow(self.paths.index(selected))
+        self._update_buttons()
+
+    def _fill_row(self, i: int, run: RunDir) -> None:
+        status = run.status()
+        try:
+            config = run.config()
+            dataset, model, epochs = config.dataset.id, config.model.id, config.training.epochs
+        except StudioError:
+            dataset = model = "?"
+            epochs = 0
+        done = run.read_json("status.json", {}).get("epoch", 0)
+        best = run.best()
+        best_text = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in best.items())
+        cells = [run.path.name, status, dataset, model, f"{done}/{epochs}", best_text or "—"]
+        for j, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if j == 1:
+                item.setToolTip(STATUS_TIPS.get(status, status))
+                colour = {"finished": "#188038", "crashed": "#c5221f", "failed": "#c5221f",
+                          "stopped": "#b06000"}.get(status)
+                if colour:
+                    item.setForeground(QColor(colour))
+            if j == 0:
+                item.setToolTip(str(run.path))
+            item.setTextAlignment(Qt.AlignVCenter | (Qt.AlignRight if j == 4 else Qt.AlignLeft))
+            self.table.setItem(i, j, item)
+
+    def selected(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or not hasattr(self, "paths"):
+            return None
+        return self.paths[rows[0].row()]
+
+    def select(self, path) -> None:
+        path = str(path)
+        if path in self.paths:
+            self.table.selectRow(self.paths.index(path))
+
+    def status_of(self, path) -> str:
+        return self.table.item(self.paths.index(str(path)), 1).text()
+
+    def _update_buttons(self) -> None:
+        path = self.selected()
+        status = self.status_of(path) if path else ""
+        for key in ("open", "compare", "reveal", "delete"):
+            self.buttons[key].setEnabled(path is not None and status != "running")
+        self.buttons["resume"].setEnabled(status in RESUMABLE)
+
+    def _emit(self, signal) -> None:
+        path = self.selected()
+        if path:
+            signal.emit(path)
+
+    def _reveal(self) -> None:
+        path = self.selected()
+        if path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def _ask_delete(self, path: str) -> bool:
+        answer = QMessageBox.question(self, "Delete run",
+                                      f"Delete the run folder {Path(path).name} and everything "
+                                      "in it (model, checkpoints, logs)?")
+        return answer == QMessageBox.Yes
+
+    def _delete(self) -> None:
+        path = self.selected()
+        if path and self.confirm_delete(path):
+            shutil.rmtree(path, ignore_errors=True)
+            self.message.emit(f"Deleted run {Path(path).name}")
+            self.refresh()

@@ -1,0 +1,80 @@
+"""``--screenshot-dir``: train for N epochs, then save PNGs of the window and each panel.
+
+The run is held (paused) right after epoch N by an epoch hook on the training
+thread, so the pictures show a run mid-training; a sample is classified live
+first so the Prediction panel is not empty. Then the run stops (resumable) and
+the window closes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+SETTLE_MS = 400          # let layouts and the plot redraw land before grabbing
+
+
+class ScreenshotRun:
+    def __init__(self, window, folder: Path, epochs: int):
+        self.window, self.folder, self.epochs = window, Path(folder), epochs
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.exit_code = 1
+        self.saved: list[Path] = []
+        self._done = False
+        window.epoch_hooks = [self._hold]
+        window.bridge.epoch.connect(self._epoch)
+        window.bridge.finished.connect(lambda _: self._shoot_soon())
+        window.bridge.failed.connect(self._failed)
+        window.confirm_close = lambda: True
+
+    def _hold(self, model, epoch: int) -> None:       # training thread
+        if epoch >= self.epochs and self.window.bridge.control is not None:
+            self.window.bridge.control.pause()
+
+    def _epoch(self, event) -> None:
+        if event.epoch >= self.epochs:
+            thumbs = self.window.dataset.thumbnails()
+            if thumbs:
+                self.window.prediction.shown.connect(self._shoot_soon)
+                self.window.prediction.predict_image(thumbs[0].image, "a dataset sample")
+                # If the answer never comes (run ended first), shoot anyway.
+                QTimer.singleShot(5000, self._shoot_soon)
+            else:
+                self._shoot_soon()
+
+    def _failed(self, reason: str) -> None:
+        print(f"cnnstudio: the run failed: {reason}")
+        self._shoot_soon(failed=True)
+
+    def _shoot_soon(self, failed: bool = False) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._failed_run = failed
+        QTimer.singleShot(SETTLE_MS, self._shoot)
+
+    def _shoot(self) -> None:
+        w = self.window
+        w.plots.flush()
+        QApplication.processEvents()
+        self._save(w.grab(), "studio.png")
+        self._save(w.plots.grab(), "plots.png")
+        for key, dock in w.docks.items():
+            self._save(dock.grab(), f"{key}.png")
+        thumbs = w.dataset.thumbnails()
+        if thumbs:
+            dialog = w.show_pixels(thumbs[0].image, thumbs[0].caption)
+            QApplication.processEvents()
+            self._save(dialog.grab(), "pixel-view.png")
+            dialog.close()
+        for path in self.saved:
+            print(f"saved {path}")
+        self.exit_code = 1 if self._failed_run else 0
+        w.close()            # stops the held run at its next batch; it stays resumable
+
+    def _save(self, pixmap, name: str) -> None:
+        path = self.folder / name
+        pixmap.save(str(path))
+        self.saved.append(path)

@@ -1,0 +1,52 @@
+"""Light and dark themes: a Fusion palette for the widgets, matching colours for the plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    window: str
+    base: str
+    text: str
+    muted: str
+    accent: str
+    plot_bg: str
+    plot_fg: str
+    train: str          # training curve (per batch)
+    val: str            # validation curve (per epoch)
+    error: str
+    warning: str
+    ok: str
+
+
+LIGHT = Theme("light", "#f3f3f3", "#ffffff", "#1e1e1e", "#5f6368", "#1a73e8", "#ffffff",
+              "#303030", "#4f86c6", "#e8710a", "#c5221f", "#b06000", "#188038")
+DARK = Theme("dark", "#2b2b2b", "#1f1f1f", "#e8e8e8", "#a0a0a0", "#8ab4f8", "#1a1a1a",
+             "#d0d0d0", "#6fa8ff", "#ffa04d", "#f28b82", "#fdd663", "#81c995")
+THEMES = {"light": LIGHT, "dark": DARK}
+# Overlaid runs (comparison) cycle through these, dashed.
+OVERLAY_COLOURS = ["#9c27b0", "#009688", "#795548", "#607d8b", "#e91e63", "#3f51b5"]
+
+
+def apply_theme(app: QApplication, theme: Theme) -> None:
+    app.setStyle("Fusion")
+    p = QPalette()
+    text, base, window = QColor(theme.text), QColor(theme.base), QColor(theme.window)
+    for role, colour in ((QPalette.Window, window), (QPalette.WindowText, text),
+                         (QPalette.Base, base), (QPalette.AlternateBase, window),
+                         (QPalette.Text, text), (QPalette.Button, window),
+                         (QPalette.ButtonText, text), (QPalette.ToolTipBase, base),
+                         (QPalette.ToolTipText, text), (QPalette.Highlight, QColor(theme.accent)),
+                         (QPalette.HighlightedText, QColor("#ffffff")),
+                         (QPalette.PlaceholderText, QColor(theme.muted))):
+        p.setColor(role, colour)
+    p.setColor(QPalette.Disabled, QPalette.Text, QColor(theme.muted))
+    p.setColor(QPalette.Disabled, QPalette.ButtonText, QColor(theme.muted))
+    p.setColor(QPalette.Disabled, QPalette.WindowText, QColor(theme.muted))
+    app.setPalette(p)

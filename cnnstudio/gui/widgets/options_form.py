@@ -1,0 +1,120 @@
+"""A form for a dataset's or an architecture's options, built from their defaults and help texts.
+
+Ints become spin boxes, floats decimal spin boxes, strings editable combo boxes.
+An "optional" int (dataset options without a default) shows "default" at 0 and
+is then left out of the options, so the source's own default applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+
+# Known alternatives for string options, so a combo box can offer them.
+CHOICES = {"activation": ["relu", "tanh", "sigmoid", "elu", "selu"],
+           "pooling": ["max", "avg"]}
+# Dataset options without registry defaults: (kind, minimum, maximum, step).
+OPTIONAL = {"size": ("int", 8, 512, 1), "limit": ("int", 100, 10_000_000, 1000),
+            "image_size": ("int", 8, 512, 8), "channels": ("int", 1, 3, 2),
+            "test_fraction": ("float", 0.05, 0.85, 0.05)}
+HIDDEN = {"path", "stream"}
+
+
+class OptionsForm(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.layout_ = QFormLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.editors: dict[str, QWidget] = {}
+        self.optional: set[str] = set()
+
+    def build(self, defaults: dict[str, Any], help_texts: dict[str, str],
+              optional: bool = False) -> None:
+        """``optional``: keys without defaults (dataset options) start at "default"."""
+        while self.layout_.rowCount():
+            self.layout_.removeRow(0)
+        self.editors.clear()
+        self.optional.clear()
+        keys = list(help_texts) if optional else list(defaults)
+        for key in keys:
+            if key in HIDDEN:
+                continue
+            if optional:
+                if key not in OPTIONAL:
+                    continue
+                editor = self._optional_editor(key)
+                self.optional.add(key)
+            else:
+                editor = self._editor(key, defaults[key])
+            editor.setToolTip(help_texts.get(key, key).capitalize() + ".")
+            editor.setObjectName(f"option_{key}")
+            self.editors[key] = editor
+            self.layout_.addRow(key.replace("_", " ") + ":", editor)
+
+    def _editor(self, key: str, default: Any) -> QWidget:
+        if isinstance(default, bool):
+            editor = QComboBox()
+            editor.addItems(["true", "false"])
+            editor.setCurrentText("true" if default else "false")
+            editor.currentTextChanged.connect(self.changed)
+        elif isinstance(default, int):
+            editor = QSpinBox()
+            editor.setRange(0, 100_000)
+            editor.setValue(default)
+            editor.valueChanged.connect(self.changed)
+        elif isinstance(default, float):
+            editor = QDoubleSpinBox()
+            editor.setRange(0.0, 1.0)
+            editor.setDecimals(3)
+            editor.setSingleStep(0.05)
+            editor.setValue(default)
+            editor.valueChanged.connect(self.changed)
+        else:
+            editor = QComboBox()
+            editor.setEditable(True)
+            editor.addItems(CHOICES.get(key, [str(default)]))
+            editor.setCurrentText(str(default))
+            editor.currentTextChanged.connect(self.changed)
+        return editor
+
+    def _optional_editor(self, key: str) -> QWidget:
+        kind, low, high, step = OPTIONAL[key]
+        editor = QSpinBox() if kind == "int" else QDoubleSpinBox()
+        # One step below the minimum means "not set": the source's default applies.
+        editor.setRange(low - step, high)
+        editor.setSingleStep(step)
+        editor.setSpecialValueText("default")
+        editor.setValue(low - step)
+        editor.valueChanged.connect(self.changed)
+        return editor
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, editor in self.editors.items():
+            if isinstance(editor, QSpinBox | QDoubleSpinBox):
+                if key in self.optional and editor.value() == editor.minimum():
+                    continue
+                out[key] = editor.value()
+            elif isinstance(editor, QComboBox):
+                text = editor.currentText().strip()
+                out[key] = {"true": True, "false": False}.get(text, text)
+        return out
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            editor = self.editors.get(key)
+            if editor is None:
+                continue
+            editor.blockSignals(True)
+            if isinstance(editor, QSpinBox | QDoubleSpinBox):
+                editor.setValue(value)
+            elif isinstance(editor, QComboBox):
+                text = {True: "true", False: "false"}.get(value, str(value)) \
+                    if isinstance(value, bool) else str(value)
+                editor.setCurrentText(text)
+            editor.blockSignals(False)
+        self.changed.emit()
