@@ -1,0 +1,94 @@
+"""Engine vs plain ``model.fit``: same model, same data, alternating, in one process.
+
+The engine's time runs from RunStarted to RunFinished, so it pays for what a
+studio run does that plain fit does not: per-batch events, a checkpoint every
+epoch, TensorBoard logs, the metrics log and the final save. Plain fit pays for
+fit + evaluate. Prints a table and, on the last line, one JSON object.
+
+    python benchmarks/train_throughput.py [--rounds 3] [--epochs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+from cnnstudio.core.config import RunConfig
+from cnnstudio.core.datasets import load_dataset
+from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.training import engine
+from cnnstudio.core.training.batches import arrays_for, split_indices
+from cnnstudio.core.training.events import RunFinished, RunStarted
+from cnnstudio.core.training.tasks import make_optimizer
+
+
+def plain_fit(config: RunConfig) -> float:
+    t = config.training
+    data = load_dataset(config.dataset)
+    tr, val = split_indices(len(data.train), t.validation_split, t.seed)
+    x, y = arrays_for(data.train, tr, data.input_shape)
+    x_val, y_val = arrays_for(data.train, val, data.input_shape)
+    keras().utils.set_random_seed(t.seed)
+    model = ARCHITECTURES.get(config.model.id).build(data.input_shape, data.num_classes)
+    model.compile(optimizer=make_optimizer(t), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=t.batch_size, epochs=t.epochs, validation_data=(x_val, y_val),
+              shuffle=True, verbose=0)
+    model.evaluate(data.test.x, data.test.y, batch_size=t.batch_size, verbose=0)
+    return len(tr) * t.epochs / (time.perf_counter() - start)
+
+
+def engine_fit(config: RunConfig, root: str) -> float:
+    marks = {}
+
+    def sink(event):
+        if isinstance(event, RunStarted):
+            marks["start"], marks["n"] = time.perf_counter(), event.num_train
+        elif isinstance(event, RunFinished):
+            marks["end"] = time.perf_counter()
+
+    engine.run(config, runs_root=root, sink=sink)
+    return marks["n"] * config.training.epochs / (marks["end"] - marks["start"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--model", default="lenet5")
+    parser.add_argument("--dataset", default="mnist-5k")
+    args = parser.parse_args()
+    config = RunConfig()
+    config.dataset.id, config.model.id = args.dataset, args.model
+    config.training.epochs = args.epochs
+    plain, studio = [], []
+    with tempfile.TemporaryDirectory() as root:
+        engine_fit(config, root)      # warm-up: imports, first graph traces
+        for _ in range(args.rounds):
+            plain.append(plain_fit(config))
+            studio.append(engine_fit(config, root))
+    p, s = statistics.median(plain), statistics.median(studio)
+    print(f"{'':<14}{'samples/s (median of ' + str(args.rounds) + ')':>28}")
+    print(f"{'plain fit':<14}{p:>28,.0f}")
+    print(f"{'engine':<14}{s:>28,.0f}")
+    print(f"{'ratio':<14}{s / p:>28.3f}")
+    print(json.dumps({"benchmark": "train_throughput", "model": args.model,
+                      "dataset": args.dataset, "epochs": args.epochs, "rounds": args.rounds,
+                      "plain_samples_per_sec": round(p, 1), "engine_samples_per_sec": round(s, 1),
+                      "ratio": round(s / p, 3), "all_plain": [round(v) for v in plain],
+                      "all_engine": [round(v) for v in studio],
+                      "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+                      "cores": __import__("os").cpu_count(), "backend": keras().backend.backend(),
+                      "numpy": np.__version__}))
+
+
+if __name__ == "__main__":
+    main()
