@@ -7,10 +7,19 @@ import numpy as np
 import pytest
 
 from cnnstudio.core.config import RunConfig
-from cnnstudio.core.errors import StudioError
-from cnnstudio.core.training import engine
+from cnnstudio.core.errors import ConfigError, StudioError
+from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training import devices, engine
 from cnnstudio.core.training.control import RunControl, RunStopped
-from cnnstudio.core.training.events import BatchEnd, EpochEnd, RunFailed, RunFinished, RunStarted
+from cnnstudio.core.training.events import (
+    BatchEnd,
+    DeviceReport,
+    EpochEnd,
+    Notice,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
 from cnnstudio.core.training.rundir import RunDir
 
 
@@ -85,6 +94,9 @@ def test_stop_takes_effect_at_the_next_batch_and_resume_finishes(runs_root):
     assert started.resumed and started.initial_epoch == 1
     assert [e.epoch for e in events if isinstance(e, EpochEnd)] == [2, 3]
     assert [r["epoch"] for r in folder.epoch_history()] == [1, 2, 3]
+    # The optimizer state came back with the checkpoint: its step counter kept counting.
+    final = keras().saving.load_model(folder.path / "model.keras", safe_mode=True)
+    assert int(final.optimizer.iterations.numpy()) == 3 * started.steps_per_epoch
     with pytest.raises(StudioError, match="already trained 3 of 3 epochs"):
         engine.resume(result.run_dir)
 
@@ -143,3 +155,59 @@ def test_a_crash_mid_training_is_reported_and_keeps_checkpoints(runs_root):
     folder = RunDir.open(result.run_dir)
     assert folder.status() == "failed"
     assert [n for n, _ in folder.checkpoints()] == [1, 2]
+
+
+def test_without_a_gpu_the_run_says_so(runs_root):
+    events = []
+    engine.run(tiny(epochs=1), runs_root=runs_root, sink=events.append)
+    report = next(e for e in events if isinstance(e, DeviceReport))
+    assert report.backend == "tensorflow" and report.gpus == [] and report.using == "cpu"
+    assert any(isinstance(e, Notice) and e.message == devices.CPU_ONLY for e in events)
+    with pytest.raises(ConfigError, match="device gpu:0 asked for, but tensorflow sees no GPU"):
+        devices.prepare("gpu:0")
+
+
+def test_mixed_precision_keeps_a_float32_softmax():
+    from cnnstudio.core.models import ARCHITECTURES
+
+    try:
+        report = devices.prepare("cpu", mixed_precision=True)
+        model = ARCHITECTURES.get("lenet5").build((28, 28, 1), 10)
+        assert report.mixed_precision
+        assert model.get_layer("c1").compute_dtype == "float16"
+        assert model.outputs[0].dtype == "float32"
+    finally:
+        devices.prepare("cpu", mixed_precision=False)
+
+
+def test_a_large_folder_streams_from_disk_and_skips_bad_files(tmp_path, runs_root):
+    import cv2
+
+    tmp_path = tmp_path / "images"
+    for c, value in enumerate((40, 220)):
+        (tmp_path / f"class{c}").mkdir(parents=True)
+        for i in range(24):
+            image = np.full((20 + i, 18, 3), value, np.uint8)
+            cv2.imwrite(str(tmp_path / f"class{c}" / f"{i}.png"), image)
+    (tmp_path / "class1" / "zz-corrupt.png").write_bytes(b"\x89PNG broken")
+    config = tiny(epochs=6, model="lenet5")
+    config.training.learning_rate = 0.003
+    config.dataset.id = "folder"
+    config.dataset.options = {"path": str(tmp_path), "image_size": 16, "stream": True}
+    config.training.batch_size = 8
+    events = []
+    result = engine.run(config, runs_root=runs_root, sink=events.append)
+    assert result.status == "finished"
+    notices = [e.message for e in events if isinstance(e, Notice) and "zz-corrupt" in e.message]
+    assert len(notices) == 1      # named once, not once per epoch
+    assert result.summary["test"]["accuracy"] == 1.0   # dark vs bright: trivially separable
+
+
+@pytest.mark.slow
+def test_lenet5_reaches_97_percent_on_offline_mnist_in_10_epochs(runs_root):
+    config = RunConfig()
+    config.training.epochs = 10
+    result = engine.run(config, runs_root=runs_root)
+    assert result.status == "finished"
+    assert result.summary["test"]["accuracy"] >= 0.97
+    assert result.summary["seconds"] < 120

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from cnnstudio.core.imaging import fit_to_shape, read_image
 from cnnstudio.core.errors import ImageError
+from cnnstudio.core.imaging import fit_to_shape, read_image
 
 Shape = tuple[int, int, int]
 ProgressFn = Callable[[Any], None]

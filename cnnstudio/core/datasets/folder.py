@@ -18,7 +18,7 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, FileSplit
 from cnnstudio.core.errors import DataError, ImageError
 from cnnstudio.core.imaging import is_image_name, read_image
-from cnnstudio.core.training.events import Notice, Progress
+from cnnstudio.core.training.events import Progress
 
 SPLIT_NAMES = [("training", "testing"), ("train", "test"), ("train", "val"), ("train", "validation")]
 IN_MEMORY_BYTES = 768 * 2**20   # above this the images are streamed from disk
@@ -137,8 +137,6 @@ def load_folder(options, progress) -> Dataset:
     skipped: list[tuple[str, str]] = []
     train = _to_split(train_files, names, shape, stream, progress, skipped)
     test = _to_split(test_files, names, shape, stream, progress, skipped)
-    for file, reason in skipped:
-        progress(Notice(f"skipped {reason}"))
     if len(train) == 0:
         raise DataError(f"none of the images in {root} could be read")
     return Dataset(id="folder", name=root.name, class_names=names, input_shape=shape,

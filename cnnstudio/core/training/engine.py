@@ -125,7 +125,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         if report.using == "cpu":
             sink(Notice(devices.CPU_ONLY if not report.gpus else "Training on the CPU, as asked.",
                         level="info" if report.gpus else "warning"))
-        for path, reason in dataset.skipped:
+        for _path, reason in dataset.skipped:
             sink(Notice(f"skipped {reason}"))
         data = task.prepare(dataset, dataset.input_shape, cfg, sink)
         if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
