@@ -127,7 +127,8 @@ def channel_view(fmap: np.ndarray, layer: str = "", norm: str = "channel",
         channels = channels[:max_channels]
     if norm not in ("channel", "layer", "none"):
         raise ValueError(f"norm must be channel, layer or none, got {norm!r}")
-    tiles = channels if norm == "none" else normalise(channels, per_tile=(norm == "channel"))
+    # A constant channel (a dead ReLU) is drawn dark, as "no response", not mid-grey.
+    tiles = channels if norm == "none" else normalise(channels, norm == "channel", flat=0.0)
     return MapView(layer, tuple(fmap.shape), tile(tiles, cols=cols),
                    (float(fmap.min()), float(fmap.max())), [str(i) for i in range(len(tiles))])
 

@@ -18,7 +18,7 @@ import numpy as np
 from cnnstudio.core.probes.grid import Mosaic, normalise, tile
 
 MODES = ("auto", "rgb", "average", "channel", "all")
-NORMS = ("filter", "layer", "none")
+NORMS = ("filter", "layer", "signed", "none")
 CONV_TYPES = ("Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
 
 
@@ -93,6 +93,9 @@ def filter_tiles(kernel: np.ndarray, mode: str = "auto", channel: int = 0,
         tiles = normalise(tiles, per_tile=True)
     elif norm == "layer":
         tiles = normalise(tiles, per_tile=False)
+    elif norm == "signed":     # zero stays at 0.5: a diverging colour map shows the sign
+        top = float(np.abs(tiles).max()) or 1.0
+        tiles = tiles / (2 * top) + 0.5
     if mode == "all":
         tiles = tiles.reshape(cout * cin, kh, kw)
     return np.ascontiguousarray(tiles, dtype=np.float32), mode, labels

@@ -46,8 +46,8 @@ def tile(images: np.ndarray, cols: int | None = None, gap: int | None = None) ->
     """(N, h, w) or (N, h, w, 3) → one mosaic with NaN gaps of ``gap`` pixels."""
     images = np.asarray(images, dtype=np.float32)
     n, th, tw = images.shape[:3]
-    if gap is None:    # a one-pixel gap vanishes between 64-pixel maps; scale it a little
-        gap = max(1, min(th, tw) // 12)
+    if gap is None:    # a one-pixel gap vanishes between 28-pixel maps; scale it a little
+        gap = max(1, round(min(th, tw) / 8))
     rows, cols = grid_shape(n) if cols is None else (math.ceil(n / max(cols, 1)), max(cols, 1))
     shape = (rows * th + (rows - 1) * gap, cols * tw + (cols - 1) * gap) + images.shape[3:]
     out = np.full(shape, np.nan, dtype=np.float32)
@@ -58,10 +58,10 @@ def tile(images: np.ndarray, cols: int | None = None, gap: int | None = None) ->
     return Mosaic(out, rows, cols, (th, tw), gap)
 
 
-def normalise(tiles: np.ndarray, per_tile: bool = True) -> np.ndarray:
+def normalise(tiles: np.ndarray, per_tile: bool = True, flat: float = 0.5) -> np.ndarray:
     """Scale to 0..1 per tile (each filter's own contrast) or jointly (comparable magnitudes).
 
-    A constant tile becomes 0.5 rather than dividing by zero.
+    A constant tile becomes ``flat`` rather than dividing by zero.
     """
     tiles = np.asarray(tiles, dtype=np.float32)
     if tiles.size == 0:
@@ -71,4 +71,4 @@ def normalise(tiles: np.ndarray, per_tile: bool = True) -> np.ndarray:
     hi = np.nanmax(tiles, axis=axes, keepdims=True)
     span = hi - lo
     safe = np.where(span > 0, span, 1.0)
-    return np.where(span > 0, (tiles - lo) / safe, 0.5).astype(np.float32)
+    return np.where(span > 0, (tiles - lo) / safe, flat).astype(np.float32)
