@@ -54,6 +54,11 @@ def _gpu_memory() -> float | None:
     return tf_runtime.gpu_memory_mb(0)
 
 
+def _batching(folder: RunDir) -> tuple[int, int]:
+    started = folder.records({"run_started"})
+    return (started[-1]["batch_size"], started[-1]["num_train"]) if started else (0, 0)
+
+
 class MainWindow(QMainWindow):
     keras_ready = Signal(list)           # GPU names
     closed = Signal()
@@ -88,6 +93,17 @@ class MainWindow(QMainWindow):
             dock.setWidget(panel)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
+        # Side columns run the full height; the runs table sits under the plots only.
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        self.resize(1440, 900)
+        self.resizeDocks([self.docks["dataset"], self.docks["training"]], [390, 400],
+                         Qt.Horizontal)
+        self.resizeDocks([self.docks["dataset"], self.docks["architecture"]], [430, 470],
+                         Qt.Vertical)
+        self.resizeDocks([self.docks["training"], self.docks["prediction"]], [430, 470],
+                         Qt.Vertical)
+        self.resizeDocks([self.docks["runs"]], [190], Qt.Vertical)
         self.default_state = self.saveState()
         self.message = QLabel("Loading TensorFlow in the background…")
         self.device = DeviceIndicator()
@@ -99,7 +115,6 @@ class MainWindow(QMainWindow):
         menus.build(self)
         self.setAcceptDrops(True)
         self._wire()
-        self.resize(1440, 900)
         self._restore()
         self.background.submit(_load_keras, self._keras_loaded, self._keras_failed, key="keras")
         self._config_changed()
@@ -200,7 +215,7 @@ class MainWindow(QMainWindow):
             return
         folder = RunDir.open(path)
         self.plots.load_records(f"Resuming {folder.path.name}", folder.records({"batch_end"}),
-                                folder.epoch_history())
+                                folder.epoch_history(), _batching(folder))
         self.training.on_preparing("Resuming from the last checkpoint…")
         self.bridge.resume(path, epoch_hooks=self.epoch_hooks)
 
@@ -221,6 +236,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, event) -> None:
         self.training.on_started(event)
+        self.plots.set_batching(event.batch_size, event.num_train)
         self.plots.title.setText(f"Training {event.model} on {event.dataset} — "
                                  f"{Path(event.run_dir).name}")
         self.prediction.set_run_dir(event.run_dir)
@@ -248,7 +264,8 @@ class MainWindow(QMainWindow):
             self.status(str(exc))
             return
         self.plots.load_records(f"Run {folder.path.name} ({folder.status()})",
-                                folder.records({"batch_end"}), folder.epoch_history())
+                                folder.records({"batch_end"}), folder.epoch_history(),
+                                _batching(folder))
         self.prediction.set_run_dir(folder.path)
         self.set_run_config(config)
         self.status(f"Opened run {folder.path.name}")

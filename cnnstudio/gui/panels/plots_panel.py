@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
 
 REDRAW_MS = 80
+SMOOTHING = 0.1         # weight of the newest batch in the smoothed training curve
 
 
 class Series:
@@ -69,7 +70,8 @@ class PlotsPanel(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.addLegend(offset=(-10, 10) if key == "loss" else (-10, -10))
-            self.curves[key] = plot.plot(name="training (each batch)")
+            self.curves[key] = plot.plot()             # raw batches: faint, no legend entry
+            self.curves["smooth_" + key] = plot.plot(name="training (per batch, smoothed)")
             self.curves["val_" + key] = plot.plot(name="validation (each epoch)", symbol="o",
                                                   symbolSize=7)
             line = pg.InfiniteLine(angle=90, movable=False)
@@ -79,6 +81,7 @@ class PlotsPanel(QWidget):
             plot.scene().sigMouseMoved.connect(lambda pos, p=plot: self._mouse_moved(p, pos))
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self.series = {key: Series() for key in self.curves}
+        self.set_batching(0, 0)
         self.overlays: dict[str, list] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -101,26 +104,54 @@ class PlotsPanel(QWidget):
             plot.crosshair.setPen(pg.mkPen(theme.muted, style=Qt.DotLine))
             plot.legend.setLabelTextColor(theme.plot_fg)
         for key in ("loss", "accuracy"):
-            self.curves[key].setPen(pg.mkPen(theme.train, width=1))
+            faint = pg.mkColor(theme.train)
+            faint.setAlpha(70)
+            self.curves[key].setPen(pg.mkPen(faint, width=1))
+            self.curves["smooth_" + key].setPen(pg.mkPen(theme.train, width=2))
             val = self.curves["val_" + key]
             val.setPen(pg.mkPen(theme.val, width=2.5))
             val.setSymbolBrush(theme.val)
             val.setSymbolPen(theme.plot_bg)
 
     # -- the current run ---------------------------------------------------
-    def reset(self, title: str) -> None:
+    def reset(self, title: str, batch_size: int = 0, num_train: int = 0) -> None:
         self.title.setText(title)
         for s in self.series.values():
             s.clear()
+        self.set_batching(batch_size, num_train)
         self.flush()
+
+    def set_batching(self, batch_size: int, num_train: int) -> None:
+        """Batch sizes turn Keras's running means back into per-batch values exactly."""
+        self._batching = (batch_size, num_train)
+        self._previous: dict[str, tuple[int, int, float]] = {}    # key → (epoch, seen, mean)
+        self._smooth: dict[str, float] = {}
 
     def add_batches(self, batches) -> None:
         for b in batches:
-            x = b.epoch - 1 + b.step / b.steps
-            for key in ("loss", "accuracy"):
-                if key in b.logs:
-                    self.series[key].add(x, b.logs[key])
+            self._add_batch(b.epoch, b.step, b.steps, b.logs)
         self._schedule()
+
+    def _add_batch(self, epoch: int, step: int, steps: int, logs: dict) -> None:
+        # Keras 3 reports, after each batch, the mean since the epoch began; the batch's
+        # own value is recovered from two consecutive means weighted by images seen.
+        x = epoch - 1 + step / steps
+        size, total = self._batching
+        for key in ("loss", "accuracy"):
+            if key not in logs:
+                continue
+            mean = float(logs[key])
+            seen = min(step * size, total) if size and total else step
+            last_epoch, last_seen, last_mean = self._previous.get(key, (epoch, 0, 0.0))
+            if last_epoch != epoch or last_seen >= seen:
+                last_seen, last_mean = 0, 0.0
+            value = (seen * mean - last_seen * last_mean) / (seen - last_seen)
+            self._previous[key] = (epoch, seen, mean)
+            smooth = self._smooth.get(key, value)
+            smooth += SMOOTHING * (value - smooth)
+            self._smooth[key] = smooth
+            self.series[key].add(x, value)
+            self.series["smooth_" + key].add(x, smooth)
 
     def add_epoch(self, epoch, logs: dict) -> None:
         for key in ("val_loss", "val_accuracy"):
@@ -128,14 +159,11 @@ class PlotsPanel(QWidget):
                 self.series[key].add(epoch, logs[key])
         self._schedule()
 
-    def load_records(self, title: str, batch_records, epoch_records) -> None:
+    def load_records(self, title: str, batch_records, epoch_records, batching=(0, 0)) -> None:
         """Restore a run's curves from its metrics.jsonl records."""
-        self.reset(title)
+        self.reset(title, *batching)
         for r in batch_records:
-            x = r["epoch"] - 1 + r["step"] / max(1, r["steps"])
-            for key in ("loss", "accuracy"):
-                if key in r.get("logs", {}):
-                    self.series[key].add(x, r["logs"][key])
+            self._add_batch(r["epoch"], r["step"], max(1, r["steps"]), r.get("logs", {}))
         for r in epoch_records:
             self.add_epoch(r["epoch"], r.get("logs", {}))
         self.flush()
@@ -156,6 +184,9 @@ class PlotsPanel(QWidget):
         """Points held by each plot item (what the tests check)."""
         return {key: 0 if curve.xData is None else len(curve.xData)
                 for key, curve in self.curves.items()}
+
+    def values(self, key: str):
+        return self.series[key].data()
 
     # -- comparisons -------------------------------------------------------
     def add_overlay(self, name: str, epoch_records) -> None:

@@ -71,7 +71,9 @@ class PredictionPanel(QWidget):
                              "model's input size and channels.")
         self.view_caption = QLabel("As the model sees it", wordWrap=True)
         self.view_caption.setAlignment(Qt.AlignCenter)
+        self.view_caption.setFixedWidth(VIEW)
         left = QVBoxLayout()
+        left.setSpacing(2)
         left.addWidget(self.view)
         left.addWidget(self.view_caption)
         left.addStretch(1)
@@ -87,9 +89,10 @@ class PredictionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
-        layout.addLayout(row, 1)
+        layout.addLayout(row)
         layout.addWidget(self.source)
         layout.addWidget(self.error)
+        layout.addStretch(1)
 
     def set_run_dir(self, path) -> None:
         self.run_dir = Path(path) if path else None

@@ -36,9 +36,11 @@ class PixelCanvas(QWidget):
 
     def paintEvent(self, event):
         h, w = self.image.shape[:2]
-        cell = min(self.width() / w, self.height() / h)
+        # Whole-pixel cells: fractional ones leave hairline seams between them.
+        cell = max(1, int(min(self.width() / w, self.height() / h)))
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
+        painter.translate((self.width() - cell * w) // 2, (self.height() - cell * h) // 2)
         font = QFont(self.font())
         font.setPixelSize(max(6, int(cell * 0.34)))
         painter.setFont(font)

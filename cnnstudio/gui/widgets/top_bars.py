@@ -6,13 +6,15 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+VIEW_HEIGHT = 150
+
 
 class TopBars(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[tuple[str, float]] = []
         self.accent = QColor("#1a73e8")
-        self.setMinimumHeight(130)
+        self.setMinimumHeight(VIEW_HEIGHT)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
 
     def set_rows(self, rows: list[tuple[str, float]]) -> None:
