@@ -7,22 +7,21 @@ import numpy as np
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.probes.confusion import SplitPredictions
-from cnnstudio.core.probes.recorder import ProbeStore, choose_probe_images, make_probe_hook
+from cnnstudio.core.probes.recorder import ProbeStore, choose_probe_images
 from cnnstudio.core.training.engine import run
 from cnnstudio.core.training.events import ProbeReady
 
 
-def test_recorder_stores_every_epoch_and_reader_reopens_it(tmp_path):
+def test_every_classification_run_records_probes_and_reader_reopens_it(tmp_path):
     config = RunConfig()
     config.dataset.id, config.dataset.options = "digits", {"size": 16}
     config.training.epochs, config.training.batch_size = 2, 64
     dataset = load_dataset(config.dataset)
-    images, labels = choose_probe_images(dataset, count=6)
-    assert labels.tolist() == [0, 1, 2, 3, 4, 5]
+    images, labels = choose_probe_images(dataset, count=8)     # what the engine records
+    assert labels.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
     events = []
     run_dir = tmp_path / "run"
-    hook = make_probe_hook(run_dir, images, labels, dataset.class_names, sink=events.append)
-    result = run(config, run_dir=run_dir, epoch_hooks=[hook])
+    result = run(config, run_dir=run_dir, sink=events.append)
     assert result.status == "finished"
 
     store = ProbeStore(run_dir)               # as if reopened after a restart
@@ -33,8 +32,8 @@ def test_recorder_stores_every_epoch_and_reader_reopens_it(tmp_path):
     stored_images, stored_labels = store.images()
     np.testing.assert_array_equal(stored_images, images)
     first, last = store.load(1), store.load(2)
-    assert first.filters["c1"].shape == (5, 5, 1, 6) and first.maps["c3"].shape == (6, 4, 4, 16)
-    assert first.probs.shape == (6, 10)
+    assert first.filters["c1"].shape == (5, 5, 1, 6) and first.maps["c3"].shape == (8, 4, 4, 16)
+    assert first.probs.shape == (8, 10)
     assert not np.allclose(first.filters["c1"], last.filters["c1"])   # training moved them
     np.testing.assert_allclose(first.probs.sum(axis=1), 1, atol=1e-2)
     ready = [e for e in events if isinstance(e, ProbeReady)]

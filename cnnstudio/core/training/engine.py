@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.errors import StudioError
@@ -130,11 +132,12 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         data = task.prepare(dataset, dataset.input_shape, cfg, sink)
         if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
             task.compile(model, cfg)
+        _ensure_built(model, dataset.input_shape)
         folder.write_json("dataset.json", dataset.info())
         folder.write_json("model.json", {"id": arch.id, "name": arch.name,
-                                         "params": int(model.count_params()),
+                                         "params": _params(model),
                                          "layers": layer_table(model)})
-        sink(RunStarted(str(folder.path), dataset.id, arch.id, int(model.count_params()),
+        sink(RunStarted(str(folder.path), dataset.id, arch.id, _params(model),
                         data.num_train, data.num_val, data.num_test, cfg.epochs, initial_epoch,
                         data.steps_per_epoch, cfg.batch_size, resumed=initial_epoch > 0))
 
@@ -142,8 +145,9 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
             folder.save_checkpoint(m, epoch)
             folder.set_status("running", epoch=epoch)
 
+        hooks = [checkpoint, *_probe_hooks(arch, dataset, folder, sink), *epoch_hooks]
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
-                                data.num_train, epoch_hooks=[checkpoint, *epoch_hooks])
+                                data.num_train, epoch_hooks=hooks)
         callbacks = [studio]
         if backend_name() == "tensorflow":
             callbacks.append(keras().callbacks.TensorBoard(
@@ -172,6 +176,30 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         control.cancel_pending()
         folder.close()
         return RunResult("failed", folder.path, {"reason": reason})
+
+
+def _probe_hooks(arch, dataset, folder: RunDir, sink) -> list[EpochHook]:
+    """Filters, feature maps and predictions of fixed probe images, stored every epoch
+    (probes/epoch-NNNN.npz) so the epoch slider can replay any run, even from disk."""
+    if arch.task != "classification":
+        return []
+    from cnnstudio.core.probes.recorder import choose_probe_images, make_probe_hook
+
+    images, labels = choose_probe_images(dataset, count=8)
+    return [make_probe_hook(folder.path, images, labels, dataset.class_names, sink=sink)]
+
+
+def _ensure_built(model, shape) -> None:
+    """Subclassed models (own train_step) build on first call; the summary needs them built."""
+    if not model.built:
+        try:
+            model(np.zeros((1, *shape), dtype="float32"))
+        except Exception:    # a family whose call() takes other inputs builds in fit()
+            pass
+
+
+def _params(model) -> int:
+    return int(model.count_params()) if model.built else 0
 
 
 def _finish(folder: RunDir, sink, control, status, epochs_done, t0, studio, test) -> RunResult:
