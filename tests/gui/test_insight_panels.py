@@ -15,7 +15,6 @@ from PySide6.QtCore import QPointF, Qt
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.probes.confusion import SplitPredictions, cell_indices, error_order
-from cnnstudio.core.probes.recorder import choose_probe_images, make_probe_hook
 from cnnstudio.core.training.engine import run
 from cnnstudio.gui.panels.insight_activation_max import ActivationMaxPanel
 from cnnstudio.gui.panels.insight_confusion import ConfusionPanel
@@ -35,10 +34,8 @@ def trained_run(tmp_path_factory):
     config.dataset.id, config.dataset.options = "digits", {"size": 16}
     config.training.epochs, config.training.batch_size = 3, 32
     dataset = load_dataset(config.dataset)
-    images, labels = choose_probe_images(dataset, count=10)
     run_dir = tmp_path_factory.mktemp("insight") / "run"
-    hook = make_probe_hook(run_dir, images, labels, dataset.class_names)
-    assert run(config, run_dir=run_dir, epoch_hooks=[hook]).status == "finished"
+    assert run(config, run_dir=run_dir).status == "finished"     # the engine records probes
     return run_dir, dataset
 
 
