@@ -16,6 +16,8 @@ from typing import Any
 from cnnstudio.core.errors import ConfigError
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
+LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
+INITIALIZERS = ("default", "glorot", "he", "truncated-normal")
 DEVICES_HELP = "'auto', 'cpu', or 'gpu:N'"
 
 
@@ -41,6 +43,19 @@ class TrainConfig:
     validation_split: float = 0.1
     device: str = "auto"
     mixed_precision: bool = False
+    # The book's hyperparameters; every default leaves the architecture as it was built.
+    lr_schedule: str = "constant"       # constant | step | cosine | plateau
+    lr_decay: float = 0.1               # step and plateau: multiply the rate by this
+    lr_step_epochs: int = 10            # step: decay every this many epochs
+    lr_patience: int = 3                # plateau: epochs without improvement before decaying
+    initializer: str = "default"        # default (the architecture's) | glorot | he | truncated-normal
+    dropout: float | None = None        # None: each Dropout layer keeps the architecture's rate
+    batch_norm: bool | None = None      # None: the architecture's own batch_norm option
+    l1: float = 0.0
+    l2: float = 0.0
+    early_stopping: bool = False
+    patience: int = 5                   # early stopping: epochs without improvement
+    augmentation: dict[str, Any] = field(default_factory=dict)   # see cnnstudio.core.augment
 
 
 @dataclass
@@ -114,6 +129,7 @@ class RunConfig:
             found.append(f"device must be {DEVICES_HELP}, got {t.device!r}")
         if not isinstance(t.mixed_precision, bool):
             found.append(f"mixed_precision must be true or false, got {t.mixed_precision!r}")
+        found.extend(_hyper_problems(t, self.model.id, ARCHITECTURES))
         if self.dataset.id not in DATASETS and not is_folder_dataset(self.dataset.id):
             found.append(DATASETS.unknown_message(self.dataset.id))
         if self.model.id not in ARCHITECTURES:
@@ -128,6 +144,40 @@ class RunConfig:
         if found:
             raise ConfigError("; ".join(found))
         return self
+
+
+def _hyper_problems(t: TrainConfig, model_id: str, architectures) -> list[str]:
+    from cnnstudio.core.augment import augmentation_problems
+
+    found: list[str] = []
+    if t.lr_schedule not in LR_SCHEDULES:
+        found.append(f"unknown lr_schedule '{t.lr_schedule}' — known: {', '.join(LR_SCHEDULES)}")
+    if not _is_number(t.lr_decay) or not 0 < t.lr_decay < 1:
+        found.append(f"lr_decay must be a factor between 0 and 1, got {t.lr_decay!r}")
+    _positive_int(found, "lr_step_epochs", t.lr_step_epochs)
+    _positive_int(found, "lr_patience", t.lr_patience)
+    if t.initializer not in INITIALIZERS:
+        found.append(f"unknown initializer '{t.initializer}' — known: {', '.join(INITIALIZERS)}")
+    if t.dropout is not None and (not _is_number(t.dropout) or not 0 <= t.dropout < 1):
+        found.append(f"dropout must be a rate in [0, 1) or null, got {t.dropout!r}")
+    if t.batch_norm is not None and not isinstance(t.batch_norm, bool):
+        found.append(f"batch_norm must be true, false or null, got {t.batch_norm!r}")
+    elif t.batch_norm is not None and model_id in architectures \
+            and "batch_norm" not in architectures.get(model_id).defaults:
+        found.append(f"batch_norm cannot be switched for '{model_id}': it has no batch-norm "
+                     "option (leave it null)")
+    for name in ("l1", "l2"):
+        value = getattr(t, name)
+        if not _is_number(value) or not 0 <= value < 1:
+            found.append(f"{name} must be a penalty in [0, 1), got {value!r}")
+    if not isinstance(t.early_stopping, bool):
+        found.append(f"early_stopping must be true or false, got {t.early_stopping!r}")
+    _positive_int(found, "patience", t.patience)
+    if not isinstance(t.augmentation, dict):
+        found.append(f"augmentation must be an object, got {type(t.augmentation).__name__}")
+    else:
+        found.extend(augmentation_problems(t.augmentation))
+    return found
 
 
 def _names(cls) -> set[str]:
