@@ -3,6 +3,7 @@
 Layouts understood:
   root/<class>/*.jpg                      → a fixed split (by file name hash) gives the test set
   root/{Training,Testing}/<class>/*.ppm   → BelgiumTS; also train/test, training/testing, train/val
+  root/Final_Training/Images/<class>/*.ppm + Final_Test/Images/*.ppm with GT-*.csv → GTSRB
 Images of any size and colour mode are fitted to ``image_size`` × ``image_size``
 × ``channels``. Small sets are read into memory once; large ones stay on disk
 and are read batch by batch. Unreadable files are skipped and named, never fatal.
@@ -10,6 +11,7 @@ and are read batch by batch. Unreadable files are skipped and named, never fatal
 
 from __future__ import annotations
 
+import csv
 import zlib
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from cnnstudio.core.errors import DataError, ImageError
 from cnnstudio.core.imaging import is_image_name, read_image
 from cnnstudio.core.training.events import Progress
 
-SPLIT_NAMES = [("training", "testing"), ("train", "test"), ("train", "val"), ("train", "validation")]
+SPLIT_NAMES = [("training", "testing"), ("train", "test"), ("train", "val"), ("train", "validation"),
+               ("final_training", "final_test")]
 IN_MEMORY_BYTES = 768 * 2**20   # above this the images are streamed from disk
 
 
@@ -28,6 +31,41 @@ def _subdir(root: Path, name: str) -> Path | None:
     for child in root.iterdir():
         if child.is_dir() and child.name.lower() == name:
             return child
+    return None
+
+
+def _unwrap(folder: Path) -> Path:
+    """Step into lone wrapper folders (GTSRB's Final_Training/Images) that hold only folders."""
+    for _ in range(3):
+        children = [p for p in folder.iterdir() if not p.name.startswith(".")]
+        dirs = [p for p in children if p.is_dir()]
+        if len(dirs) != 1 or any(is_image_name(p) for p in children):
+            break
+        inner = [p for p in dirs[0].iterdir() if not p.name.startswith(".")]
+        if not any(p.is_dir() for p in inner):   # a lone class folder, not a wrapper
+            break
+        folder = dirs[0]
+    return folder
+
+
+def _csv_labelled(folder: Path, names: list[str]) -> dict[str, list[Path]] | None:
+    """A flat test folder labelled by a CSV with Filename and ClassId columns (GTSRB's GT-*.csv)."""
+    images = {p.name: p for p in folder.iterdir() if p.is_file() and is_image_name(p)}
+    if not images:
+        return None
+    by_number = {int(n): n for n in names if n.isdigit()}
+    for table in sorted(folder.glob("*.csv")):
+        text = table.read_text(encoding="utf-8", errors="replace")
+        rows = list(csv.DictReader(text.splitlines(), delimiter=";" if ";" in text else ","))
+        if not rows or not {"Filename", "ClassId"} <= set(rows[0]):
+            continue
+        found: dict[str, list[Path]] = {n: [] for n in names}
+        for row in rows:
+            name = row["ClassId"] if row["ClassId"] in found else \
+                by_number.get(int(row["ClassId"])) if row["ClassId"].strip().isdigit() else None
+            if name is not None and row["Filename"] in images:
+                found[name].append(images[row["Filename"]])
+        return {n: sorted(v) for n, v in found.items()}
     return None
 
 
@@ -48,8 +86,9 @@ def scan(root: Path) -> tuple[list[str], dict[str, list[Path]], dict[str, list[P
     for train_name, test_name in SPLIT_NAMES:
         tr, te = _subdir(root, train_name), _subdir(root, test_name)
         if tr and te:
-            train_dir, test_dir = tr, te
+            train_dir, test_dir = _unwrap(tr), _unwrap(te)
             break
+    train_dir = _unwrap(train_dir)
     train = {k: v for k, v in _class_files(train_dir).items()}
     if not any(train.values()):
         raise DataError(
@@ -63,7 +102,9 @@ def scan(root: Path) -> tuple[list[str], dict[str, list[Path]], dict[str, list[P
                         "a classifier needs at least two class folders")
     test = None
     if test_dir is not None:
-        test = _class_files(test_dir)
+        flat = [test_dir, *(p for p in test_dir.iterdir() if p.is_dir())][:2]   # or its Images/
+        labelled = [t for t in (_csv_labelled(f, list(train)) for f in flat) if t]
+        test = labelled[0] if labelled else _class_files(test_dir)
         unknown = sorted(set(test) - set(train))
         if unknown:
             raise DataError(f"test folder has class '{unknown[0]}' that the training folder lacks")
@@ -142,6 +183,21 @@ def load_folder(options, progress) -> Dataset:
     return Dataset(id="folder", name=root.name, class_names=names, input_shape=shape,
                    train=train, test=test, skipped=skipped,
                    description=f"Image folder {root} ({total} files, {len(names)} classes)")
+
+
+def class_balance(counts: list[int], class_names: list[str]) -> dict:
+    """How even the classes are: the studio's class-balance view and a warning when skewed."""
+    counts = [int(c) for c in counts]
+    present = [c for c in counts if c > 0]
+    ratio = max(present) / min(present) if present else 0.0
+    smallest = class_names[counts.index(min(counts))] if counts else ""
+    largest = class_names[counts.index(max(counts))] if counts else ""
+    return {"counts": dict(zip(class_names, counts, strict=True)), "min": min(counts, default=0),
+            "max": max(counts, default=0), "imbalance": round(ratio, 2),
+            "smallest": smallest, "largest": largest,
+            "warning": (f"classes are unbalanced: '{largest}' has {ratio:.1f}× the images of "
+                        f"'{smallest}'; accuracy alone will flatter the model"
+                        if ratio >= 3 else "")}
 
 
 FOLDER = DatasetSource(
