@@ -28,12 +28,15 @@ class _Job:
 
 
 class Background(QObject):
-    _finished = Signal(object, object, object)     # job, result, error text
+    # Results travel in a Python queue; the signal carries no Python objects, because
+    # queued ``object`` arguments crossing threads corrupted refcounts (None) in PySide 6.12.
+    _finished = Signal()
     busy_changed = Signal(bool)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
         self._latest: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -41,7 +44,12 @@ class Background(QObject):
         self._thread = _Loop(self)
         self._thread.setObjectName("cnnstudio-background")
         self._finished.connect(self._deliver)
-        self._thread.start()
+
+    def start(self) -> None:
+        """Begin serving jobs (the window calls this once it is shown: until then the
+        GIL belongs to building the window, not to importing TensorFlow)."""
+        if not self._thread.isRunning() and not self._thread.isFinished():
+            self._thread.start()
 
     def submit(self, fn: Callable[[], Any], on_done=None, on_error=None,
                key: str | None = None) -> int:
@@ -71,7 +79,8 @@ class Background(QObject):
     # -- worker side -------------------------------------------------------
     def _run_job(self, job: _Job) -> None:
         if job.cancelled:
-            self._finished.emit(job, None, None)
+            self._results.put((job, None, None))
+            self._finished.emit()
             return
         try:
             result = job.fn()
@@ -80,11 +89,21 @@ class Background(QObject):
 
             text = str(exc) if isinstance(exc, StudioError) else \
                 f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-            self._finished.emit(job, None, text)
+            self._results.put((job, None, text))
+            self._finished.emit()
             return
-        self._finished.emit(job, result, None)
+        self._results.put((job, result, None))
+        self._finished.emit()
 
-    def _deliver(self, job: _Job, result, error) -> None:
+    def _deliver(self) -> None:
+        while True:
+            try:
+                job, result, error = self._results.get_nowait()
+            except queue.Empty:
+                return
+            self._deliver_one(job, result, error)
+
+    def _deliver_one(self, job: _Job, result, error) -> None:
         self._pending -= 1
         with self._lock:
             if job.key is not None and self._latest.get(job.key) is job:

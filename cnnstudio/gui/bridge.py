@@ -40,7 +40,7 @@ class RunBridge(QObject):
     failed = Signal(str)                # a reason, before or during the run
     running_changed = Signal(bool)
     _wake = Signal()
-    _answer = Signal(object, object)    # future, callback
+    _answer = Signal()                  # answers wait in ``_answers`` (no objects cross threads)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -52,7 +52,8 @@ class RunBridge(QObject):
         self._lock = threading.Lock()
         self._wake_pending = False
         self._wake.connect(self._drain)
-        self._answer.connect(lambda future, callback: callback(future))
+        self._answers: collections.deque = collections.deque()
+        self._answer.connect(self._deliver_answers)
 
     # -- starting ----------------------------------------------------------
     @property
@@ -106,8 +107,16 @@ class RunBridge(QObject):
         if not self.running or self.control is None:
             return False
         future = self.control.submit(fn)
-        future.add_done_callback(lambda f: self._answer.emit(f, callback))
+        def done(f):
+            self._answers.append((f, callback))
+            self._answer.emit()
+        future.add_done_callback(done)
         return True
+
+    def _deliver_answers(self) -> None:
+        while self._answers:
+            future, callback = self._answers.popleft()
+            callback(future)
 
     def join(self, timeout_ms: int | None = None) -> bool:
         """Stop the run at the next batch and wait for its thread (closing the window)."""
@@ -191,7 +200,7 @@ class _RunThread(QThread):
         from cnnstudio.core.errors import StudioError
 
         try:
-            from cnnstudio.core.training import engine   # imports Keras: off the GUI thread
+            from cnnstudio.core.training import engine  # imports Keras: off the GUI thread
 
             self.result = self.job(engine, self.control)
         except StudioError as exc:

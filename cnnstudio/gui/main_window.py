@@ -10,8 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+)
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.errors import StudioError
@@ -73,6 +79,8 @@ class MainWindow(QMainWindow):
         self.epoch_hooks: list = []          # (model, epoch) callables on the training thread
         self.tf_ready = False
         self.background = Background(self)
+        # First in the queue: the panels' own jobs (summaries) need Keras anyway.
+        self.background.submit(_load_keras, self._keras_loaded, self._keras_failed, key="keras")
         self.bridge = RunBridge(self)
         self.dataset = DatasetPanel(self.background)
         self.architecture = ArchitecturePanel(self.background)
@@ -116,7 +124,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._wire()
         self._restore()
-        self.background.submit(_load_keras, self._keras_loaded, self._keras_failed, key="keras")
         self._config_changed()
 
     # -- wiring ------------------------------------------------------------
@@ -138,6 +145,7 @@ class MainWindow(QMainWindow):
         b.batches.connect(self.training.on_batches)
         b.batches.connect(self.plots.add_batches)
         b.epoch.connect(lambda e: self.plots.add_epoch(e.epoch, e.logs))
+        b.epoch.connect(lambda e: self.runs.refresh())     # epochs done, best so far
         b.progress.connect(self.training.on_progress)
         b.notice.connect(lambda n: self.status(n.message))
         b.finished.connect(self._run_finished)
@@ -338,6 +346,10 @@ class MainWindow(QMainWindow):
             "Stop the run and close CNN Studio?\n\nThe run stops at the next batch and can be "
             "resumed later from the Runs panel.")
         return answer == QMessageBox.Yes
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.background.start()
 
     def closeEvent(self, event):
         if self.bridge.running and not self.confirm_close():

@@ -33,7 +33,8 @@ class DatasetPanel(QWidget):
     changed = Signal()                  # the DatasetConfig (or what we know of it) changed
     sample_clicked = Signal(object, str)
     message = Signal(str)               # for the status bar
-    _progress = Signal(object)          # from the background thread
+    _progress = Signal()                # from the background thread; the event waits in
+                                        # ``_last_progress`` (no objects cross threads)
 
     def __init__(self, background, parent=None):
         super().__init__(parent)
@@ -181,7 +182,7 @@ class DatasetPanel(QWidget):
         self.load_button.hide()
         self.info.setText("Loading…")
         self.changed.emit()
-        self.background.submit(lambda: load_dataset(config, self._progress.emit),
+        self.background.submit(lambda: load_dataset(config, self._report),
                                lambda data: self._loaded(key, data), self._failed, key="dataset")
 
     def _loaded(self, key: str, dataset) -> None:
@@ -214,7 +215,12 @@ class DatasetPanel(QWidget):
         self.error.show()
         self.message.emit(text)
 
-    def _on_progress(self, event) -> None:
+    def _report(self, event) -> None:       # background thread
+        self._last_progress = event
+        self._progress.emit()
+
+    def _on_progress(self) -> None:
+        event = getattr(self, "_last_progress", None)
         if isinstance(event, Progress) and event.total:
             self.bar.show()
             self.bar.setMaximum(1000)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
 
-REDRAW_MS = 80
+REDRAW_MS = 150        # ~7 redraws a second: smooth to the eye, cheap for training
 SMOOTHING = 0.1         # weight of the newest batch in the smoothed training curve
 
 

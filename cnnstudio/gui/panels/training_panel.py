@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.config import OPTIMIZERS, TrainConfig
 
+TEXT_INTERVAL_S = 0.1
+
 
 def _duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
@@ -102,6 +104,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.detail)
         layout.addStretch(1)
         self._started_at = 0.0
+        self._shown_at = 0.0
         self._run = None
         self.set_running(False)
 
@@ -181,8 +184,11 @@ class TrainingPanel(QWidget):
                             f"{event.params:,} parameters")
 
     def on_batches(self, batches: list) -> None:
-        if self._run is None or not batches:
+        # Text updates cost the training thread GIL time: ten a second are plenty.
+        now = time.perf_counter()
+        if self._run is None or not batches or now - self._shown_at < TEXT_INTERVAL_S:
             return
+        self._shown_at = now
         b, run = batches[-1], self._run
         done = (b.epoch - 1) * b.steps + b.step
         self.bar.setValue(done)
