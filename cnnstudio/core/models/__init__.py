@@ -8,12 +8,13 @@ from cnnstudio.core.models.book_cnns import DOGS_VS_CATS, TRAFFIC_SIGNS_BN
 from cnnstudio.core.models.classic import BOOK_CIFAR, LENET5, MLP
 from cnnstudio.core.models.googlenet import GOOGLENET
 from cnnstudio.core.models.resnet import RESNET
+from cnnstudio.core.models.transfer import TRANSFER
 from cnnstudio.core.models.vgg import VGG16, VGG_SMALL
 from cnnstudio.core.registry import Registry
 
 ARCHITECTURES: Registry[Architecture] = Registry("model")
 for _arch in (MLP, LENET5, BOOK_CIFAR, DOGS_VS_CATS, TRAFFIC_SIGNS_BN, ALEXNET, VGG_SMALL,
-              VGG16, GOOGLENET, RESNET):
+              VGG16, GOOGLENET, RESNET, TRANSFER):
     ARCHITECTURES.register(_arch.id, _arch)
 
 __all__ = ["ARCHITECTURES", "Architecture", "format_table", "layer_table"]

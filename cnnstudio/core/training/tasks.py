@@ -133,3 +133,6 @@ class ClassificationTask:
 
 TASKS: Registry = Registry("task")
 TASKS.register("classification", ClassificationTask())
+
+# Built-in families register through the same call a plug-in would use.
+from cnnstudio.core.training import transfer_task  # noqa: E402, F401  (registers 'transfer')
