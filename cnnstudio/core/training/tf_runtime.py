@@ -28,10 +28,3 @@ def gpu_memory_mb(index: int = 0) -> float | None:
     except (ValueError, RuntimeError):
         return None
     return info["current"] / 2**20
-
-
-def deterministic_ops() -> None:
-    try:
-        tf.config.experimental.enable_op_determinism()
-    except (AttributeError, RuntimeError):
-        pass
