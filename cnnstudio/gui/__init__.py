@@ -11,8 +11,9 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """resources/ of a source checkout (repo root), or CNNSTUDIO_RESOURCES when installed elsewhere."""
+    """Presets and icons: cnnstudio/resources (a link to the checkout's resources/ folder,
+    copied into installed packages), or CNNSTUDIO_RESOURCES to use another folder."""
     override = os.environ.get("CNNSTUDIO_RESOURCES")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

@@ -11,6 +11,7 @@ Importing this module imports Qt but not TensorFlow: the window shows first.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -33,8 +34,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _no_display() -> bool:
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if _no_display():
+        if not args.screenshot_dir:
+            from cnnstudio.cli import main as cli_main
+
+            print("cnnstudio: no display found (DISPLAY is not set), so no window; running "
+                  "the default lesson headless instead: cnnstudio train --dataset mnist-5k "
+                  "--model lenet5 --epochs 10", file=sys.stderr)
+            return cli_main(["train", "--dataset", "mnist-5k", "--model", "lenet5",
+                             "--epochs", "10"])
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"    # pictures need no screen
     from PySide6.QtCore import QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
 

@@ -22,6 +22,7 @@ from cnnstudio.core.training.events import (
     DeviceReport,
     EpochEnd,
     Notice,
+    ProbeReady,
     Progress,
     RunFailed,
     RunFinished,
@@ -33,6 +34,7 @@ class RunBridge(QObject):
     started = Signal(object)            # RunStarted
     batches = Signal(list)              # [BatchEnd, ...] in order
     epoch = Signal(object)              # EpochEnd
+    probe = Signal(object)              # ProbeReady (per-epoch probes written to disk)
     progress = Signal(object)           # Progress (download, loading)
     notice = Signal(object)             # Notice
     device = Signal(object)             # DeviceReport
@@ -159,6 +161,8 @@ class RunBridge(QObject):
             self.started.emit(event)
         elif isinstance(event, EpochEnd):
             self.epoch.emit(event)
+        elif isinstance(event, ProbeReady):
+            self.probe.emit(event)
         elif isinstance(event, Progress):
             self.progress.emit(event)
         elif isinstance(event, Notice):

@@ -26,6 +26,7 @@ from cnnstudio.core.training.rundir import RunDir, default_runs_root
 from cnnstudio.gui import menus
 from cnnstudio.gui.background import Background
 from cnnstudio.gui.bridge import RunBridge
+from cnnstudio.gui.insight_tabs import InsightTabs
 from cnnstudio.gui.panels.architecture_panel import ArchitecturePanel
 from cnnstudio.gui.panels.dataset_panel import DatasetPanel
 from cnnstudio.gui.panels.plots_panel import PlotsPanel
@@ -88,7 +89,8 @@ class MainWindow(QMainWindow):
         self.plots = PlotsPanel()
         self.prediction = PredictionPanel(self.background, self.bridge)
         self.runs = RunsPanel(self.runs_root)
-        self.setCentralWidget(self.plots)
+        self.insight = InsightTabs(self)     # the plots and the insight panels, as tabs
+        self.setCentralWidget(self.insight)
         self.docks: dict[str, QDockWidget] = {}
         for key, title, panel, area in (
                 ("dataset", "Dataset", self.dataset, Qt.LeftDockWidgetArea),
@@ -275,6 +277,7 @@ class MainWindow(QMainWindow):
                                 folder.records({"batch_end"}), folder.epoch_history(),
                                 _batching(folder))
         self.prediction.set_run_dir(folder.path)
+        self.insight.open_run(folder.path)
         self.set_run_config(config)
         self.status(f"Opened run {folder.path.name}")
 
@@ -358,6 +361,7 @@ class MainWindow(QMainWindow):
         self.status("Stopping the run…")
         self.bridge.join()
         self.background.shutdown()
+        self.insight.close_runner()
         self._memory_timer.stop()
         self.plots.stop_timers()
         self.settings.setValue("geometry", self.saveGeometry())

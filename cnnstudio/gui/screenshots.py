@@ -14,6 +14,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 SETTLE_MS = 400          # let layouts and the plot redraw land before grabbing
+# Views a run shows while it trains (confusion and errors come with a finished run).
+LIVE_INSIGHT = ("filters", "feature-maps", "gradcam", "epochs")
 
 
 class ScreenshotRun:
@@ -53,6 +55,15 @@ class ScreenshotRun:
             return
         self._done = True
         self._failed_run = failed
+        self._waits = 0
+        QTimer.singleShot(SETTLE_MS, self._when_insight_ready)
+
+    def _when_insight_ready(self) -> None:
+        # The insight panels ask the (paused) run's thread for their views: wait for answers.
+        self._waits += 1
+        if self.window.insight.busy() and self._waits < 40:
+            QTimer.singleShot(250, self._when_insight_ready)
+            return
         QTimer.singleShot(SETTLE_MS, self._shoot)
 
     def _shoot(self) -> None:
@@ -63,6 +74,12 @@ class ScreenshotRun:
         self._save(w.plots.grab(), "plots.png")
         for key, dock in w.docks.items():
             self._save(dock.grab(), f"{key}.png")
+        for key in LIVE_INSIGHT:
+            panel = w.insight.panels()[key]
+            w.insight.setCurrentWidget(panel)
+            QApplication.processEvents()
+            self._save(panel.grab(), f"insight-{key}.png")
+        w.insight.setCurrentIndex(0)
         thumbs = w.dataset.thumbnails()
         if thumbs:
             dialog = w.show_pixels(thumbs[0].image, thumbs[0].caption)

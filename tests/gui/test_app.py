@@ -44,7 +44,8 @@ def test_screenshot_mode_saves_pngs_and_exits_0(qtbot, tmp_path, monkeypatch):
     assert code == 0
     names = {p.name for p in shots.glob("*.png")}
     assert {"studio.png", "plots.png", "dataset.png", "architecture.png", "training.png",
-            "prediction.png", "runs.png", "pixel-view.png"} <= names
+            "prediction.png", "runs.png", "pixel-view.png", "insight-filters.png",
+            "insight-feature-maps.png", "insight-gradcam.png", "insight-epochs.png"} <= names
     studio = QImage(str(shots / "studio.png"))
     assert studio.width() >= 1000 and studio.height() >= 600
     # Not a blank picture: many distinct colours.

@@ -9,7 +9,9 @@ on the thread owning the model — ``RunControl.submit`` during training, or a
 
 from __future__ import annotations
 
+import collections
 import itertools
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -57,15 +59,21 @@ class ModelRunner:
 
 
 class Answers(QObject):
-    """Delivers Future results on the GUI thread, dropping answers to superseded requests."""
-    _done = Signal(object, object, object)      # ticket, result, error
+    """Delivers Future results on the GUI thread, dropping answers to superseded requests.
+
+    Results wait in a locked deque and a no-argument signal wakes the GUI thread:
+    PySide 6.12 crashed when Python objects crossed threads inside queued signals.
+    """
+    _wake = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._tickets = itertools.count(1)
         self._latest: dict[str, int] = {}
-        self._callbacks: dict[int, tuple[Callable, Callable]] = {}
-        self._done.connect(self._deliver, Qt.QueuedConnection)
+        self._callbacks: dict[int, tuple[str, Callable, Callable]] = {}
+        self._ready: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._wake.connect(self._deliver_all, Qt.QueuedConnection)
 
     def watch(self, key: str, future: Future, on_result: Callable, on_error: Callable) -> None:
         ticket = next(self._tickets)
@@ -74,12 +82,22 @@ class Answers(QObject):
 
         def done(f: Future):           # any thread
             error = f.exception() if not f.cancelled() else RuntimeError("cancelled")
-            self._done.emit(ticket, None if error else f.result(), error)
+            with self._lock:
+                self._ready.append((ticket, None if error else f.result(), error))
+            self._wake.emit()
 
         future.add_done_callback(done)
 
     def busy(self) -> bool:
         return bool(self._callbacks)
+
+    def _deliver_all(self) -> None:
+        while True:
+            with self._lock:
+                if not self._ready:
+                    return
+                ticket, result, error = self._ready.popleft()
+            self._deliver(ticket, result, error)
 
     def _deliver(self, ticket, result, error) -> None:
         key, on_result, on_error = self._callbacks.pop(ticket)

@@ -42,6 +42,7 @@ def _live_top5(model, image: np.ndarray, dataset_info: dict):
 
 class PredictionPanel(QWidget):
     shown = Signal()                     # a top-5 reached the screen (tests, benchmarks)
+    image_chosen = Signal(object, str)   # an image to classify (→ feature maps, Grad-CAM)
 
     def __init__(self, background, bridge, parent=None):
         super().__init__(parent)
@@ -159,6 +160,7 @@ class PredictionPanel(QWidget):
             self.show_error(str(exc))
             return
         self.error.hide()
+        self.image_chosen.emit(image, name)
         self.hint.setText(f"Classifying {name}…")
         if self.bridge.running and self.bridge.run_dir is not None:
             info = _dataset_info(self.bridge.run_dir)
