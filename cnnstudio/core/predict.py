@@ -24,6 +24,9 @@ def load_model_file(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise StudioError(f"model file not found: {path}")
+    from cnnstudio.core.models.transfer import custom_objects
+
+    custom_objects()     # the transfer family's own layers must be known before loading
     try:
         return keras().saving.load_model(path, safe_mode=True)
     except Exception as exc:     # corrupt zip, unsafe lambda, unknown layer, …

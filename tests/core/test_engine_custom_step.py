@@ -58,7 +58,7 @@ class DenoiseTask:
         return FitData({"x": x, "batch_size": cfg.batch_size}, dataset.test.x.astype("float32"),
                        len(x), 0, len(dataset.test), steps)
 
-    def compile(self, model, cfg):
+    def compile(self, model, cfg, data):
         model.compile(optimizer=keras().optimizers.Adam(cfg.learning_rate))
 
     def evaluate(self, model, data, batch_size):

@@ -25,7 +25,8 @@ from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.models import ARCHITECTURES, layer_table
-from cnnstudio.core.training import devices
+from cnnstudio.core.predict import load_model_file
+from cnnstudio.core.training import devices, hyper
 from cnnstudio.core.training.callbacks import StudioCallback
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.events import (
@@ -82,7 +83,7 @@ def resume(run_dir, *, sink=None, control: RunControl | None = None, epochs: int
     model = None
     if last is not None:
         with devices.device_scope(prepared["report"]):
-            model = keras().saving.load_model(last[1], safe_mode=True)
+            model = load_model_file(last[1])      # safe_mode, family layers registered
     return _execute(config, folder, prepared, sink, control or RunControl(), epoch_hooks,
                     initial_epoch=done, model=model)
 
@@ -103,7 +104,7 @@ def _prepare(config: RunConfig, sink, build: bool = True) -> dict[str, Any]:
     model = None
     if build:
         with devices.device_scope(report):
-            model = arch.build(dataset.input_shape, dataset.num_classes, config.model.options)
+            model = _build(arch, dataset, config)
     return {"arch": arch, "dataset": dataset, "report": report, "model": model}
 
 
@@ -130,7 +131,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
             sink(Notice(f"skipped {reason}"))
         data = task.prepare(dataset, dataset.input_shape, cfg, sink)
         if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
-            task.compile(model, cfg)
+            task.compile(model, cfg, data)
         _ensure_built(model, dataset.input_shape)
         folder.write_json("dataset.json", dataset.info())
         folder.write_json("model.json", {"id": arch.id, "name": arch.name,
@@ -147,19 +148,24 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         hooks = [checkpoint, *_probe_hooks(arch, dataset, folder, sink), *epoch_hooks]
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
                                 data.num_train, epoch_hooks=hooks)
-        callbacks = [studio]
+        extra = getattr(task, "callbacks", None)       # plateau, early stopping…
+        callbacks = [studio, *(extra(cfg, data, folder.path) if extra else [])]
         if backend_name() == "tensorflow":
             callbacks.append(keras().callbacks.TensorBoard(
                 str(folder.path / "tensorboard"), write_graph=False, profile_batch=0))
         with devices.device_scope(report):
             model.fit(**data.fit_kwargs, epochs=cfg.epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=0)
-        finished = studio.completed_epochs >= cfg.epochs
+        finished = studio.completed_epochs >= cfg.epochs or (
+            not control.stop_requested and hyper.stopped_early(callbacks))
         status = "finished" if finished else "stopped"
         test = {}
         if finished:
             with devices.device_scope(report):
                 test = task.evaluate(model, data, cfg.batch_size)
+                report = getattr(task, "after_fit", None)      # evaluation.json
+                if report:
+                    report(model, data, folder.path)
             folder.save_model(model)
         epochs_done = max(studio.completed_epochs, initial_epoch)
         return _finish(folder, sink, control, status, epochs_done, t0, studio, test)
@@ -175,6 +181,15 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         control.cancel_pending()
         folder.close()
         return RunResult("failed", folder.path, {"reason": reason})
+
+
+def _build(arch, dataset, config):
+    task = TASKS.get(arch.task)
+    builder = getattr(task, "build_model", None)     # lets TrainConfig switch batch norm
+    if builder:
+        return builder(arch, dataset.input_shape, dataset.num_classes, config.model.options,
+                       config.training)
+    return arch.build(dataset.input_shape, dataset.num_classes, config.model.options)
 
 
 def _probe_hooks(arch, dataset, folder: RunDir, sink) -> list[EpochHook]:

@@ -16,7 +16,6 @@ The engine is the same for every family; a task supplies these steps:
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,11 +48,6 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int | None = None):
 
 class ClassificationTask:
     name = "classification"
-
-    def __init__(self):
-        # The engine calls prepare() then compile(model, cfg) in one thread; until it passes
-        # the FitData to compile, the last prepared data is remembered per thread.
-        self._local = threading.local()
 
     def build_model(self, arch, input_shape, num_classes, options, cfg: TrainConfig):
         """Build ``arch``, letting TrainConfig.batch_norm switch the architecture's own option."""
@@ -97,12 +91,10 @@ class ClassificationTask:
         data = FitData(kwargs, test_data, len(tr_idx), len(val_idx), len(test),
                        math.ceil(len(tr_idx) / bs),
                        extra={"class_names": list(dataset.class_names)})
-        self._local.data = data
         return data
 
     def compile(self, model, cfg: TrainConfig, data: FitData | None = None) -> None:
         """Apply initialiser / L1-L2 / dropout, then compile with the optimizer and schedule."""
-        data = data or getattr(self._local, "data", None)
         steps = data.steps_per_epoch if data else None
         hyper.apply_hyperparameters(model, cfg)
         model.compile(optimizer=hyper.make_optimizer(cfg, steps),
@@ -110,7 +102,6 @@ class ClassificationTask:
 
     def callbacks(self, cfg: TrainConfig, data: FitData | None = None, run_dir=None) -> list:
         """Keras callbacks the run needs besides the engine's (plateau, early stopping)."""
-        data = data or getattr(self._local, "data", None)
         return hyper.callbacks(cfg, has_validation=bool(data and data.num_val))
 
     def evaluate(self, model, data: FitData, batch_size: int) -> dict[str, float]:

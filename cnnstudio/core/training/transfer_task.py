@@ -56,7 +56,6 @@ class TransferTask(ClassificationTask):
         return data
 
     def compile(self, model, cfg: TrainConfig, data: FitData | None = None) -> None:
-        data = data or getattr(self._local, "data", None)
         # Only the head (and any unfrozen blocks) take the initialiser and penalties.
         hyper.apply_hyperparameters(model, cfg, only_trainable=True)
         if data is not None and getattr(model, "mode", "") == "feature-extraction":
