@@ -27,6 +27,7 @@ from cnnstudio.gui import menus
 from cnnstudio.gui.background import Background
 from cnnstudio.gui.bridge import RunBridge
 from cnnstudio.gui.insight_tabs import InsightTabs
+from cnnstudio.gui.panels import augmentation_panel
 from cnnstudio.gui.panels.architecture_panel import ArchitecturePanel
 from cnnstudio.gui.panels.dataset_panel import DatasetPanel
 from cnnstudio.gui.panels.plots_panel import PlotsPanel
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
             dock.setWidget(panel)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
+        self.augmentation = augmentation_panel.install(self)     # tabbed with Training
         # Side columns run the full height; the runs table sits under the plots only.
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
@@ -179,13 +181,16 @@ class MainWindow(QMainWindow):
 
     # -- the config ----------------------------------------------------------
     def run_config(self) -> RunConfig:
+        training = self.training.train_config()
+        training.augmentation = self.augmentation.augmentation()
         return RunConfig(self.dataset.dataset_config(), self.architecture.model_config(),
-                         self.training.train_config())
+                         training)
 
     def set_run_config(self, config: RunConfig) -> None:
         self.dataset.set_config(config.dataset)
         self.architecture.set_config(config.model)
         self.training.set_config(config.training)
+        self.augmentation.set_augmentation(config.training.augmentation)
         self._config_changed()
 
     def _dataset_changed(self) -> None:

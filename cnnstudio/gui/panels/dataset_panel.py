@@ -1,4 +1,9 @@
-"""Dataset panel: pick a registered dataset or open a folder; see shapes, classes, samples."""
+"""Dataset panel: pick a registered dataset or open a folder; see shapes, classes, samples.
+
+Under the summary, a bar per class shows how many training images each has, with
+chapter 3's warning when the classes are skewed. A folder preset without a path
+(the book's Dogs-vs-Cats and BelgiumTS lessons) asks for the folder instead of failing.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +25,19 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.config import DatasetConfig
 from cnnstudio.core.datasets import DATASETS, load_dataset
+from cnnstudio.core.datasets.folder import class_balance
 from cnnstudio.core.training.events import Progress
 from cnnstudio.gui.downloads import is_cached
+from cnnstudio.gui.widgets.class_balance import ClassBalanceView
 from cnnstudio.gui.widgets.images import ImageLabel
 from cnnstudio.gui.widgets.options_form import OptionsForm
 
 PER_CLASS = 6
 THUMB = 40
+CHOOSE_FOLDER = ("Choose the folder for this lesson: it trains on your own copy of the "
+                 "book's images. Press 'Open folder…' and pick the folder with one sub-folder "
+                 "per class (Kaggle's Dogs-vs-Cats train folder, or the BelgiumTS folder that "
+                 "holds Training and Testing).")
 
 
 class DatasetPanel(QWidget):
@@ -40,6 +51,7 @@ class DatasetPanel(QWidget):
         super().__init__(parent)
         self.background = background
         self.dataset = None             # the loaded Dataset matching the pickers, if any
+        self._samples = []              # the grid's images, for the augmentation preview
         self.folder: str | None = None
         self._cache: dict[str, object] = {}
         self.combo = QComboBox()
@@ -68,6 +80,14 @@ class DatasetPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setFormat("%p%")
         self.bar.hide()
+        self.balance_title = QLabel("Training images per class:")
+        self.balance = ClassBalanceView()
+        self.balance.setToolTip("How many training images each class has; very uneven "
+                                "classes make accuracy misleading.")
+        self.balance_warning = QLabel(wordWrap=True)
+        self.balance_warning.setStyleSheet("color: #b06000;")
+        for widget in (self.balance_title, self.balance, self.balance_warning):
+            widget.hide()
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(2)
@@ -84,6 +104,9 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.error)
         layout.addWidget(self.load_button)
         layout.addWidget(self.bar)
+        layout.addWidget(self.balance_title)
+        layout.addWidget(self.balance)
+        layout.addWidget(self.balance_warning)
         layout.addWidget(QLabel("Samples (click one to see its pixel values):"))
         layout.addWidget(scroll, 1)
         self.combo.currentIndexChanged.connect(self._source_changed)
@@ -99,12 +122,15 @@ class DatasetPanel(QWidget):
     def dataset_config(self) -> DatasetConfig:
         options = self.options.values()
         if self.source_id == "folder":
-            options["path"] = self.folder
+            options["path"] = self.folder or ""
         return DatasetConfig(self.source_id, options)
 
     def set_config(self, config: DatasetConfig) -> None:
         if config.id == "folder":
-            self.open_folder(config.options.get("path", ""), config.options)
+            if config.options.get("path"):
+                self.open_folder(config.options["path"], config.options)
+            else:
+                self.ask_for_folder(config.options)
             return
         index = self.combo.findData(config.id)
         if index < 0:
@@ -133,10 +159,28 @@ class DatasetPanel(QWidget):
         if path:
             self.open_folder(path)
 
+    def ask_for_folder(self, options: dict | None = None) -> None:
+        """A folder lesson without a path: keep its options, say what to do, load nothing."""
+        self._folder_options = {k: v for k, v in (options or {}).items() if k != "path"}
+        self.folder = None
+        self._select_folder_item("Folder: choose one…")
+        self.options.blockSignals(True)
+        self.options.set_values(self._folder_options)
+        self.options.blockSignals(False)
+        self.reload()
+
     def open_folder(self, path: str, options: dict | None = None) -> None:
+        if options is None and self.folder is None and self.source_id == "folder":
+            options = getattr(self, "_folder_options", None)    # the lesson's image size
         self.folder = str(Path(path).expanduser())
+        self._select_folder_item(f"Folder: {Path(self.folder).name}")
+        if options:
+            self.options.set_values({k: v for k, v in options.items() if k != "path"})
+        else:
+            self.reload()
+
+    def _select_folder_item(self, label: str) -> None:
         index = self.combo.findData("folder")
-        label = f"Folder: {Path(self.folder).name}"
         self.combo.blockSignals(True)
         if index < 0:
             self.combo.addItem(label, "folder")
@@ -145,10 +189,6 @@ class DatasetPanel(QWidget):
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
         self._build_options()
-        if options:
-            self.options.set_values({k: v for k, v in options.items() if k != "path"})
-        else:
-            self.reload()
 
     # -- loading -----------------------------------------------------------
     def _source_changed(self) -> None:
@@ -161,7 +201,8 @@ class DatasetPanel(QWidget):
         self.options.build({}, source.options_help, optional=True)
         self.options.blockSignals(False)
         self.description.setText(source.description if self.source_id != "folder"
-                                 else f"Your images in {self.folder}")
+                                 else f"Your images in {self.folder}" if self.folder
+                                 else source.description)
 
     def reload(self, force: bool = False) -> None:
         config = self.dataset_config()
@@ -169,7 +210,16 @@ class DatasetPanel(QWidget):
         self.dataset = None
         self.error.hide()
         self._clear_grid()
+        self._show_balance(None)
         source = DATASETS.get(config.id)
+        if config.id == "folder" and not self.folder:
+            self.load_button.hide()
+            self.bar.hide()
+            self.info.setText("")
+            # Shown as the error so the window lists it and keeps Train disabled.
+            self.show_error(CHOOSE_FOLDER)
+            self.changed.emit()
+            return
         if key in self._cache:
             self._loaded(key, self._cache[key])
             return
@@ -191,18 +241,40 @@ class DatasetPanel(QWidget):
         self.bar.hide()
         self.load_button.hide()
         h, w, c = dataset.input_shape
-        counts = dataset.counts("train")
-        classes = ", ".join(f"{n} ({k:,})" for n, k in zip(dataset.class_names, counts, strict=False))
         self.info.setText(
             f"<b>{dataset.name}</b><br>Images: {w}×{h} pixels, {c} channel{'s' if c > 1 else ''}"
             f" ({'colour' if c == 3 else 'greyscale'})<br>"
-            f"Train {len(dataset.train):,} · test {len(dataset.test):,} images<br>"
-            f"{dataset.num_classes} classes (train count): {classes}")
+            f"Train {len(dataset.train):,} · test {len(dataset.test):,} images · "
+            f"{dataset.num_classes} classes")
+        self._show_balance(dataset)
         self._fill_grid(dataset)
         if dataset.skipped:
             self.show_error(f"{len(dataset.skipped)} unreadable file(s) skipped, e.g. "
                             f"{dataset.skipped[0][1]}")
         self.changed.emit()
+
+    def _show_balance(self, dataset) -> None:
+        """The bar per class and, when skewed, chapter 3's warning (``class_balance``)."""
+        widgets = (self.balance_title, self.balance, self.balance_warning)
+        if dataset is None or not dataset.num_classes:
+            for widget in widgets:
+                widget.hide()
+            return
+        names, counts = list(dataset.class_names), dataset.counts("train")
+        balance = class_balance(counts, names)
+        skewed = {names.index(balance["smallest"]), names.index(balance["largest"])} \
+            if balance["warning"] else set()
+        self.balance.set_counts(names, counts, highlight=skewed)
+        self.balance_warning.setText("⚠ " + balance["warning"].capitalize()
+                                     if balance["warning"] else "")
+        self.balance_title.show()
+        self.balance.show()
+        self.balance_warning.setVisible(bool(balance["warning"]))
+
+    def sample_image(self, index: int = 0):
+        """A training sample from the grid (uint8 H×W×C), or None before a dataset loads."""
+        samples = self._samples if self.dataset is not None else []
+        return samples[index % len(samples)] if len(samples) else None
 
     def _failed(self, reason: str) -> None:
         self.bar.hide()
@@ -236,6 +308,7 @@ class DatasetPanel(QWidget):
 
     def _fill_grid(self, dataset) -> None:
         x, y = dataset.preview(per_class=PER_CLASS)
+        self._samples = x
         column = {}
         for row, name in enumerate(dataset.class_names[:40]):
             label = QLabel(name)

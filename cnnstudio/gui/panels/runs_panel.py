@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -19,10 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core import evaluation
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.training.rundir import RunDir, list_runs
 
-HEADERS = ["Run", "Status", "Dataset", "Model", "Epochs", "Best"]
+HEADERS = ["Run", "Status", "Dataset", "Model", "Epochs", "Best", "Test"]
 STATUS_TIPS = {
     "finished": "Trained all its epochs; the final model is saved.",
     "stopped": "Stopped by you; Resume continues from the last complete epoch.",
@@ -31,6 +33,20 @@ STATUS_TIPS = {
     "running": "Training now.",
 }
 RESUMABLE = {"stopped", "crashed", "failed"}
+
+
+def _evaluation_summary(path) -> tuple[str, str]:
+    """The run's evaluation.json in a few characters, and its per-class table as tooltip
+    (the Confusion tab shows the same numbers with the images)."""
+    try:
+        result = evaluation.load(path)
+    except (OSError, ValueError):
+        result = None
+    if not result:
+        return "—", "No test evaluation yet: it is written when a run finishes."
+    return (f"{result['accuracy']:.1%} · F1 {result['macro_f1']:.2f}",
+            f"<pre>{html.escape(evaluation.format_report(result))}</pre>Open the run and see the Confusion "
+            "tab for the matrix and its images.")
 
 
 class RunsPanel(QWidget):
@@ -108,9 +124,13 @@ class RunsPanel(QWidget):
         done = run.read_json("status.json", {}).get("epoch", 0)
         best = run.best()
         best_text = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in best.items())
-        cells = [run.path.name, status, dataset, model, f"{done}/{epochs}", best_text or "—"]
+        test_text, test_tip = _evaluation_summary(run.path)
+        cells = [run.path.name, status, dataset, model, f"{done}/{epochs}", best_text or "—",
+                 test_text]
         for j, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            if j == 6:
+                item.setToolTip(test_tip)
             if j == 1:
                 item.setToolTip(STATUS_TIPS.get(status, status))
                 colour = {"finished": "#188038", "crashed": "#c5221f", "failed": "#c5221f",
