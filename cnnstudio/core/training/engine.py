@@ -151,11 +151,14 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
         callbacks = [studio, *(extra(cfg, data, folder.path) if extra else [])]
         if backend_name() == "tensorflow":
-            callbacks.append(keras().callbacks.TensorBoard(
-                str(folder.path / "tensorboard"), write_graph=False, profile_batch=0))
+            from cnnstudio.core.training.tensorboard_tf import EpochTensorBoard
+
+            callbacks.append(EpochTensorBoard(folder.path / "tensorboard"))
+        fit_start = time.perf_counter()
         with devices.device_scope(report):
             model.fit(**data.fit_kwargs, epochs=cfg.epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=0)
+        studio.fit_seconds = time.perf_counter() - fit_start   # wall time, hooks included
         finished = studio.completed_epochs >= cfg.epochs or (
             not control.stop_requested and hyper.stopped_early(callbacks))
         status = "finished" if finished else "stopped"
@@ -223,6 +226,8 @@ def _finish(folder: RunDir, sink, control, status, epochs_done, t0, studio, test
     summary = {"status": status, "epochs_done": epochs_done, "seconds": round(seconds, 2),
                "samples_per_sec": round(rate, 1), "test": test, "best": best,
                "run_dir": str(folder.path)}
+    if studio is not None:
+        summary["fit_seconds"] = round(studio.fit_seconds, 3)
     # Files first, event last: a viewer reacting to RunFinished finds the run complete on disk.
     folder.write_json("summary.json", summary)
     folder.set_status(status, epoch=epochs_done)
