@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, QThread, QTimer
@@ -31,6 +33,9 @@ def _no_dangling_threads_or_timers(monkeypatch):
     active = [repr(t.parent()) for t in timers if shiboken6.isValid(t) and t.isActive()]
     assert not running, f"QThread(s) left running: {running}"
     assert not active, f"QTimer(s) left running (parents): {active}"
+    # Collect the test's Qt wrappers here, on the main thread: garbage collected on a worker
+    # thread makes shiboken defer those deletions to the main thread at a random later point.
+    gc.collect()
 
 
 @pytest.fixture
