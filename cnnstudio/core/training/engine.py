@@ -29,6 +29,7 @@ from cnnstudio.core.predict import load_model_file
 from cnnstudio.core.training import devices, hyper
 from cnnstudio.core.training.callbacks import StudioCallback
 from cnnstudio.core.training.control import RunControl
+from cnnstudio.core.training.epoch_writer import EpochWriter
 from cnnstudio.core.training.events import (
     Event,
     Notice,
@@ -122,6 +123,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
 
     t0 = time.perf_counter()
     folder.set_status("running", epoch=initial_epoch)
+    writer: EpochWriter | None = None
     try:
         sink(report)
         if report.using == "cpu":
@@ -145,9 +147,9 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
             folder.save_checkpoint(m, epoch)
             folder.set_status("running", epoch=epoch)
 
-        hooks = [checkpoint, *_probe_hooks(arch, dataset, folder, sink), *epoch_hooks]
+        writer = EpochWriter([checkpoint, *_probe_hooks(arch, dataset, folder, sink)])
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
-                                data.num_train, epoch_hooks=hooks)
+                                data.num_train, epoch_hooks=[writer, *epoch_hooks])
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
         callbacks = [studio, *(extra(cfg, data, folder.path) if extra else [])]
         if backend_name() == "tensorflow":
@@ -158,6 +160,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         with devices.device_scope(report):
             model.fit(**data.fit_kwargs, epochs=cfg.epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=0)
+        writer.close()                     # the last epoch's checkpoint is on disk
         studio.fit_seconds = time.perf_counter() - fit_start   # wall time, hooks included
         finished = studio.completed_epochs >= cfg.epochs or (
             not control.stop_requested and hyper.stopped_early(callbacks))
@@ -166,16 +169,18 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         if finished:
             with devices.device_scope(report):
                 test = task.evaluate(model, data, cfg.batch_size)
-                report = getattr(task, "after_fit", None)      # evaluation.json
-                if report:
-                    report(model, data, folder.path)
+                after_fit = getattr(task, "after_fit", None)      # evaluation.json
+                if after_fit:
+                    after_fit(model, data, folder.path)
             folder.save_model(model)
         epochs_done = max(studio.completed_epochs, initial_epoch)
         return _finish(folder, sink, control, status, epochs_done, t0, studio, test)
     except KeyboardInterrupt:
+        _close_quietly(writer)
         last = folder.last_checkpoint()
         return _finish(folder, sink, control, "stopped", last[0] if last else 0, t0, None, {})
     except Exception as exc:   # a crash mid-training: report it, keep the checkpoints
+        _close_quietly(writer)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if not isinstance(exc, StudioError):
             reason = f"{type(exc).__name__}: {reason}"
@@ -184,6 +189,15 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         control.cancel_pending()
         folder.close()
         return RunResult("failed", folder.path, {"reason": reason})
+
+
+def _close_quietly(writer: EpochWriter | None) -> None:
+    """Let the epoch in flight reach the disk; its own error, if any, is not the story."""
+    if writer is not None:
+        try:
+            writer.close()
+        except Exception:
+            pass
 
 
 def _build(arch, dataset, config):
