@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
                          Qt.Horizontal)
         self.resizeDocks([self.docks["dataset"], self.docks["architecture"]], [430, 470],
                          Qt.Vertical)
-        self.resizeDocks([self.docks["training"], self.docks["prediction"]], [430, 470],
+        self.resizeDocks([self.docks["training"], self.docks["prediction"]], [500, 400],
                          Qt.Vertical)
         self.resizeDocks([self.docks["runs"]], [190], Qt.Vertical)
         self.default_state = self.saveState()

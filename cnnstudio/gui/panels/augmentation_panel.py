@@ -28,10 +28,11 @@ from superqt import QLabeledDoubleSlider
 
 from cnnstudio.core import augment
 from cnnstudio.gui.widgets.images import to_pixmap
+from cnnstudio.gui.widgets.vscroll import vscroll
 
 PREVIEW_N = 12
-COLUMNS = 4
-SIDE = 76
+COLUMNS = 6
+SIDE = 52
 DEBOUNCE_MS = 150
 FLIP_NAMES = {"none": "No flips", "horizontal": "Left ↔ right", "vertical": "Upside down",
               "horizontal_and_vertical": "Both"}
@@ -66,9 +67,8 @@ class AugmentationPanel(QWidget):
         self._sample_index = 0
         self._seed = 0
         self._stale = True
-        intro = QLabel("Random changes to every training image, drawn afresh each epoch, so "
-                       "the network sees more variety. Validation, test and predictions "
-                       "always use the original images.", wordWrap=True)
+        intro = QLabel("Random changes to the training images, new every epoch; validation, "
+                       "test and predictions see the originals.", wordWrap=True)
         intro.setObjectName("muted")
         self.flip = QComboBox()
         for key in augment.FLIPS:
@@ -117,18 +117,24 @@ class AugmentationPanel(QWidget):
             cell.setAlignment(Qt.AlignCenter)
             cell.setObjectName("imageWell")
             cell.setToolTip("The original sample" if i == 0 else "A random augmentation")
+            if i == 0:
+                cell.setStyleSheet("border: 2px solid #1a73e8;")
             self.grid.addWidget(cell, i // COLUMNS, i % COLUMNS)
             self.cells.append(cell)
         self.status = QLabel("Load a dataset to preview the augmentations.", wordWrap=True)
         self.status.setObjectName("muted")
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        layout.addWidget(QLabel("Preview (top left: the original):"))
+        layout.addWidget(QLabel("Preview (blue frame: the original):"))
         layout.addLayout(self.grid)
         layout.addWidget(self.status)
         layout.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(vscroll(body))      # a short dock scrolls, never overlaps
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)

@@ -34,10 +34,10 @@ from cnnstudio.gui.widgets.options_form import OptionsForm
 
 PER_CLASS = 6
 THUMB = 40
-CHOOSE_FOLDER = ("Choose the folder for this lesson: it trains on your own copy of the "
-                 "book's images. Press 'Open folder…' and pick the folder with one sub-folder "
-                 "per class (Kaggle's Dogs-vs-Cats train folder, or the BelgiumTS folder that "
-                 "holds Training and Testing).")
+CHOOSE_FOLDER = "Choose the folder for this lesson with 'Open folder…'."
+FOLDER_HELP = ("This lesson trains on your own copy of the book's images: pick the folder "
+               "with one sub-folder per class, such as Kaggle's Dogs-vs-Cats train folder "
+               "(cat/, dog/) or the BelgiumTS folder that holds Training/ and Testing/.")
 
 
 class DatasetPanel(QWidget):
@@ -211,11 +211,13 @@ class DatasetPanel(QWidget):
         self.error.hide()
         self._clear_grid()
         self._show_balance(None)
+        self._set_button_primary(False)
         source = DATASETS.get(config.id)
         if config.id == "folder" and not self.folder:
             self.load_button.hide()
             self.bar.hide()
-            self.info.setText("")
+            self.info.setText(FOLDER_HELP)
+            self._set_button_primary(True)
             # Shown as the error so the window lists it and keeps Train disabled.
             self.show_error(CHOOSE_FOLDER)
             self.changed.emit()
@@ -252,6 +254,14 @@ class DatasetPanel(QWidget):
             self.show_error(f"{len(dataset.skipped)} unreadable file(s) skipped, e.g. "
                             f"{dataset.skipped[0][1]}")
         self.changed.emit()
+
+    def _set_button_primary(self, primary: bool) -> None:
+        """Make 'Open folder…' the obvious next step while a lesson waits for its folder."""
+        name = "primary" if primary else ""
+        if self.open_button.objectName() != name:
+            self.open_button.setObjectName(name)
+            self.open_button.style().unpolish(self.open_button)
+            self.open_button.style().polish(self.open_button)
 
     def _show_balance(self, dataset) -> None:
         """The bar per class and, when skewed, chapter 3's warning (``class_balance``)."""
@@ -304,6 +314,7 @@ class DatasetPanel(QWidget):
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():
+                item.widget().hide()
                 item.widget().deleteLater()
 
     def _fill_grid(self, dataset) -> None:

@@ -16,12 +16,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 from superqt import QCollapsible
 
 from cnnstudio.core.config import OPTIMIZERS, TrainConfig
+from cnnstudio.gui.widgets.vscroll import vscroll
 
 TEXT_INTERVAL_S = 0.1
 SCHEDULES = (("constant", "Constant"), ("step", "Step decay"), ("cosine", "Cosine decay"),
@@ -78,8 +77,9 @@ class TrainingPanel(QWidget):
         self.device.addItem("Automatic (GPU if present)", "auto")
         self.device.addItem("CPU", "cpu")
         self.device.setToolTip("Where to train; GPUs appear here once TensorFlow has loaded.")
-        self.mixed = QCheckBox("Mixed precision (float16, GPUs only)")
-        self.mixed.setToolTip("Faster on recent GPUs; no gain on the CPU.")
+        self.mixed = QCheckBox("Mixed precision (GPU)")
+        self.mixed.setToolTip("Compute in float16 where safe: faster on recent GPUs, no gain "
+                              "on the CPU.")
         form = QFormLayout()
         for label, widget in (("Epochs:", self.epochs), ("Batch size:", self.batch),
                               ("Optimizer:", self.optimizer), ("Learning rate:", self.lr),
@@ -123,10 +123,7 @@ class TrainingPanel(QWidget):
         options_layout.addLayout(form)
         options_layout.addWidget(self.advanced)
         options_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setWidget(options)
+        self.scroll = vscroll(options)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.problems)
@@ -185,7 +182,7 @@ class TrainingPanel(QWidget):
         self.l2 = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.0001)
         self.l2.setToolTip("L2 penalty (weight decay) on the weights: keeps them small, "
                            "which usually generalises better (try 0.0005).")
-        self.early = QCheckBox("Stop when validation loss stalls")
+        self.early = QCheckBox("When validation loss stalls")
         self.early.setToolTip("Early stopping: end the run after this many epochs without a "
                               "lower validation loss and keep the best weights.")
         self.patience = QSpinBox(minimum=1, maximum=1_000, value=5, suffix=" epochs")
@@ -209,7 +206,9 @@ class TrainingPanel(QWidget):
         self.advanced.toggleButton().setToolTip("The book's finer hyperparameters: learning-rate "
                                                 "schedule, initialiser, regularisation, "
                                                 "early stopping.")
-        self.advanced.addWidget(body)
+        # Into the content's layout directly: QCollapsible.addWidget installs a Python event
+        # filter, which Qt would call while the window is torn down (PySide crashes there).
+        self.advanced.content().layout().addWidget(body)
         self.schedule.currentIndexChanged.connect(self._schedule_changed)
         for signal in (self.schedule.currentIndexChanged, self.decay.valueChanged,
                        self.step_epochs.valueChanged, self.lr_patience.valueChanged,

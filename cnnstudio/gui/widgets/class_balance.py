@@ -9,12 +9,12 @@ Up to a dozen classes get a labelled row each; more classes share a fixed height
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-ROW = 16            # labelled rows up to this height
-MAX_HEIGHT = 170    # all the rows together, for many classes
+ROW = 14            # labelled rows up to this height
+MAX_HEIGHT = 150    # all the rows together, for many classes
 NAME_WIDTH = 84
 COUNT_WIDTH = 52
 
@@ -43,10 +43,7 @@ class ClassBalanceView(QWidget):
         return int(round(self._row() * len(self.counts))) + 2 if self.counts else 0
 
     def _labelled(self) -> bool:
-        return self._row() >= 12
-
-    def sizeHint(self) -> QSize:
-        return QSize(240, self._height())
+        return self._row() >= 11
 
     def bars(self) -> list[tuple[str, int, QRectF]]:
         """One (name, count, rectangle) per class; the rectangle's width is ∝ its count."""
