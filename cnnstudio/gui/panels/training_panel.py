@@ -197,11 +197,11 @@ class TrainingPanel(QWidget):
                             ("Initialiser:", self.initializer), ("Dropout:", dropout_row),
                             ("Batch norm:", self.batch_norm), ("L1 penalty:", self.l1),
                             ("L2 penalty:", self.l2), ("Early stopping:", self.early),
-                            ("Patience:", self.patience)):
+                            ("Stop after:", self.patience)):
             self.advanced_form.addRow(label, item)
         body = QWidget()
         body.setLayout(self.advanced_form)
-        self.advanced = QCollapsible("Advanced")
+        self.advanced = QCollapsible("Advanced", collapsedIcon="▶")
         self.advanced.setDuration(120)
         self.advanced.toggleButton().setToolTip("The book's finer hyperparameters: learning-rate "
                                                 "schedule, initialiser, regularisation, "
