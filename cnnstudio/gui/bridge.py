@@ -9,6 +9,7 @@ each batch still reaches the plots (grouped into one ``batches`` list).
 from __future__ import annotations
 
 import collections
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +78,9 @@ class RunBridge(QObject):
     def _launch(self, job: Callable[[Any, RunControl], Any]) -> None:
         if self.running:
             raise RuntimeError("a run is already in progress")
+        # The training thread runs Keras's Python loop; hand the GIL back to the GUI thread
+        # every millisecond rather than every five, so the window never waits long for it.
+        sys.setswitchinterval(0.001)
         self.control = RunControl()
         self.run_dir = None
         self.last_result = None

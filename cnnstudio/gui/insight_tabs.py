@@ -49,6 +49,8 @@ class InsightTabs(QTabWidget):
         self.live = (self.filters, self.feature_maps, self.gradcam, self.activation)
         self.saved = (*self.live, self.confusion, self.errors)
         self.runner: ModelRunner | None = None
+        self._stale: set = set()
+        self.currentChanged.connect(self._refresh_if_shown)
         self._wire()
 
     def _wire(self) -> None:
@@ -90,8 +92,16 @@ class InsightTabs(QTabWidget):
 
     # -- linked views --------------------------------------------------------
     def epoch_done(self, event) -> None:
-        self.filters.refresh()
-        self.feature_maps.refresh()
+        # A refresh asks the training thread for work: only the tab on screen is worth it;
+        # the other one catches up when it is shown.
+        self._stale = {self.filters, self.feature_maps}
+        self._refresh_if_shown()
+
+    def _refresh_if_shown(self, *_args) -> None:
+        current = self.currentWidget()
+        if current in self._stale:
+            self._stale.discard(current)
+            current.refresh()
 
     def show_image(self, image, caption: str = "") -> None:
         self.feature_maps.set_image(image, caption)

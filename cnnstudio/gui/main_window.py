@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
     def _run_started(self, event) -> None:
         self.training.on_started(event)
         self.plots.set_batching(event.batch_size, event.num_train)
+        self.plots.set_span(event.epochs)
         self.plots.title.setText(f"Training {event.model} on {event.dataset} — "
                                  f"{Path(event.run_dir).name}")
         self.prediction.set_run_dir(event.run_dir)

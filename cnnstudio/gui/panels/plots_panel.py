@@ -119,7 +119,22 @@ class PlotsPanel(QWidget):
         for s in self.series.values():
             s.clear()
         self.set_batching(batch_size, num_train)
+        self.set_span(None)
         self.flush()
+
+    def set_span(self, epochs: int | None) -> None:
+        """Show the whole planned run on the x axis (None: fit the data).
+
+        A fixed x range also lets pyqtgraph keep its axis pictures between redraws;
+        repainting tick labels on every redraw was the studio's largest GUI cost while
+        training.
+        """
+        for plot in (self.loss_plot, self.acc_plot):
+            if epochs:
+                plot.enableAutoRange(x=False)
+                plot.setXRange(0, epochs, padding=0.02)
+            else:
+                plot.enableAutoRange(x=True)
 
     def set_batching(self, batch_size: int, num_train: int) -> None:
         """Batch sizes turn Keras's running means back into per-batch values exactly."""
