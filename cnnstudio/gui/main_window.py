@@ -149,7 +149,9 @@ class MainWindow(QMainWindow):
         b.batches.connect(self.training.on_batches)
         b.batches.connect(self.plots.add_batches)
         b.epoch.connect(lambda e: self.plots.add_epoch(e.epoch, e.logs))
-        b.epoch.connect(lambda e: self.runs.refresh())     # epochs done, best so far
+        b.epoch.connect(self.training.on_epoch)
+        b.epoch.connect(lambda e: self.runs.refresh())     # best metric so far
+        b.probe.connect(lambda e: self.runs.refresh())     # epochs done: after the checkpoint
         b.progress.connect(self.training.on_progress)
         b.notice.connect(lambda n: self.status(n.message))
         b.finished.connect(self._run_finished)

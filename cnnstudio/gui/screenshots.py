@@ -73,7 +73,11 @@ class ScreenshotRun:
         self._save(w.grab(), "studio.png")
         self._save(w.plots.grab(), "plots.png")
         for key, dock in w.docks.items():
+            dock.raise_()                  # a tabbed dock shows its contents only when raised
+            QApplication.processEvents()
             self._save(dock.grab(), f"{key}.png")
+        if "training" in w.docks:
+            w.docks["training"].raise_()
         for key in LIVE_INSIGHT:
             panel = w.insight.panels()[key]
             w.insight.setCurrentWidget(panel)

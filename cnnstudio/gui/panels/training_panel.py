@@ -133,6 +133,7 @@ class TrainingPanel(QWidget):
         self._started_at = 0.0
         self._shown_at = 0.0
         self._run = None
+        self._epoch_rate = 0.0
         self.set_running(False)
 
     def _build_advanced(self) -> None:
@@ -339,8 +340,12 @@ class TrainingPanel(QWidget):
             self.bar.setFormat(f"{event.stage}: {event.done:.1f}/{event.total:.1f}{unit}")
         self.detail.setText(event.message or event.stage)
 
+    def on_epoch(self, event) -> None:
+        self._epoch_rate = event.samples_per_sec
+
     def on_started(self, event) -> None:
         self._run = event
+        self._epoch_rate = 0.0
         self._started_at = time.perf_counter()
         self.bar.setRange(0, max(1, event.epochs * event.steps_per_epoch))
         self.bar.setValue(event.initial_epoch * event.steps_per_epoch)
@@ -361,6 +366,10 @@ class TrainingPanel(QWidget):
         self.bar.setFormat(f"Epoch {b.epoch}/{run.epochs} · step {b.step}/{b.steps}")
         left_steps = run.epochs * b.steps - done
         rate = b.samples_per_sec
+        if b.step < max(5, b.steps // 10) and self._epoch_rate:
+            # An epoch's first batches also pay for its data pipeline: a rate over a few
+            # steps says little, so the last whole epoch's rate stands in.
+            rate = self._epoch_rate
         eta = left_steps * run.batch_size / rate if rate > 0 else 0
         loss = b.logs.get("loss")
         acc = b.logs.get("accuracy")
