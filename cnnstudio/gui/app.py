@@ -1,7 +1,7 @@
 """``cnnstudio`` with no sub-command: the studio window.
 
     cnnstudio                                   the embedded default (MNIST-5k, LeNet-5)
-    cnnstudio --preset lenet5-mnist --autorun   a book lesson, started at once
+    cnnstudio --preset chapter4-lenet5-mnist --autorun   a book lesson, started at once
     cnnstudio --screenshot-dir docs/screenshots --exit-after-epochs 2
                                                 PNGs of the window and each panel, then exit 0
 
@@ -22,7 +22,7 @@ DEFAULT_PRESET = "quickstart-lenet5-offline"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="cnnstudio", description="CNN Studio: the window.")
     parser.add_argument("--preset", help="open with a preset loaded (a file stem in "
-                                         "resources/presets, e.g. lenet5-mnist)")
+                                         "resources/presets, e.g. chapter4-lenet5-mnist)")
     parser.add_argument("--autorun", action="store_true", help="start training at once")
     parser.add_argument("--runs-dir", type=Path, help="the runs folder (default: "
                                                       "$CNNSTUDIO_RUNS or ~/cnnstudio-runs)")

@@ -17,11 +17,11 @@ from tests.gui.conftest import configure, tiny_config
 
 def test_shipped_presets_are_valid_run_configs():
     presets = {p.key: p for p in list_presets()}
-    assert {"ch1-mlp-mnist", "lenet5-mnist", "ch2-cifar10-cnn",
+    assert {"chapter1-mlp-mnist", "chapter4-lenet5-mnist", "chapter2-cifar10-cnn",
             "quickstart-lenet5-offline"} <= set(presets)
     for preset in presets.values():
         assert preset.config().problems() == [], preset.key
-    assert presets["ch2-cifar10-cnn"].config().dataset.id == "cifar10"
+    assert presets["chapter2-cifar10-cnn"].config().dataset.id == "cifar10"
 
 
 def test_unknown_preset_is_refused(capsys):
