@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", help="architecture id (see 'cnnstudio models')")
     train.add_argument("--model-option", action="append", type=_option, default=[],
                        metavar="KEY=VALUE")
+    train.add_argument("--train-option", action="append", type=_option, default=[],
+                       metavar="KEY=VALUE", help="any training setting, e.g. lr_schedule=cosine, "
+                                                 "early_stopping=true, l2=0.0001")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--optimizer")

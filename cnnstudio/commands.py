@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from cnnstudio.core.config import RunConfig
@@ -29,6 +30,11 @@ def _config_from_args(args) -> RunConfig:
         config.model.id, config.model.options = args.model, {}
     config.model.options.update(dict(args.model_option))
     t = config.training
+    known = {f.name for f in fields(t)}
+    for key, value in args.train_option:
+        if key not in known:
+            raise StudioError(f"unknown training setting '{key}' — known: {', '.join(sorted(known))}")
+        setattr(t, key, value)
     for flag, attr in (("epochs", "epochs"), ("batch_size", "batch_size"),
                        ("optimizer", "optimizer"), ("lr", "learning_rate"), ("seed", "seed"),
                        ("validation_split", "validation_split"), ("device", "device"),

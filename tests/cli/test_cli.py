@@ -80,6 +80,8 @@ def test_datasets_and_models_list_shapes_and_parameters(capsys):
     (["predict", "/no/run", "x.png"], "not a run directory (no config.json): /no/run"),
     (["runs", "/no/runs"], "runs folder not found: /no/runs"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["train", "--train-option", "foo=1"], "unknown training setting 'foo' — known: "),
+    (["train", "--train-option", "lr_schedule=sine"], "unknown lr_schedule 'sine'"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(args, message, capsys, runs_root):
     assert main(args) == 2
