@@ -43,6 +43,10 @@ def _make_shadow(model):
     return shadow
 
 
+class _NoShadow(Exception):
+    """The model could not be cloned for background writing."""
+
+
 class EpochWriter:
     def __init__(self, work: list[Work], background: bool = True):
         self.work = list(work)
@@ -50,22 +54,28 @@ class EpochWriter:
             else None
         self._pending: Future | None = None
         self._shadow = None
+        self._last = (None, 0)
 
     def __call__(self, model, epoch: int) -> None:     # an epoch hook, on the training thread
-        self.wait()
-        if self._pool is not None and self._shadow is None:
-            try:
-                self._shadow = _make_shadow(model)
-            except Exception:       # odd model or optimizer: write on this thread instead
-                self._pool.shutdown(wait=False)
-                self._pool = None
+        try:
+            self.wait()
+        except _NoShadow:           # odd model or optimizer: write on this thread from now on
+            self._pool.shutdown(wait=False)
+            self._pool = None
         if self._pool is None:
             self._run(model, epoch)
             return
         weights, opt = _snapshot(model)
-        self._pending = self._pool.submit(self._write, weights, opt, epoch)
+        self._last = (model, epoch)
+        self._pending = self._pool.submit(self._write, model, weights, opt, epoch)
 
-    def _write(self, weights, opt, epoch: int) -> None:  # the writer thread
+    def _write(self, model, weights, opt, epoch: int) -> None:  # the writer thread
+        if self._shadow is None:
+            # Built here, not on the training thread: cloning reads only the model's config.
+            try:
+                self._shadow = _make_shadow(model)
+            except Exception as exc:
+                raise _NoShadow() from exc
         shadow = self._shadow
         shadow.set_weights(weights)
         for variable, value in zip(shadow.optimizer.variables, opt, strict=True):
@@ -83,8 +93,11 @@ class EpochWriter:
             pending.result()
 
     def close(self) -> None:
+        pending_model, pending_epoch = self._last
         try:
             self.wait()
+        except _NoShadow:      # after fit the training model holds that epoch's weights
+            self._run(pending_model, pending_epoch)
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
