@@ -24,9 +24,11 @@ def load_model_file(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise StudioError(f"model file not found: {path}")
+    from cnnstudio.core.models import googlenet
     from cnnstudio.core.models.transfer import custom_objects
 
     custom_objects()     # the transfer family's own layers must be known before loading
+    googlenet.custom_objects()     # and GoogLeNet's auxiliary classifiers
     try:
         return keras().saving.load_model(path, safe_mode=True)
     except Exception as exc:     # corrupt zip, unsafe lambda, unknown layer, …
