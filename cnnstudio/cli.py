@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+")
     predict.add_argument("--top", type=int, default=5)
     predict.add_argument("--json", action="store_true")
+    predict.add_argument("--imagenet", action="store_true",
+                         help="a transfer run's base with its ImageNet head: top-5 classes")
 
     runs = sub.add_parser("runs", help="list runs with status and best metrics")
     runs.add_argument("root", nargs="?")

@@ -135,7 +135,9 @@ def predict(args) -> int:
     results = []
     for path in args.images:
         try:
-            top = predictor.top_k(read_image(path), args.top)
+            image = read_image(path)
+            top = (predictor.imagenet_top5(image) if getattr(args, "imagenet", False)
+                   else predictor.top_k(image, args.top))
         except ImageError as exc:
             print(f"cnnstudio: error: {exc}", file=sys.stderr)
             failed = True

@@ -41,6 +41,7 @@ class Predictor:
     model: object
     class_names: list[str]
     input_shape: tuple[int, int, int]
+    imagenet_base: str | None = None   # a transfer run over ImageNet weights: its base
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> Predictor:
@@ -49,13 +50,22 @@ class Predictor:
         if path is None:
             raise StudioError(f"run {folder.path.name} has no trained model yet "
                               "(no model.keras and no checkpoint)")
-        return cls.for_model(load_model_file(path), folder.read_json("dataset.json", {}))
+        predictor = cls.for_model(load_model_file(path), folder.read_json("dataset.json", {}))
+        predictor.imagenet_base = imagenet_base_of(folder)
+        return predictor
 
     @classmethod
     def for_model(cls, model, dataset_info: dict) -> Predictor:
-        shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+        try:
+            shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+            classes = int(model.outputs[0].shape[-1])
+        except AttributeError:   # a subclassed model (transfer) has no symbolic inputs
+            if not dataset_info.get("input_shape"):
+                raise StudioError("the model does not say its input shape and the run has "
+                                  "no dataset.json") from None
+            shape = tuple(int(d) for d in dataset_info["input_shape"])
+            classes = int(model(np.zeros((1, *shape), "float32")).shape[-1])
         names = list(dataset_info.get("class_names") or [])
-        classes = int(model.outputs[0].shape[-1])
         if len(names) != classes:
             names = [str(i) for i in range(classes)]
         return cls(model, names, shape)
@@ -71,8 +81,35 @@ class Predictor:
     def top_k(self, image: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         return rank(self.probabilities([image])[0], self.class_names, k)
 
+    def imagenet_top5(self, image: np.ndarray, progress=None) -> list[tuple[str, float]]:
+        """What the run's pretrained base, with its original ImageNet head, sees in ``image``
+        (chapter 4's VGG16 demo). The full classifier's weights download on first use."""
+        if self.imagenet_base is None:
+            raise StudioError("ImageNet top-5 needs a run of the 'transfer' model with "
+                              "weights=imagenet")
+        from cnnstudio.core.models.transfer import imagenet_top5
+
+        return imagenet_top5(image, self.imagenet_base, progress)
+
     def predict_files(self, paths, k: int = 5) -> list[tuple[str, list[tuple[str, float]]]]:
         return [(str(p), self.top_k(read_image(p), k)) for p in paths]
+
+
+def imagenet_base_of(folder: RunDir) -> str | None:
+    """The ImageNet base of a transfer run trained from ImageNet weights, else None."""
+    try:
+        model = folder.config().model
+    except Exception:     # an unreadable config only loses this extra
+        return None
+    if model.id != "transfer":
+        return None
+    from cnnstudio.core.models import ARCHITECTURES
+
+    options = {**ARCHITECTURES.get("transfer").defaults, **(model.options or {})}
+    if options.get("weights") != "imagenet" or options.get("mode") == "scratch":
+        return None
+    return str(options.get("base"))
+
 
 
 def rank(probs: np.ndarray, names: list[str], k: int) -> list[tuple[str, float]]:

@@ -11,6 +11,8 @@ place in the cache.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gzip
 import hashlib
 import os
@@ -31,8 +33,9 @@ from cnnstudio.core.training.events import Progress
 KERAS_DATA = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 
-def keras_cache_dir() -> Path:
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "datasets"
+def keras_cache_dir(subdir: str = "datasets") -> Path:
+    """Keras's cache folder: ``datasets`` for keras.datasets, ``models`` for applications."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / subdir
 
 
 @dataclass
@@ -42,11 +45,28 @@ class Download:
     target: str                     # path under the cache dir
     sha256: str | None = None
     extract_to: str | None = None   # for archives: Keras's extraction folder
+    subdir: str = "datasets"        # Keras's cache_subdir ("models" for weight files)
 
 
-def ensure(download: Download, progress, label: str) -> Path:
+_PROGRESS: contextvars.ContextVar = contextvars.ContextVar("download_progress", default=None)
+
+
+@contextlib.contextmanager
+def progress_to(sink):
+    """Downloads started inside this block, whose caller passed no progress callable,
+    report to ``sink`` (lets a runner hear a model builder's weight download)."""
+    token = _PROGRESS.set(sink)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def ensure(download: Download, progress=None, label: str = "") -> Path:
     """Return the cached file (or extraction folder), downloading it first if needed."""
-    cache = keras_cache_dir()
+    progress = progress or _PROGRESS.get() or (lambda event: None)
+    label = label or Path(download.target).name
+    cache = keras_cache_dir(download.subdir)
     final = cache / (download.extract_to or download.target)
     if final.exists():
         return final

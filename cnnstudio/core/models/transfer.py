@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-from cnnstudio.core.errors import ModelError
+from cnnstudio.core.errors import ModelError, StudioError
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.models.base import Architecture
 
@@ -177,27 +177,96 @@ def build_transfer(input_shape, num_classes, base="mobilenetv2", weights="imagen
     return model
 
 
-def imagenet_top5(image, base="vgg16"):
-    """Chapter 4's demo: an ImageNet classifier's top five (label, probability) for one image."""
+# Where keras.applications fetches each base's weights: (folder URL, file stem, no-top suffix).
+# The studio fetches the same file into the same cache (~/.keras/models) with its own
+# progress events, then hands the path to the application, so Keras never downloads.
+APPS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+WEIGHT_FILES = {
+    "vgg16": (APPS_URL + "vgg16/", "vgg16_weights_tf_dim_ordering_tf_kernels", "_notop"),
+    "resnet50": (APPS_URL + "resnet/", "resnet50_weights_tf_dim_ordering_tf_kernels", "_notop"),
+    "mobilenetv2": (APPS_URL + "mobilenet_v2/",
+                    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}", "_no_top"),
+    "inceptionv3": (APPS_URL + "inception_v3/",
+                    "inception_v3_weights_tf_dim_ordering_tf_kernels", "_notop"),
+    "efficientnetb0": ("https://storage.googleapis.com/keras-applications/", "efficientnetb0",
+                       "_notop"),
+}
+CLASS_INDEX_URL = ("https://storage.googleapis.com/download.tensorflow.org/data/"
+                   "imagenet_class_index.json")   # what decode_predictions downloads
+
+
+def weights_download(base, include_top, shape=(224, 224, 3)):
+    """The Download for ``base``'s ImageNet weights: Keras's own URL and cache file name."""
+    from cnnstudio.core.datasets.keras_downloads import Download
+
+    folder, stem, no_top = WEIGHT_FILES[base]
+    # MobileNetV2 has weights per square input size; other sizes use the 224 ones.
+    rows = shape[0] if shape[0] == shape[1] and shape[0] in (96, 128, 160, 192, 224) else 224
+    name = stem.format(rows=224 if include_top else rows) + ("" if include_top else no_top)
+    return Download(folder + name + ".h5", name + ".h5", subdir="models")
+
+
+def fetch_weights(base, include_top=False, shape=(224, 224, 3), progress=None) -> str:
+    """Path of the cached weight file, downloaded first (with progress events) if needed."""
+    from cnnstudio.core.datasets.keras_downloads import ensure
+
+    name = BASES[base][0]
+    try:
+        return str(ensure(weights_download(base, include_top, shape), progress,
+                          f"{name} ImageNet weights"))
+    except StudioError as exc:
+        raise ModelError(f"the ImageNet weights for {name} are not on this computer and could "
+                         f"not be downloaded: {exc}; or set the option weights to 'none'") \
+            from None
+
+
+def imagenet_class_names(progress=None) -> list[str]:
+    """The 1,000 ImageNet class names, from the JSON file decode_predictions uses."""
+    import json
+
+    from cnnstudio.core.datasets.keras_downloads import Download, ensure
+
+    download = Download(CLASS_INDEX_URL, "imagenet_class_index.json", subdir="models")
+    try:
+        path = ensure(download, progress, "the ImageNet class list")
+        index = json.loads(path.read_text(encoding="utf-8"))
+        return [index[str(i)][1] for i in range(len(index))]
+    except StudioError as exc:
+        raise ModelError(f"ImageNet top-5 needs the class list: {exc}") from None
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ModelError(f"cannot read the ImageNet class list {path}: {exc}; delete it to "
+                         "download it again") from None
+
+
+def imagenet_classifier(base="vgg16", progress=None):
+    """``base`` with its ImageNet head (include_top=True), weights fetched on demand."""
+    path = fetch_weights(base, include_top=True, progress=progress)
+    return getattr(keras().applications, BASES[base][0])(weights=path)
+
+
+def top5_from_model(model, image, base="vgg16", progress=None):
+    """Top five (label, probability) of an ImageNet classifier, with its own preprocessing
+    (decode_predictions' job, but reading the class list through the studio's cache)."""
     import numpy as np
 
     from cnnstudio.core.imaging import fit_to_shape
 
-    name = BASES[base][0]
-    module = {"vgg16": "vgg16", "resnet50": "resnet", "mobilenetv2": "mobilenet_v2",
-              "inceptionv3": "inception_v3", "efficientnetb0": "efficientnet"}[base]
-    apps = keras().applications
-    size = 299 if base == "inceptionv3" else 224
-    try:
-        model = getattr(apps, name)(weights="imagenet")
-        batch = fit_to_shape(image, (size, size, 3))[None].astype("float32")
-        mod = getattr(apps, module)
-        probs = np.asarray(model.predict(mod.preprocess_input(batch), verbose=0))
-        return [(label, float(p)) for _, label, p in mod.decode_predictions(probs, top=5)[0]]
-    except Exception as exc:
-        raise ModelError(f"ImageNet top-5 needs the {name} weights and class list, which could "
-                         f"not be downloaded ({str(exc).splitlines()[0][:160]}); connect to "
-                         "the internet once") from None
+    size = tuple(int(d) for d in model.inputs[0].shape[1:3])
+    batch = fit_to_shape(image, (*size, 3))[None].astype("float32")
+    prep = custom_objects()["ImagenetPreprocess"](BASES[base][1])
+    probs = np.asarray(model.predict_on_batch(prep(batch)), dtype=np.float64)[0]
+    names = imagenet_class_names(progress)
+    if len(names) != len(probs):
+        raise ModelError(f"the ImageNet class list has {len(names)} names but the model "
+                         f"{len(probs)} outputs")
+    order = np.argsort(-probs, kind="stable")[:5]
+    return [(names[i], float(probs[i])) for i in order]
+
+
+def imagenet_top5(image, base="vgg16", progress=None):
+    """Chapter 4's demo: an ImageNet classifier's top five (label, probability) for one image."""
+    imagenet_class_names(progress)   # small: fail fast, before the large weight file
+    return top5_from_model(imagenet_classifier(base, progress), image, base, progress)
 
 
 TRANSFER = Architecture(
