@@ -91,18 +91,13 @@ def custom_objects() -> dict:
 
 
 def _application(base_id, shape, weights):
-    name, _, _, _ = BASES[base_id]
-    factory = getattr(keras().applications, name)
-    try:
-        return factory(include_top=False, weights=weights, input_shape=shape, pooling="avg")
-    except Exception as exc:   # keras.utils.get_file raises a bare Exception when offline
-        if weights != "imagenet":
-            raise
-        reason = str(exc).splitlines()[0][:160]
-        raise ModelError(
-            f"the ImageNet weights for {name} are not on this computer and could not be "
-            f"downloaded ({reason}); connect to the internet once (they are kept in "
-            "~/.keras/models), or set the option weights to 'none'") from None
+    """The keras.applications base. ImageNet weights come through the studio's downloader
+    (progress events to whoever opened ``keras_downloads.progress_to``), then the cached
+    path goes to the application, so Keras neither downloads nor prints a progress bar."""
+    factory = getattr(keras().applications, BASES[base_id][0])
+    if weights == "imagenet":
+        weights = fetch_weights(base_id, include_top=False, shape=shape)
+    return factory(include_top=False, weights=weights, input_shape=shape, pooling="avg")
 
 
 def block_names(model, base_id) -> list[str]:
