@@ -22,6 +22,7 @@ import numpy as np
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
+from cnnstudio.core.datasets.keras_downloads import progress_to
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.models import ARCHITECTURES, layer_table
@@ -104,7 +105,8 @@ def _prepare(config: RunConfig, sink, build: bool = True) -> dict[str, Any]:
     keras().utils.set_random_seed(config.training.seed)
     model = None
     if build:
-        with devices.device_scope(report):
+        # Pretrained weights (transfer family) download here, with progress events.
+        with devices.device_scope(report), progress_to(sink):
             model = _build(arch, dataset, config)
     return {"arch": arch, "dataset": dataset, "report": report, "model": model}
 
