@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.probes.feature_maps import FeatureMaps, as_batch, channel_view, overview
-from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView
+from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView, refill_combo
 
 CMAPS = [("Viridis", "viridis"), ("Inferno", "inferno"), ("Grey", "CET-L1")]
 
@@ -94,14 +94,7 @@ class FeatureMapsPanel(InsightPanel):
             self.input_view.show_image(_gray_rgb(seen), "Input",
                                        f"{h}×{w} · {self.image_caption}".strip(" ·"))
         names = list(self.maps)
-        if names != [self.layer_box.itemText(i) for i in range(self.layer_box.count())]:
-            current = self.layer_box.currentText()
-            self.layer_box.blockSignals(True)
-            self.layer_box.clear()
-            self.layer_box.addItems(names)
-            if current in names:
-                self.layer_box.setCurrentText(current)
-            self.layer_box.blockSignals(False)
+        refill_combo(self.layer_box, names)
         if not names:
             self.status.setText("This model has no convolution or pooling layers.")
             return

@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from cnnstudio.core.probes.filters import conv_kernels, filter_view
-from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView
+from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView, refill_combo
 
 MODE_ITEMS = [("Auto", "auto"), ("RGB patches", "rgb"), ("Averaged over inputs", "average"),
               ("One input channel", "channel"), ("Every input channel", "all")]
@@ -70,15 +70,8 @@ class FiltersPanel(InsightPanel):
 
     def show_kernels(self, kernels: dict[str, np.ndarray]) -> None:
         self.kernels = dict(kernels)
-        current = self.layer_box.currentText()
         names = list(self.kernels)
-        if names != [self.layer_box.itemText(i) for i in range(self.layer_box.count())]:
-            self.layer_box.blockSignals(True)
-            self.layer_box.clear()
-            self.layer_box.addItems(names)
-            if current in names:
-                self.layer_box.setCurrentText(current)
-            self.layer_box.blockSignals(False)
+        refill_combo(self.layer_box, names)
         if not names:
             self.status.setText("This model has no convolution layers: nothing to show.")
         self.render()

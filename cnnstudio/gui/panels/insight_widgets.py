@@ -109,6 +109,20 @@ class Answers(QObject):
             on_result(result)
 
 
+def refill_combo(box, names: list[str]) -> None:
+    """Offer ``names`` in a combo box, keeping the user's choice when it is still there
+    (no change signal fires: the caller redraws once)."""
+    if names == [box.itemText(i) for i in range(box.count())]:
+        return
+    current = box.currentText()
+    box.blockSignals(True)
+    box.clear()
+    box.addItems(names)
+    if current in names:
+        box.setCurrentText(current)
+    box.blockSignals(False)
+
+
 def colour_table(name: str) -> np.ndarray:
     return pg.colormap.get(name).getLookupTable(0.0, 1.0, 256, alpha=False)
 
