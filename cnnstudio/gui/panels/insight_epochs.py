@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.probes.feature_maps import channel_view
 from cnnstudio.core.probes.filters import filter_view
 from cnnstudio.core.probes.recorder import ProbeStore
-from cnnstudio.gui.panels.insight_widgets import ImageGallery, MosaicView
+from cnnstudio.gui.panels.insight_widgets import ImageGallery, MosaicView, refill_combo
 
 
 class EpochSliderPanel(QWidget):
@@ -133,16 +133,8 @@ class EpochSliderPanel(QWidget):
             self._cache[epoch] = self.store.load(epoch)
         self.current = self._cache[epoch]
         self._update_label()
-        for box, names in ((self.filter_box, list(self.current.filters)),
-                           (self.map_box, list(self.current.maps))):
-            if names != [box.itemText(i) for i in range(box.count())]:
-                keep = box.currentText()
-                box.blockSignals(True)
-                box.clear()
-                box.addItems(names)
-                if keep in names:
-                    box.setCurrentText(keep)
-                box.blockSignals(False)
+        refill_combo(self.filter_box, list(self.current.filters))
+        refill_combo(self.map_box, list(self.current.maps))
         self._show_predictions()
         self.render()
         self.epochChanged.emit(epoch)
