@@ -24,11 +24,13 @@ def load_model_file(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise StudioError(f"model file not found: {path}")
+    from cnnstudio.core.families import import_model_modules
     from cnnstudio.core.models import googlenet
     from cnnstudio.core.models.transfer import custom_objects
 
     custom_objects()     # the transfer family's own layers must be known before loading
     googlenet.custom_objects()     # and GoogLeNet's auxiliary classifiers
+    import_model_modules()         # and every family's own models (GAN, autoencoder, …)
     try:
         return keras().saving.load_model(path, safe_mode=True)
     except Exception as exc:     # corrupt zip, unsafe lambda, unknown layer, …

@@ -17,4 +17,7 @@ for _arch in (MLP, LENET5, BOOK_CIFAR, DOGS_VS_CATS, TRAFFIC_SIGNS_BN, ALEXNET, 
               VGG16, GOOGLENET, RESNET, TRANSFER):
     ARCHITECTURES.register(_arch.id, _arch)
 
+# The families of the book's second half register their architectures (and tasks) here too.
+from cnnstudio.core.families import generative  # noqa: E402, F401
+
 __all__ = ["ARCHITECTURES", "Architecture", "format_table", "layer_table"]

@@ -149,7 +149,9 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
             folder.save_checkpoint(m, epoch)
             folder.set_status("running", epoch=epoch)
 
-        writer = EpochWriter([checkpoint, *_probe_hooks(arch, dataset, folder, sink)])
+        probe_hooks = getattr(task, "probe_hooks", None)    # each family records its own
+        probes = probe_hooks(dataset, folder.path, sink, cfg) if probe_hooks else []
+        writer = EpochWriter([checkpoint, *probes])
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
                                 data.num_train, epoch_hooks=[writer, *epoch_hooks])
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
@@ -209,17 +211,6 @@ def _build(arch, dataset, config):
         return builder(arch, dataset.input_shape, dataset.num_classes, config.model.options,
                        config.training)
     return arch.build(dataset.input_shape, dataset.num_classes, config.model.options)
-
-
-def _probe_hooks(arch, dataset, folder: RunDir, sink) -> list[EpochHook]:
-    """Filters, feature maps and predictions of fixed probe images, stored every epoch
-    (probes/epoch-NNNN.npz) so the epoch slider can replay any run, even from disk."""
-    if arch.task != "classification":
-        return []
-    from cnnstudio.core.probes.recorder import choose_probe_images, make_probe_hook
-
-    images, labels = choose_probe_images(dataset, count=8)
-    return [make_probe_hook(folder.path, images, labels, dataset.class_names, sink=sink)]
 
 
 def _ensure_built(model, shape) -> None:

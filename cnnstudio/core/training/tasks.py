@@ -9,6 +9,11 @@ The engine is the same for every family; a task supplies these steps:
     test = task.evaluate(model, data, batch_size)
     task.after_fit(model, data, run_dir)                 # evaluation.json
 
+    hooks = task.probe_hooks(dataset, run_dir, sink, cfg)  # optional: per-epoch probes
+
+Each task also has a ``profile`` (families/profile.py, registered by the family's light
+module): the curves it plots and what the prediction dock does, so the studio shows
+it without branching on its name.
 ``classification`` covers the book's classic CNNs. Families with their own
 ``train_step`` (GAN, recurrent attention, Mask R-CNN) register their own task.
 """
@@ -113,6 +118,14 @@ class ClassificationTask:
             logs = model.evaluate(data.test, verbose=0, return_dict=True)
         return {k: float(v) for k, v in logs.items()}
 
+    def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
+        """Filters, feature maps and predictions of fixed probe images, stored every epoch
+        (probes/epoch-NNNN.npz) so the epoch slider can replay any run, even from disk."""
+        from cnnstudio.core.probes.recorder import choose_probe_images, make_probe_hook
+
+        images, labels = choose_probe_images(dataset, count=8)
+        return [make_probe_hook(run_dir, images, labels, dataset.class_names, sink=sink)]
+
     def after_fit(self, model, data: FitData, run_dir) -> dict | None:
         """Per-class precision/recall/F1 and the confusion matrix → run_dir/evaluation.json."""
         if data.num_test == 0 or "class_names" not in data.extra:
@@ -127,3 +140,8 @@ TASKS.register("classification", ClassificationTask())
 
 # Built-in families register through the same call a plug-in would use.
 from cnnstudio.core.training import transfer_task  # noqa: E402, F401  (registers 'transfer')
+
+# And the families of the book's second half (GAN, autoencoder, …), named by their modules.
+from cnnstudio.core.families import import_task_modules  # noqa: E402
+
+import_task_modules()

@@ -50,6 +50,9 @@ def bottleneck_features(base, source, batch_size=64, progress=None):
 class TransferTask(ClassificationTask):
     name = "transfer"
 
+    def probe_hooks(self, dataset, run_dir, sink, cfg) -> list:
+        return []     # a subclassed model around a frozen base: no per-epoch probes (as before)
+
     def prepare(self, dataset, shape, cfg: TrainConfig, sink) -> FitData:
         data = super().prepare(dataset, shape, cfg, sink)
         data.extra["sink"] = sink

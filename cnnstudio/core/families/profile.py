@@ -1,0 +1,81 @@
+"""What a task declares so the studio can show it without branching on its name.
+
+A family's light module (the one that registers its architectures) registers its
+profile with ``register_profile``; the task object itself lives in a module that
+imports Keras.
+
+    profile = task_profile("gan")
+    profile.plots       → the curves: one Plot per pyqtgraph plot, each with its series
+    profile.prediction  → what the prediction dock does with a dropped image
+    profile.best_metric → the metric the Runs panel ranks epochs by
+
+Panels say which tasks they serve through the GUI's panel registry; the window asks
+the run's task for its profile. A new family adds a task with a profile and panels
+registered for it, and touches no ``if task == ...`` anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from cnnstudio.core.registry import Registry
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str                   # the log key the train_step returns, e.g. "d_loss"
+    label: str                 # legend text
+
+
+@dataclass(frozen=True)
+class Plot:
+    title: str
+    series: tuple[Series, ...]
+    validation: bool = True     # also draw val_<key> per epoch when the logs have it
+    y_range: tuple[float, float] | None = None   # fixed range, e.g. (0, 1) for accuracy
+    log_y: bool = False         # offer the log-scale toggle (losses)
+
+
+@dataclass(frozen=True)
+class Profile:
+    task: str
+    family: str                 # "classifier", "generative", … (a word for the UI)
+    plots: tuple[Plot, ...]
+    # What the prediction dock does with a dropped image: "classify" (top-5),
+    # "reconstruct" (autoencoder), "discriminate" (a GAN's D score, + "Generate").
+    prediction: str = "classify"
+    best_metric: str = "val_accuracy"
+    best_mode: str = "max"      # "max" or "min"
+
+    def keys(self) -> list[str]:
+        return [s.key for p in self.plots for s in p.series]
+
+
+CLASSIFIER = Profile(
+    "classification", "classifier",
+    (Plot("Loss (lower is better)", (Series("loss", "loss"),), log_y=True),
+     Plot("Accuracy (higher is better)", (Series("accuracy", "accuracy"),), y_range=(0, 1))))
+
+
+# Keyed by task name. Light on purpose: the window asks before TensorFlow has loaded,
+# so profiles live here and not on the task objects (tasks.py imports Keras).
+PROFILES: Registry[Profile] = Registry("task profile")
+
+
+def register_profile(profile: Profile) -> Profile:
+    return PROFILES.register(profile.task, profile)
+
+
+register_profile(CLASSIFIER)
+register_profile(replace(CLASSIFIER, task="transfer"))
+
+
+def task_profile(task_name: str) -> Profile:
+    """The profile a task declares; a classifier's for a task that declares none."""
+    return PROFILES._entries.get(task_name) or replace(CLASSIFIER, task=task_name)
+
+
+def arch_profile(arch_id: str) -> Profile:
+    from cnnstudio.core.models import ARCHITECTURES
+
+    return task_profile(ARCHITECTURES.get(arch_id).task)

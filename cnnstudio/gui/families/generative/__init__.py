@@ -1,0 +1,1 @@
+"""The generative family's panels: the autoencoder panel and the GAN console."""

@@ -1,0 +1,72 @@
+"""Which panels serve which tasks: the window asks here, never ``if task == ...``.
+
+A centre tab registers with the tasks it serves:
+
+    register_panel(PanelSpec("gan-console", "GAN console", "tip…", GanConsole,
+                             tasks={"gan", "ssgan"}))
+
+``factory(window)`` builds it once; the window shows it only while the current
+architecture or opened run has one of its tasks. A panel may implement any of
+these (called on the GUI thread; missing ones are skipped):
+
+    run_started(event)     a live run of its task began (RunStarted; event.run_dir)
+    epoch_done(event)      EpochEnd of that live run
+    probe_ready(event)     ProbeReady emitted by the task's probe hooks (payload in memory)
+    run_finished(event)    RunFinished (files complete on disk)
+    open_run(path)         a run folder opened from the Runs panel, or a finished run
+    set_image(image, caption)   the user picked, dropped or clicked an image (uint8 HWC)
+    shown()                its tab came to the front (refresh lazily here)
+    close_panel()          the window closes: stop threads and timers
+
+A prediction view does the same for the prediction dock, keyed by the task
+profile's ``prediction`` word ("classify", "reconstruct", "discriminate", …):
+
+    register_prediction_view("reconstruct", ReconstructionView)   # factory(window)
+
+and implements ``set_run_dir(path)``, ``predict_image(image, name)`` and may
+implement ``run_started(event)`` (predictions during training go through
+``window.bridge.submit(fn, callback)``, served on the training thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cnnstudio.core.registry import Registry
+
+
+@dataclass
+class PanelSpec:
+    id: str
+    title: str
+    tip: str
+    factory: Callable            # factory(window) -> QWidget
+    tasks: frozenset[str] = field(default_factory=frozenset)
+
+    def serves(self, task: str) -> bool:
+        return task in self.tasks
+
+
+PANELS: Registry[PanelSpec] = Registry("panel")
+PREDICTION_VIEWS: Registry[Callable] = Registry("prediction view")
+
+
+def register_panel(spec: PanelSpec) -> PanelSpec:
+    spec.tasks = frozenset(spec.tasks)
+    return PANELS.register(spec.id, spec)
+
+
+def register_prediction_view(kind: str, factory: Callable) -> Callable:
+    return PREDICTION_VIEWS.register(kind, factory)
+
+
+def panels_for(task: str) -> list[PanelSpec]:
+    return [spec for spec in PANELS if spec.serves(task)]
+
+
+def call(panel, method: str, *args) -> None:
+    """Call an optional hook of a panel (see the module docstring)."""
+    fn = getattr(panel, method, None)
+    if fn is not None:
+        fn(*args)
