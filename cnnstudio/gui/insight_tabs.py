@@ -1,4 +1,11 @@
-"""The insight panels as tabs beside the training curves, linked to each other and the run.
+"""The centre tabs: the training curves, then the panels that serve the current task.
+
+Which panels those are is declared, not branched on: each panel registers the tasks
+it serves (gui/families/registry.py) and ``set_task`` shows exactly those, so a
+GAN never shows a classifier's empty confusion tab. Family panels are built on
+first use and receive the run's hooks (run_started, probe_ready, open_run, …).
+
+The classifier's insight panels, linked to each other and the run:
 
 Where the model lives decides who may touch it: during training the panels ask
 the run's thread (``RunControl.submit``, served between batches); for a saved run
@@ -14,6 +21,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QTabWidget
 
 from cnnstudio.core.training.rundir import RunDir
+from cnnstudio.gui import families  # noqa: F401  (every family registers its panels)
+from cnnstudio.gui.families.registry import PANELS, call, panels_for
 from cnnstudio.gui.panels.insight_activation_max import ActivationMaxPanel
 from cnnstudio.gui.panels.insight_confusion import ConfusionPanel
 from cnnstudio.gui.panels.insight_epochs import EpochSliderPanel
@@ -37,28 +46,58 @@ class InsightTabs(QTabWidget):
         self.errors = ErrorGalleryPanel()
         self.epochs = EpochSliderPanel()
         self.addTab(window.plots, "Training curves")
-        for panel, title, tip in (
-                (self.filters, "Filters", "The learned convolution kernels of each layer"),
-                (self.feature_maps, "Feature maps", "What each layer makes of one image"),
-                (self.gradcam, "Grad-CAM", "Where the network looks when it picks a class"),
-                (self.activation, "Filter dreams", "An image that makes one filter fire hardest"),
-                (self.confusion, "Confusion", "Which classes the test set mixes up"),
-                (self.errors, "Errors", "The test images the model gets wrong, worst first"),
-                (self.epochs, "Epoch replay", "Scrub filters and maps through the epochs")):
-            self.setTabToolTip(self.addTab(panel, title), tip)
+        self.classifier = (self.filters, self.feature_maps, self.gradcam, self.activation,
+                           self.confusion, self.errors, self.epochs)
         self.live = (self.filters, self.feature_maps, self.gradcam, self.activation)
         self.saved = (*self.live, self.confusion, self.errors)
         self.runner: ModelRunner | None = None
         self._stale: set = set()
+        self.built: dict[str, object] = {}      # panel id → widget, built on first use
+        self.task: str | None = None
         self.currentChanged.connect(self._refresh_if_shown)
         self._wire()
+
+    # -- which tabs ----------------------------------------------------------
+    def set_task(self, task: str) -> None:
+        """Show the curves and the panels registered for ``task``, in registration order."""
+        if task == self.task:
+            return
+        self.task = task
+        current = self.currentWidget()
+        while self.count() > 1:
+            self.removeTab(1)
+        for spec in panels_for(task):
+            panel = self.panel(spec.id)
+            self.setTabToolTip(self.addTab(panel, spec.title), spec.tip)
+        if current is not None and self.indexOf(current) >= 0:
+            self.setCurrentWidget(current)
+
+    def panel(self, panel_id: str):
+        if panel_id not in self.built:
+            self.built[panel_id] = PANELS.get(panel_id).factory(self.window)
+        return self.built[panel_id]
+
+    def tab_titles(self) -> list[str]:
+        return [self.tabText(i) for i in range(self.count())]
+
+    def family_panels(self) -> list:
+        """The built panels of other families serving the current task (they get hooks)."""
+        return [self.built[s.id] for s in panels_for(self.task or "")
+                if s.id in self.built and self.built[s.id] not in self.classifier]
+
+    def _classifier_shown(self) -> bool:
+        return any(self.indexOf(p) >= 0 for p in self.classifier)
+
+    def _hook(self, method: str, *args) -> None:
+        for panel in self.family_panels():
+            call(panel, method, *args)
 
     def _wire(self) -> None:
         w, b = self.window, self.window.bridge
         b.started.connect(self.run_started)
         b.epoch.connect(self.epoch_done)
-        b.probe.connect(lambda event: self.epochs.reload())
-        b.finished.connect(lambda event: self.open_run(event.run_dir))
+        b.probe.connect(self.probe_ready)
+        b.finished.connect(self.run_finished)
         w.dataset.sample_clicked.connect(self.show_image)
         w.prediction.image_chosen.connect(self.show_image)
         for gallery in (self.confusion, self.errors):
@@ -68,14 +107,30 @@ class InsightTabs(QTabWidget):
 
     # -- where the model comes from ----------------------------------------
     def run_started(self, event) -> None:
+        self._hook("run_started", event)
+        if not self._classifier_shown():
+            return
         names = _class_names(event.run_dir)
         for panel in self.live:
             panel.set_runner(self.window.bridge.control.submit, names, event.run_dir)
         self.epochs.set_run(event.run_dir)
 
+    def probe_ready(self, event) -> None:
+        self._hook("probe_ready", event)
+        if self._classifier_shown():
+            self.epochs.reload()
+
+    def run_finished(self, event) -> None:
+        self._hook("run_finished", event)
+        self.open_run(event.run_dir)
+
     def open_run(self, path) -> None:
-        """A finished or reopened run: one inference copy serves every panel."""
+        """A finished or reopened run: one inference copy serves the classifier's panels;
+        family panels read what they need from the run folder."""
         self.close_runner()
+        self._hook("open_run", path)
+        if not self._classifier_shown():
+            return
         self.epochs.set_run(path)
         try:
             self.runner = ModelRunner.from_run(path)
@@ -92,6 +147,7 @@ class InsightTabs(QTabWidget):
 
     # -- linked views --------------------------------------------------------
     def epoch_done(self, event) -> None:
+        self._hook("epoch_done", event)
         # A refresh asks the training thread for work: only the tab on screen is worth it;
         # the other one catches up when it is shown.
         self._stale = {self.filters, self.feature_maps}
@@ -99,25 +155,36 @@ class InsightTabs(QTabWidget):
 
     def _refresh_if_shown(self, *_args) -> None:
         current = self.currentWidget()
+        if current in self.family_panels():
+            call(current, "shown")
         if current in self._stale:
             self._stale.discard(current)
             current.refresh()
 
     def show_image(self, image, caption: str = "") -> None:
-        self.feature_maps.set_image(image, caption)
-        self.gradcam.set_image(image, caption)
+        self._hook("set_image", image, caption)
+        if self._classifier_shown():
+            self.feature_maps.set_image(image, caption)
+            self.gradcam.set_image(image, caption)
 
     def dream_about(self, layer: str, index: int) -> None:
         self.activation.choose(layer, index)
         self.setCurrentWidget(self.activation)
 
     def panels(self) -> dict[str, object]:
-        return {"filters": self.filters, "feature-maps": self.feature_maps,
-                "gradcam": self.gradcam, "activation-max": self.activation,
-                "confusion": self.confusion, "errors": self.errors, "epochs": self.epochs}
+        """The panels on screen now, by id (screenshots, tests)."""
+        return {s.id: self.panel(s.id) for s in panels_for(self.task or "")}
 
     def busy(self) -> bool:
-        return any(p.answers.busy() for p in self.saved)
+        shown = [self.widget(i) for i in range(1, self.count())]
+        return any(p.answers.busy() for p in shown if hasattr(p, "answers")) or any(
+            p.busy() for p in shown if callable(getattr(p, "busy", None)))
+
+    def close_panels(self) -> None:
+        self.close_runner()
+        for panel in self.built.values():
+            if panel not in self.classifier:
+                call(panel, "close_panel")
 
 
 def _class_names(run_dir) -> list[str]:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.imaging import is_image_name
 from cnnstudio.core.training.rundir import RunDir, default_runs_root
 from cnnstudio.gui import menus
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         self.architecture = ArchitecturePanel(self.background)
         self.training = TrainingPanel()
         self.plots = PlotsPanel()
-        self.prediction = PredictionPanel(self.background, self.bridge)
+        self.prediction = PredictionPanel(self.background, self.bridge, window=self)
         self.runs = RunsPanel(self.runs_root)
         self.insight = InsightTabs(self)     # the plots and the insight panels, as tabs
         self.setCentralWidget(self.insight)
@@ -210,6 +211,18 @@ class MainWindow(QMainWindow):
 
     def _config_changed(self) -> None:
         self.training.set_problems(self.problems())
+        if not self.bridge.running:        # while a run trains, the tabs follow that run
+            self.show_family(self.architecture.model_id)
+
+    def show_family(self, model_id: str) -> None:
+        """Centre tabs, curves and prediction dock as the model's task declares them."""
+        try:
+            profile = arch_profile(model_id)
+        except StudioError:
+            return
+        self.insight.set_task(profile.task)
+        self.plots.set_profile(profile)
+        self.prediction.set_kind(profile.prediction)
 
     # -- training ------------------------------------------------------------
     def start_training(self) -> None:
@@ -221,6 +234,7 @@ class MainWindow(QMainWindow):
             self.status("Cannot train: " + problems[0])
             return
         config = self.run_config()
+        self.show_family(config.model.id)
         self.plots.reset(f"New run: {config.model.id} on {config.dataset.id}")
         self.training.on_preparing("Preparing: loading the data and building the model…")
         self.bridge.start(config, runs_root=self.runs_root,
@@ -231,6 +245,7 @@ class MainWindow(QMainWindow):
             self.status("A run is already training; stop it first.")
             return
         folder = RunDir.open(path)
+        self.show_family(folder.config().model.id)
         self.plots.load_records(f"Resuming {folder.path.name}", folder.records({"batch_end"}),
                                 folder.epoch_history(), _batching(folder))
         self.training.on_preparing("Resuming from the last checkpoint…")
@@ -281,6 +296,7 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             self.status(str(exc))
             return
+        self.show_family(config.model.id)
         self.plots.load_records(f"Run {folder.path.name} ({folder.status()})",
                                 folder.records({"batch_end"}), folder.epoch_history(),
                                 _batching(folder))
@@ -369,7 +385,7 @@ class MainWindow(QMainWindow):
         self.status("Stopping the run…")
         self.bridge.join()
         self.background.shutdown()
-        self.insight.close_runner()
+        self.insight.close_panels()
         self._memory_timer.stop()
         self.plots.stop_timers()
         self.settings.setValue("geometry", self.saveGeometry())

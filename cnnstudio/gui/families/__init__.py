@@ -3,3 +3,5 @@
 Importing this package imports every family's panels, which register themselves in
 ``registry.PANELS`` (centre tabs) and ``registry.PREDICTION_VIEWS`` (prediction dock).
 """
+
+from cnnstudio.gui.families import classifier, generative  # noqa: F401

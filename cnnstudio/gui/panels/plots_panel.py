@@ -1,4 +1,6 @@
-"""Live loss and accuracy plots: training per batch, validation per epoch, other runs overlaid.
+"""Live training curves: per batch (faint raw, smoothed line), validation per epoch, other
+runs overlaid. Which plots and series there are comes from the run's task profile
+(a classifier: loss and accuracy; a GAN: D and G losses, mean D(x) and D(G(z))).
 
 Plot items are created once and fed with ``setData``; batches are buffered in
 numpy arrays and drawn at most every ``REDRAW_MS`` (a fast run may finish
@@ -12,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from cnnstudio.core.families.profile import CLASSIFIER, Profile
 from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
 
 REDRAW_MS = 400        # ~2.5 redraws a second: live to the eye; each costs the CPU training needs
@@ -44,12 +47,13 @@ class PlotsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.theme = LIGHT
+        self.profile: Profile | None = None
         self.title = QLabel("No run yet: press Train, or open a run from the Runs panel.")
         self.title.setObjectName("heading")
         self.log_box = QCheckBox("Log-scale loss")
         self.log_box.setToolTip("Show the loss on a logarithmic axis: late, small "
                                 "improvements stay visible.")
-        self.log_box.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.log_box.toggled.connect(self._log_toggled)
         self.clear_button = QPushButton("Clear comparisons")
         self.clear_button.setToolTip("Remove the runs overlaid from the Runs panel.")
         self.clear_button.clicked.connect(self.clear_overlays)
@@ -60,29 +64,11 @@ class PlotsPanel(QWidget):
         top.addWidget(self.log_box)
         top.addWidget(self.clear_button)
         self.layout_widget = pg.GraphicsLayoutWidget()
-        self.loss_plot = self.layout_widget.addPlot(row=0, col=0, title="Loss (lower is better)")
-        self.acc_plot = self.layout_widget.addPlot(row=0, col=1,
-                                                   title="Accuracy (higher is better)")
-        self.curves = {}
-        for key, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
-            plot.setLabel("bottom", "epoch")
-            plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.setClipToView(True)
-            plot.addLegend(offset=(-10, 10) if key == "loss" else (-10, -10))
-            self.curves[key] = plot.plot()             # raw batches: faint, no legend entry
-            self.curves["smooth_" + key] = plot.plot(name="training (per batch, smoothed)")
-            self.curves["val_" + key] = plot.plot(name="validation (each epoch)", symbol="o",
-                                                  symbolSize=7)
-            line = pg.InfiniteLine(angle=90, movable=False)
-            line.setZValue(10)
-            plot.addItem(line, ignoreBounds=True)
-            plot.crosshair = line
-            plot.scene().sigMouseMoved.connect(lambda pos, p=plot: self._mouse_moved(p, pos))
-        self.acc_plot.setYRange(0, 1, padding=0.02)
-        self.series = {key: Series() for key in self.curves}
-        self.set_batching(0, 0)
+        self.plots: list = []
+        self.curves: dict = {}
+        self.series: dict[str, Series] = {}
         self.overlays: dict[str, list] = {}
+        self.set_batching(0, 0)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
@@ -91,27 +77,81 @@ class PlotsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.layout_widget, 1)
         layout.addWidget(self.readout)
+        self.set_profile(CLASSIFIER)
+
+    # -- which curves ------------------------------------------------------
+    def set_profile(self, profile: Profile) -> None:
+        """Build one plot per ``profile.plots`` entry; plot items are made here, once, and
+        fed with ``setData`` afterwards."""
+        if profile.plots == getattr(self.profile, "plots", None):
+            self.profile = profile
+            return
+        self.profile = profile
+        self.clear_overlays()
+        self.layout_widget.clear()
+        self.plots, self.curves = [], {}
+        for col, spec in enumerate(profile.plots):
+            plot = self.layout_widget.addPlot(row=0, col=col, title=spec.title)
+            plot.spec = spec
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.addLegend(offset=(-10, 10) if col == 0 else (-10, -10))
+            several = len(spec.series) > 1
+            for s in spec.series:
+                self.curves[s.key] = plot.plot()         # raw batches: faint, no legend entry
+                self.curves["smooth_" + s.key] = plot.plot(
+                    name=f"{s.label} (per batch, smoothed)" if several
+                    else "training (per batch, smoothed)")
+                if spec.validation:
+                    self.curves["val_" + s.key] = plot.plot(
+                        name=f"validation {s.label}" if several else "validation (each epoch)",
+                        symbol="o", symbolSize=7)
+            if spec.y_range:
+                plot.setYRange(*spec.y_range, padding=0.02)
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.setZValue(10)
+            plot.addItem(line, ignoreBounds=True)
+            plot.crosshair = line
+            plot.scene().sigMouseMoved.connect(lambda pos, p=plot: self._mouse_moved(p, pos))
+            self.plots.append(plot)
+        self.series = {key: Series() for key in self.curves}
+        self.log_box.setVisible(any(p.log_y for p in profile.plots))
+        self._log_toggled(self.log_box.isChecked())
         self.apply_theme(self.theme)
+
+    @property
+    def loss_plot(self):
+        return self.plots[0]
+
+    def _log_toggled(self, on: bool) -> None:
+        for plot in self.plots:
+            plot.setLogMode(y=on and plot.spec.log_y)
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.layout_widget.setBackground(theme.plot_bg)
-        for plot in (self.loss_plot, self.acc_plot):
+        for plot in self.plots:
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setPen(theme.plot_fg)
                 plot.getAxis(axis).setTextPen(theme.plot_fg)
             plot.titleLabel.setText(plot.titleLabel.text, color=theme.plot_fg)
             plot.crosshair.setPen(pg.mkPen(theme.muted, style=Qt.DotLine))
             plot.legend.setLabelTextColor(theme.plot_fg)
-        for key in ("loss", "accuracy"):
-            faint = pg.mkColor(theme.train)
-            faint.setAlpha(70)
-            self.curves[key].setPen(pg.mkPen(faint, width=1))
-            self.curves["smooth_" + key].setPen(pg.mkPen(theme.train, width=2))
-            val = self.curves["val_" + key]
-            val.setPen(pg.mkPen(theme.val, width=2.5))
-            val.setSymbolBrush(theme.val)
-            val.setSymbolPen(theme.plot_bg)
+            for i, s in enumerate(plot.spec.series):
+                train = theme.train if i == 0 else OVERLAY_COLOURS[(i - 1) % len(OVERLAY_COLOURS)]
+                val = theme.val if i == 0 else train
+                faint = pg.mkColor(train)
+                faint.setAlpha(70)
+                self.curves[s.key].setPen(pg.mkPen(faint, width=1))
+                self.curves["smooth_" + s.key].setPen(pg.mkPen(train, width=2))
+                if ("val_" + s.key) in self.curves:
+                    curve = self.curves["val_" + s.key]
+                    curve.setPen(pg.mkPen(val, width=2.5,
+                                          style=Qt.SolidLine if i == 0 else Qt.DashLine))
+                    curve.setSymbolBrush(val)
+                    curve.setSymbolPen(theme.plot_bg)
 
     # -- the current run ---------------------------------------------------
     def reset(self, title: str, batch_size: int = 0, num_train: int = 0) -> None:
@@ -129,7 +169,7 @@ class PlotsPanel(QWidget):
         repainting tick labels on every redraw was the studio's largest GUI cost while
         training.
         """
-        for plot in (self.loss_plot, self.acc_plot):
+        for plot in self.plots:
             if epochs:
                 plot.enableAutoRange(x=False)
                 plot.setXRange(0, epochs, padding=0.02)
@@ -152,7 +192,7 @@ class PlotsPanel(QWidget):
         # own value is recovered from two consecutive means weighted by images seen.
         x = epoch - 1 + step / steps
         size, total = self._batching
-        for key in ("loss", "accuracy"):
+        for key in self.profile.keys():
             if key not in logs:
                 continue
             mean = float(logs[key])
@@ -169,11 +209,10 @@ class PlotsPanel(QWidget):
             self.series["smooth_" + key].add(x, smooth)
 
     def add_epoch(self, epoch, logs: dict) -> None:
-        for key in ("val_loss", "val_accuracy"):
-            if key in logs:
-                self.series[key].add(epoch, logs[key])
+        for key in self.profile.keys():
+            if "val_" + key in logs and "val_" + key in self.series:
+                self.series["val_" + key].add(epoch, logs["val_" + key])
         self._schedule()
-
     def load_records(self, title: str, batch_records, epoch_records, batching=(0, 0)) -> None:
         """Restore a run's curves from its metrics.jsonl records."""
         self.reset(title, *batching)
@@ -209,9 +248,13 @@ class PlotsPanel(QWidget):
         colour = OVERLAY_COLOURS[len(self.overlays) % len(OVERLAY_COLOURS)]
         x = np.asarray([r["epoch"] for r in epoch_records], float)
         items = []
-        for key, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
-            for metric, style in ((key, Qt.DashLine), ("val_" + key, Qt.SolidLine)):
+        for plot in self.plots:
+            for metric, style in ((m, st) for s in plot.spec.series
+                                  for m, st in ((s.key, Qt.DashLine),
+                                                ("val_" + s.key, Qt.SolidLine))):
                 y = np.asarray([r["logs"].get(metric, np.nan) for r in epoch_records], float)
+                if np.isnan(y).all():
+                    continue
                 label = f"{name} · {'validation' if metric.startswith('val') else 'training'}"
                 items.append((plot, plot.plot(x, y, name=label, symbol="t", symbolSize=6,
                                               pen=pg.mkPen(colour, width=1.5, style=style),
@@ -231,11 +274,13 @@ class PlotsPanel(QWidget):
         if not plot.sceneBoundingRect().contains(pos):
             return
         x = plot.vb.mapSceneToView(pos).x()
-        self.loss_plot.crosshair.setPos(x)
-        self.acc_plot.crosshair.setPos(x)
+        for each in self.plots:
+            each.crosshair.setPos(x)
         parts = [f"epoch {x:.2f}"]
-        for key, label in (("loss", "loss"), ("accuracy", "accuracy"),
-                           ("val_loss", "val. loss"), ("val_accuracy", "val. accuracy")):
+        labels = [(s.key, s.label) for p in self.plots for s in p.spec.series]
+        for key, label in labels + [("val_" + k, "val. " + v) for k, v in labels]:
+            if key not in self.series:
+                continue
             xs, ys = self.series[key].data()
             if len(xs):
                 i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))

@@ -5,6 +5,10 @@ Where the answer comes from:
   between batches (``RunBridge.submit``), never touching the model from here;
 - otherwise → a Predictor loaded from the selected run directory, on the
   background worker (the same code path as ``cnnstudio predict``).
+
+What is done with the image follows the run's task profile: "classify" is this
+panel's own top 5; any other kind ("reconstruct", "discriminate", …) is a view
+that its family registered (gui/families/registry.py), shown in place of the bars.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,9 +49,11 @@ class PredictionPanel(QWidget):
     shown = Signal()                     # a top-5 reached the screen (tests, benchmarks)
     image_chosen = Signal(object, str)   # an image to classify (→ feature maps, Grad-CAM)
 
-    def __init__(self, background, bridge, parent=None):
+    def __init__(self, background, bridge, parent=None, window=None):
         super().__init__(parent)
-        self.background, self.bridge = background, bridge
+        self.background, self.bridge, self.window = background, bridge, window
+        self.kind = "classify"
+        self.views: dict[str, QWidget] = {}        # prediction kind → its family's view
         self.run_dir: Path | None = None
         self._predictors: dict[tuple, object] = {}
         self._asked_at = 0.0
@@ -82,6 +89,11 @@ class PredictionPanel(QWidget):
         row = QHBoxLayout()
         row.addLayout(left)
         row.addWidget(self.bars, 1)
+        self.classify_view = QWidget()
+        self.classify_view.setLayout(row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.classify_view)
         self.source = QLabel("Model: none yet — train one, or open a run.", wordWrap=True)
         self.source.setObjectName("muted")
         self.error = QLabel(wordWrap=True)
@@ -90,7 +102,7 @@ class PredictionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
-        layout.addLayout(row)
+        layout.addWidget(self.stack)
         layout.addWidget(self.source)
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -99,6 +111,29 @@ class PredictionPanel(QWidget):
         self.run_dir = Path(path) if path else None
         name = self.run_dir.name if self.run_dir else "none"
         self.source.setText(f"Model: run {name}")
+        if self.kind != "classify":
+            self.view_for(self.kind).set_run_dir(self.run_dir)
+
+    def set_kind(self, kind: str) -> None:
+        """What a dropped image is for: the task profile's ``prediction`` word."""
+        if kind == self.kind:
+            return
+        self.kind = kind
+        if kind == "classify":
+            self.stack.setCurrentWidget(self.classify_view)
+            return
+        view = self.view_for(kind)
+        self.stack.setCurrentWidget(view)
+        view.set_run_dir(self.run_dir)
+
+    def view_for(self, kind: str):
+        if kind not in self.views:
+            from cnnstudio.gui.families.registry import PREDICTION_VIEWS
+
+            view = PREDICTION_VIEWS.get(kind)(self.window)
+            self.views[kind] = view
+            self.stack.addWidget(view)
+        return self.views[kind]
 
     # -- input -------------------------------------------------------------
     def dragEnterEvent(self, event):
@@ -161,6 +196,9 @@ class PredictionPanel(QWidget):
             return
         self.error.hide()
         self.image_chosen.emit(image, name)
+        if self.kind != "classify":
+            self.view_for(self.kind).predict_image(image, name)
+            return
         self.hint.setText(f"Classifying {name}…")
         if self.bridge.running and self.bridge.run_dir is not None:
             info = _dataset_info(self.bridge.run_dir)
