@@ -78,11 +78,15 @@ class ScreenshotRun:
             self._save(dock.grab(), f"{key}.png")
         if "training" in w.docks:
             w.docks["training"].raise_()
-        for key in LIVE_INSIGHT:
-            panel = w.insight.panels()[key]
+        # The classifier's live insight tabs as insight-<id>.png; a family's own tabs
+        # (gan-console, autoencoder, …) under their panel id.
+        for key, panel in w.insight.panels().items():
+            if key not in LIVE_INSIGHT and panel in w.insight.classifier:
+                continue
             w.insight.setCurrentWidget(panel)
             QApplication.processEvents()
-            self._save(panel.grab(), f"insight-{key}.png")
+            self._save(panel.grab(), f"insight-{key}.png" if key in LIVE_INSIGHT
+                       else f"{key}.png")
         w.insight.setCurrentIndex(0)
         thumbs = w.dataset.thumbnails()
         if thumbs:

@@ -24,6 +24,7 @@ from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.datasets.keras_downloads import progress_to
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.models import ARCHITECTURES, layer_table
 from cnnstudio.core.predict import load_model_file
@@ -229,7 +230,8 @@ def _params(model) -> int:
 def _finish(folder: RunDir, sink, control, status, epochs_done, t0, studio, test) -> RunResult:
     seconds = time.perf_counter() - t0
     rate = studio.trained_samples / studio.train_seconds if studio and studio.train_seconds else 0.0
-    best = folder.best()
+    profile = arch_profile(folder.config().model.id)     # a GAN has no accuracy to rank by
+    best = folder.best(profile.best_metric, profile.best_mode)
     summary = {"status": status, "epochs_done": epochs_done, "seconds": round(seconds, 2),
                "samples_per_sec": round(rate, 1), "test": test, "best": best,
                "run_dir": str(folder.path)}

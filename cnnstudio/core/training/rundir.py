@@ -150,13 +150,15 @@ class RunDir:
         last = self.last_checkpoint()
         return last[1] if last else None
 
-    def best(self, metric: str = "val_accuracy") -> dict[str, float]:
+    def best(self, metric: str = "val_accuracy", mode: str = "max") -> dict[str, float]:
+        """The best epoch value of ``metric`` (its training twin when never validated)."""
         history = self.epoch_history()
-        values = [h["logs"][metric] for h in history if metric in h.get("logs", {})]
-        if not values:
-            metric = "accuracy"
-            values = [h["logs"][metric] for h in history if metric in h.get("logs", {})]
-        return {metric: max(values)} if values else {}
+        pick = max if mode == "max" else min
+        for name in (metric, metric.removeprefix("val_")):
+            values = [h["logs"][name] for h in history if name in h.get("logs", {})]
+            if values:
+                return {name: pick(values)}
+        return {}
 
     # -- writing ----------------------------------------------------------
     def set_status(self, status: str, **extra) -> None:

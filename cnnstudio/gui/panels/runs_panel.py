@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core import evaluation
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.training.rundir import RunDir, list_runs
 
 HEADERS = ["Run", "Status", "Dataset", "Model", "Epochs", "Best", "Test"]
@@ -44,9 +45,28 @@ def _evaluation_summary(path) -> tuple[str, str]:
         result = None
     if not result:
         return "—", "No test evaluation yet: it is written when a run finishes."
+    if "macro_f1" not in result:      # a family's own evaluation (autoencoder, GAN, …)
+        numbers = {k: v for k, v in result.items() if isinstance(v, int | float)}
+        text = " · ".join(_metric_text(k, v) for k, v in list(numbers.items())[:2])
+        return text or "—", html.escape(", ".join(_metric_text(k, v)
+                                                  for k, v in numbers.items()))
     return (f"{result['accuracy']:.1%} · F1 {result['macro_f1']:.2f}",
             f"<pre>{html.escape(evaluation.format_report(result))}</pre>Open the run and see the Confusion "
             "tab for the matrix and its images.")
+
+
+def _metric_text(key: str, value: float) -> str:
+    shown = f"{value:.1%}" if "accuracy" in key else f"{value:.4g}"
+    return f"{key.replace('_', ' ')} {shown}"
+
+
+def _best(run: RunDir, model_id: str) -> dict[str, float]:
+    """The run's best epoch by its task's own measure (a GAN has no accuracy)."""
+    try:
+        profile = arch_profile(model_id)
+    except StudioError:
+        return run.best()
+    return run.best(profile.best_metric, profile.best_mode)
 
 
 class RunsPanel(QWidget):
@@ -122,8 +142,8 @@ class RunsPanel(QWidget):
             dataset = model = "?"
             epochs = 0
         done = run.read_json("status.json", {}).get("epoch", 0)
-        best = run.best()
-        best_text = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in best.items())
+        best = _best(run, model)
+        best_text = ", ".join(_metric_text(k, v) for k, v in best.items())
         test_text, test_tip = _evaluation_summary(run.path)
         cells = [run.path.name, status, dataset, model, f"{done}/{epochs}", best_text or "—",
                  test_text]
