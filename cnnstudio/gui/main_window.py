@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.dataset.message.connect(self.status)
         self.dataset.sample_clicked.connect(self.show_pixels)
         self.architecture.validity_changed.connect(self._config_changed)
+        self.architecture.model_changed.connect(self._config_changed)
         self.training.changed.connect(self._config_changed)
         self.training.start_requested.connect(self.start_training)
         self.training.pause_toggled.connect(self._pause)

@@ -35,6 +35,7 @@ def summarize(model_id: str, shape, classes: int, options: dict) -> list[dict]:
 
 class ArchitecturePanel(QWidget):
     validity_changed = Signal()
+    model_changed = Signal(str)      # the picked architecture (the window shows its family)
 
     def __init__(self, background, parent=None):
         super().__init__(parent)
@@ -99,6 +100,7 @@ class ArchitecturePanel(QWidget):
 
     def _model_changed(self) -> None:
         self._build_form()
+        self.model_changed.emit(self.model_id)
         self.refresh()
 
     def _build_form(self) -> None:

@@ -12,7 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.core.families.profile import CLASSIFIER, Profile
 from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
@@ -63,7 +71,8 @@ class PlotsPanel(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.log_box)
         top.addWidget(self.clear_button)
-        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.stack = QStackedWidget()         # one plot layout per kind of curves seen
+        self._layouts: dict[tuple, tuple] = {}
         self.plots: list = []
         self.curves: dict = {}
         self.series: dict[str, Series] = {}
@@ -75,23 +84,35 @@ class PlotsPanel(QWidget):
         self._timer.timeout.connect(self.flush)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.layout_widget, 1)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.readout)
         self.set_profile(CLASSIFIER)
 
     # -- which curves ------------------------------------------------------
     def set_profile(self, profile: Profile) -> None:
-        """Build one plot per ``profile.plots`` entry; plot items are made here, once, and
-        fed with ``setData`` afterwards."""
-        if profile.plots == getattr(self.profile, "plots", None):
-            self.profile = profile
-            return
+        """Show one plot per ``profile.plots`` entry. Plot items are made once per kind of
+        curves and kept (switching back costs nothing, and no Qt item is ever deleted
+        under a live Python wrapper); they are fed with ``setData`` afterwards."""
         self.profile = profile
+        if profile.plots not in self._layouts:
+            self._layouts[profile.plots] = self._build_layout(profile)
+        widget, plots, curves = self._layouts[profile.plots]
+        if widget is getattr(self, "layout_widget", None):
+            return
         self.clear_overlays()
-        self.layout_widget.clear()
-        self.plots, self.curves = [], {}
+        self.layout_widget, self.plots, self.curves = widget, plots, curves
+        self.stack.setCurrentWidget(widget)
+        self.series = {key: Series() for key in self.curves}
+        self.set_batching(*self._batching)
+        self.log_box.setVisible(any(p.log_y for p in profile.plots))
+        self._log_toggled(self.log_box.isChecked())
+        self.apply_theme(self.theme)
+
+    def _build_layout(self, profile: Profile) -> tuple:
+        widget = pg.GraphicsLayoutWidget()
+        plots, curves = [], {}
         for col, spec in enumerate(profile.plots):
-            plot = self.layout_widget.addPlot(row=0, col=col, title=spec.title)
+            plot = widget.addPlot(row=0, col=col, title=spec.title)
             plot.spec = spec
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
@@ -100,12 +121,12 @@ class PlotsPanel(QWidget):
             plot.addLegend(offset=(-10, 10) if col == 0 else (-10, -10))
             several = len(spec.series) > 1
             for s in spec.series:
-                self.curves[s.key] = plot.plot()         # raw batches: faint, no legend entry
-                self.curves["smooth_" + s.key] = plot.plot(
+                curves[s.key] = plot.plot()         # raw batches: faint, no legend entry
+                curves["smooth_" + s.key] = plot.plot(
                     name=f"{s.label} (per batch, smoothed)" if several
                     else "training (per batch, smoothed)")
                 if spec.validation:
-                    self.curves["val_" + s.key] = plot.plot(
+                    curves["val_" + s.key] = plot.plot(
                         name=f"validation {s.label}" if several else "validation (each epoch)",
                         symbol="o", symbolSize=7)
             if spec.y_range:
@@ -115,11 +136,9 @@ class PlotsPanel(QWidget):
             plot.addItem(line, ignoreBounds=True)
             plot.crosshair = line
             plot.scene().sigMouseMoved.connect(lambda pos, p=plot: self._mouse_moved(p, pos))
-            self.plots.append(plot)
-        self.series = {key: Series() for key in self.curves}
-        self.log_box.setVisible(any(p.log_y for p in profile.plots))
-        self._log_toggled(self.log_box.isChecked())
-        self.apply_theme(self.theme)
+            plots.append(plot)
+        self.stack.addWidget(widget)
+        return widget, plots, curves
 
     @property
     def loss_plot(self):
@@ -131,7 +150,8 @@ class PlotsPanel(QWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.layout_widget.setBackground(theme.plot_bg)
+        for widget, _plots, _curves in self._layouts.values():
+            widget.setBackground(theme.plot_bg)
         for plot in self.plots:
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setPen(theme.plot_fg)
