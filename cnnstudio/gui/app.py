@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cnnstudio.gui.display_check import display_problem
+
 DEFAULT_PRESET = "quickstart-lenet5-offline"
 
 
@@ -34,22 +36,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _no_display() -> bool:
-    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if _no_display():
+    # Checked before Qt loads a platform plugin: Qt itself would abort (exit 134).
+    problem = display_problem()
+    if problem:
         if not args.screenshot_dir:
             from cnnstudio.cli import main as cli_main
 
-            print("cnnstudio: no display found (DISPLAY is not set), so no window; running "
-                  "the default lesson headless instead: cnnstudio train --dataset mnist-5k "
-                  "--model lenet5 --epochs 10", file=sys.stderr)
+            print(f"cnnstudio: {problem}, so no window; running the default lesson headless "
+                  "instead: cnnstudio train --dataset mnist-5k --model lenet5 --epochs 10",
+                  file=sys.stderr)
             return cli_main(["train", "--dataset", "mnist-5k", "--model", "lenet5",
                              "--epochs", "10"])
+        print(f"cnnstudio: {problem}; taking the pictures offscreen", file=sys.stderr)
         os.environ["QT_QPA_PLATFORM"] = "offscreen"    # pictures need no screen
     from PySide6.QtCore import QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
