@@ -14,6 +14,10 @@ import numpy as np
 
 from cnnstudio.core.errors import ImageError
 
+# OpenCV writes its own "[ERROR:0@3.4] global grfmt_png.cpp … readHeader" lines to stderr for
+# each unreadable file; the studio already names every file it skips, in one line.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 
 

@@ -69,6 +69,7 @@ def make_dogs_vs_cats(root: Path, per_class=12) -> Path:
     rgba = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
     cv2.imwrite(str(root / "dogs" / "dog.alpha.png"), rgba)
     (root / "dogs" / "dog.broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (root / "cats" / "cat.broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     return root
 
 
@@ -125,6 +126,8 @@ def test_dogs_vs_cats_trains_from_the_cli(tmp_path):
     # --json keeps stderr quiet; the run's event log names the skipped file.
     notices = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("dog.broken.jpg" in str(n.get("message", "")) for n in notices)
+    assert any("cat.broken.png" in str(n.get("message", "")) for n in notices)
+    assert "[ERROR:" not in proc.stderr          # OpenCV's own logger is silenced
     info = json.loads((run / "dataset.json").read_text())
     # The model's preferred 128×128 input, colour detected; gray and RGBA files taken as RGB.
     assert info["input_shape"] == [128, 128, 3] and info["class_names"] == ["cats", "dogs"]
