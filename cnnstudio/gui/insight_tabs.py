@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QTabWidget
 
+from cnnstudio.core.probes.recorder import ProbeStore
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui import families  # noqa: F401  (every family registers its panels)
 from cnnstudio.gui.families.registry import PANELS, call, panels_for
@@ -119,6 +120,7 @@ class InsightTabs(QTabWidget):
         self._hook("probe_ready", event)
         if self._classifier_shown():
             self.epochs.reload()
+            self._show_first_probe(self.window.bridge.run_dir)
 
     def run_finished(self, event) -> None:
         self._hook("run_finished", event)
@@ -139,6 +141,22 @@ class InsightTabs(QTabWidget):
         names = _class_names(path)
         for panel in self.saved:
             panel.set_runner(self.runner.submit, names, path)
+        self._show_first_probe(path)
+
+    def _show_first_probe(self, run_dir) -> None:
+        """Feature maps and Grad-CAM are never empty once a run has probes: until the user
+        picks an image they show the run's first probe image."""
+        if run_dir is None or self.feature_maps.image is not None:
+            return
+        try:
+            images, labels = ProbeStore(run_dir).images()
+        except (OSError, KeyError, ValueError):      # no probes recorded (yet)
+            return
+        if len(images):
+            names = _class_names(run_dir)
+            label = int(labels[0]) if len(labels) else -1
+            name = names[label] if 0 <= label < len(names) else "?"
+            self.show_image(images[0], f"probe image 1 (class {name})")
 
     def close_runner(self) -> None:
         if self.runner is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 
 from cnnstudio.core.training.rundir import RunDir
@@ -43,6 +44,13 @@ def test_stop_mid_epoch_then_resume_from_the_runs_panel(qtbot, studio):
     qtbot.waitUntil(lambda: studio.training.start.isEnabled(), timeout=30_000)
     # Validation points: epoch 1 restored from disk, epochs 2 and 3 live.
     assert studio.plots.point_counts()["val_loss"] == 3
+    # Feature maps and Grad-CAM are not left empty: they show the run's first probe image.
+    probe = RunDir(event.run_dir).path / "probes" / "images.npz"
+    with np.load(probe) as stored:
+        first = stored["images"][0]
+    for panel in (studio.insight.feature_maps, studio.insight.gradcam):
+        assert panel.image is not None and np.array_equal(panel.image, first)
+    assert studio.insight.feature_maps.image_caption.startswith("probe image 1 (class ")
     assert [r["epoch"] for r in run.epoch_history()] == [1, 2, 3]
     assert studio.runs.status_of(run.path) == "finished"
 
