@@ -16,6 +16,7 @@ import numpy as np
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.imaging import fit_to_shape, read_image
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.photo_prep import adapt, training_stats
 from cnnstudio.core.training.rundir import RunDir
 
 
@@ -44,6 +45,10 @@ class Predictor:
     class_names: list[str]
     input_shape: tuple[int, int, int]
     imagenet_base: str | None = None   # a transfer run over ImageNet weights: its base
+    # How the training images look (photo_prep.training_stats); photos are brought to that
+    # form unless adapt_photos is off.
+    image_stats: dict | None = None
+    adapt_photos: bool = True
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> Predictor:
@@ -54,6 +59,8 @@ class Predictor:
                               "(no model.keras and no checkpoint)")
         predictor = cls.for_model(load_model_file(path), folder.read_json("dataset.json", {}))
         predictor.imagenet_base = imagenet_base_of(folder)
+        if predictor.image_stats is None:     # a run from before the stats were recorded
+            predictor.image_stats = _stats_from_probes(folder.path)
         return predictor
 
     @classmethod
@@ -70,11 +77,18 @@ class Predictor:
         names = list(dataset_info.get("class_names") or [])
         if len(names) != classes:
             names = [str(i) for i in range(classes)]
-        return cls(model, names, shape)
+        return cls(model, names, shape, image_stats=dataset_info.get("image_stats"))
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
-        """The image exactly as the model sees it (resized, channels converted)."""
-        return fit_to_shape(image, self.input_shape)
+        """The image exactly as the model sees it (resized, channels converted, and a photo
+        brought to the training images' form)."""
+        return self.prepare_explained(image)[0]
+
+    def prepare_explained(self, image: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """``prepare`` and the steps it took beyond resizing (for "as the model sees it")."""
+        if not self.adapt_photos:
+            return fit_to_shape(image, self.input_shape), []
+        return adapt(image, self.image_stats, self.input_shape)
 
     def probabilities(self, images: list[np.ndarray]) -> np.ndarray:
         batch = np.stack([self.prepare(im) for im in images]).astype("float32")
@@ -112,6 +126,16 @@ def imagenet_base_of(folder: RunDir) -> str | None:
         return None
     return str(options.get("base"))
 
+
+
+def _stats_from_probes(run_dir: Path) -> dict | None:
+    from cnnstudio.core.probes.recorder import ProbeStore
+
+    try:
+        images, _labels = ProbeStore(run_dir).images()
+    except (OSError, KeyError, ValueError):
+        return None
+    return training_stats(images)
 
 
 def rank(probs: np.ndarray, names: list[str], k: int) -> list[tuple[str, float]]:

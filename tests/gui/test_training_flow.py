@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from cnnstudio.core.imaging import read_image
+from cnnstudio.core.ink_photos import ink_photo
 from cnnstudio.core.training.rundir import RunDir
 from tests.gui.conftest import configure, tiny_config
 
@@ -71,6 +72,20 @@ def test_train_tiny_run_then_predict_a_dropped_image(qtbot, studio, tmp_path):
     assert [name for name, _ in shown] == [name for name, _ in expected]
     assert [p for _, p in shown] == pytest.approx([p for _, p in expected], abs=1e-6)
     assert "As the model sees it: 16×16×1" in studio.prediction.view_caption.text()
+
+    # A photo of a digit in dark ink on light paper is brought to the training images' form
+    # first, and the caption says what was done; "Adapt photos" off: only resized.
+    photo_path = tmp_path / "photo.png"
+    photo = ink_photo(dataset.test.x[3], np.random.default_rng(0))
+    cv2.imwrite(str(photo_path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
+        drop(studio.prediction, photo_path)
+    caption = studio.prediction.view_caption.text()
+    assert "inverted" in caption and "centred" in caption
+    studio.prediction.adapt_box.setChecked(False)
+    with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
+        drop(studio.prediction, photo_path)
+    assert studio.prediction.view_caption.text() == "As the model sees it: 16×16×1"
 
 
 def test_open_run_restores_plots_and_compare_overlays(qtbot, studio):

@@ -96,11 +96,16 @@ class Dataset:
         return x, y
 
     def info(self) -> dict[str, Any]:
+        from cnnstudio.core.photo_prep import training_stats
+
+        # What the training images look like, so predictions can bring photos to that form.
+        stats = training_stats(self.train.x) if isinstance(self.train, ArraySplit) else None
         return {
             "id": self.id, "name": self.name, "input_shape": list(self.input_shape),
             "class_names": list(self.class_names), "num_train": len(self.train),
             "num_test": len(self.test), "train_counts": self.counts("train"),
             "test_counts": self.counts("test"), "description": self.description,
+            "image_stats": stats,
         }
 
 

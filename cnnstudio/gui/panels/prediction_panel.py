@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -37,12 +38,18 @@ from cnnstudio.gui.widgets.top_bars import TopBars
 VIEW = 150
 
 
-def _live_top5(model, image: np.ndarray, dataset_info: dict):
+def _live_top5(model, image: np.ndarray, dataset_info: dict, adapt_photos: bool):
     """Runs on the training thread, between batches."""
     from cnnstudio.core.predict import Predictor
 
     predictor = Predictor.for_model(model, dataset_info)
-    return predictor.prepare(image), predictor.top_k(image, 5)
+    predictor.adapt_photos = adapt_photos
+    return _answer(predictor, image)
+
+
+def _answer(predictor, image: np.ndarray):
+    prepared, steps = predictor.prepare_explained(image)
+    return prepared, predictor.top_k(image, 5), steps
 
 
 class PredictionPanel(QWidget):
@@ -67,10 +74,19 @@ class PredictionPanel(QWidget):
         self.paste_button = QPushButton("Paste")
         self.paste_button.setToolTip("Classify the image on the clipboard (Ctrl+V).")
         self.paste_button.clicked.connect(self.paste)
+        self.adapt_box = QCheckBox("Adapt photos")
+        self.adapt_box.setChecked(True)
+        self.adapt_box.setToolTip(
+            "Bring a photo to the training images' form first: even out the lighting, invert "
+            "dark ink on light paper for a model trained on light-on-dark digits, stretch the "
+            "contrast, and crop and centre the content as MNIST does. Decided from the "
+            "training set's own statistics (the run's dataset.json); natural-image datasets "
+            "are only resized.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.paste_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.adapt_box)
         self.view = QLabel()
         self.view.setFixedSize(VIEW, VIEW)
         self.view.setAlignment(Qt.AlignCenter)
@@ -200,9 +216,10 @@ class PredictionPanel(QWidget):
             self.view_for(self.kind).predict_image(image, name)
             return
         self.hint.setText(f"Classifying {name}…")
+        adapt = self.adapt_box.isChecked()
         if self.bridge.running and self.bridge.run_dir is not None:
             info = _dataset_info(self.bridge.run_dir)
-            if self.bridge.submit(lambda model: _live_top5(model, image, info),
+            if self.bridge.submit(lambda model: _live_top5(model, image, info, adapt),
                                   lambda future: self._live_answer(future, name)):
                 self.source.setText(f"Model: the run training now ({self.bridge.run_dir.name}),"
                                     " answered between batches")
@@ -211,11 +228,11 @@ class PredictionPanel(QWidget):
             self.show_error("No model yet: train one, or open a run in the Runs panel.")
             return
         run_dir = self.run_dir
-        self.background.submit(lambda: self._predict_from_run(run_dir, image),
+        self.background.submit(lambda: self._predict_from_run(run_dir, image, adapt),
                                lambda result: self._show(*result, name), self.show_error,
                                key="predict")
 
-    def _predict_from_run(self, run_dir: Path, image):     # background thread
+    def _predict_from_run(self, run_dir: Path, image, adapt: bool):     # background thread
         from cnnstudio.core.predict import Predictor
         from cnnstudio.core.training.rundir import RunDir
 
@@ -227,22 +244,28 @@ class PredictionPanel(QWidget):
         if predictor is None:
             predictor = Predictor.from_run(run_dir)
             self._predictors = {key: predictor}      # keep one: models can be large
-        return predictor.prepare(image), predictor.top_k(image, 5)
+        predictor.adapt_photos = adapt
+        return _answer(predictor, image)
 
     def _live_answer(self, future, name: str) -> None:
         try:
-            prepared, rows = future.result()
+            prepared, rows, steps = future.result()
         except Exception as exc:       # the run ended first, or the image did not fit
             if self.run_dir is not None and not self.bridge.running:
                 self.source.setText(f"Model: run {self.run_dir.name}")
             self.show_error(f"Prediction failed: {exc}")
             return
-        self._show(prepared, rows, name)
+        self._show(prepared, rows, steps, name)
 
-    def _show(self, prepared: np.ndarray, rows, name: str) -> None:
+    def _show(self, prepared: np.ndarray, rows, steps, name: str) -> None:
         h, w, c = prepared.shape
         self.view.setPixmap(to_pixmap(prepared, VIEW - 4))
         self.view_caption.setText(f"As the model sees it: {w}×{h}×{c}")
+        self.view_caption.setToolTip("Done to the image: " + "; ".join(steps) if steps
+                                     else "Only resized to the model's input.")
+        if steps:
+            self.view_caption.setText(f"As the model sees it: {w}×{h}×{c}, "
+                                      + ", ".join(s.split(":")[0] for s in steps))
         self.bars.set_rows(rows)
         self.hint.setText(f"{name}: most likely “{rows[0][0]}” ({rows[0][1]:.1%}).")
         self.last_latency_ms = (time.perf_counter() - self._asked_at) * 1000
