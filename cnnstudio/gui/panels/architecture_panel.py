@@ -121,6 +121,8 @@ class ArchitecturePanel(QWidget):
                                self._show_rows, self._set_problem, key="summary")
 
     def _show_rows(self, rows: list[dict]) -> None:
+        if self.shape is None:        # a late answer: the dataset went away meanwhile
+            return
         self.rows = rows
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
