@@ -8,7 +8,7 @@ The model is loaded with Keras's ``safe_mode`` (no arbitrary code from the file)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,7 @@ class Predictor:
     # form unless adapt_photos is off.
     image_stats: dict | None = None
     adapt_photos: bool = True
+    _imagenet: object = field(default=None, repr=False)     # the full ImageNet classifier
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> Predictor:
@@ -99,13 +100,17 @@ class Predictor:
 
     def imagenet_top5(self, image: np.ndarray, progress=None) -> list[tuple[str, float]]:
         """What the run's pretrained base, with its original ImageNet head, sees in ``image``
-        (chapter 4's VGG16 demo). The full classifier's weights download on first use."""
+        (chapter 4's VGG16 demo). The full classifier's weights download on first use; the
+        classifier is built once per Predictor and kept (hundreds of MB for VGG16)."""
         if self.imagenet_base is None:
             raise StudioError("ImageNet top-5 needs a run of the 'transfer' model with "
                               "weights=imagenet")
-        from cnnstudio.core.models.transfer import imagenet_top5
+        from cnnstudio.core.models import transfer
 
-        return imagenet_top5(image, self.imagenet_base, progress)
+        if self._imagenet is None:
+            transfer.imagenet_class_names(progress)   # small: fail fast, before the weights
+            self._imagenet = transfer.imagenet_classifier(self.imagenet_base, progress)
+        return transfer.top5_from_model(self._imagenet, image, self.imagenet_base, progress)
 
     def predict_files(self, paths, k: int = 5) -> list[tuple[str, list[tuple[str, float]]]]:
         return [(str(p), self.top_k(read_image(p), k)) for p in paths]

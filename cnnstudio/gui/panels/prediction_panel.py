@@ -62,6 +62,7 @@ class PredictionPanel(QWidget):
         self.kind = "classify"
         self.views: dict[str, QWidget] = {}        # prediction kind → its family's view
         self.run_dir: Path | None = None
+        self.imagenet_base: str | None = None
         self._predictors: dict[tuple, object] = {}
         self._asked_at = 0.0
         self.last_latency_ms = 0.0
@@ -87,6 +88,17 @@ class PredictionPanel(QWidget):
         buttons.addWidget(self.paste_button)
         buttons.addStretch(1)
         buttons.addWidget(self.adapt_box)
+        self.imagenet_box = QCheckBox("ImageNet top-5 too")
+        self.imagenet_box.setToolTip(
+            "A transfer run over ImageNet weights: also show what its pretrained base, with its "
+            "original 1,000-class head, sees in the image (chapter 4's VGG16 demo). The full "
+            "classifier's weights download once and stay loaded.")
+        self.imagenet_box.hide()
+        self.imagenet_title = QLabel(wordWrap=True)
+        self.imagenet_title.setObjectName("muted")
+        self.imagenet_bars = TopBars()
+        for widget in (self.imagenet_title, self.imagenet_bars):
+            widget.hide()
         self.view = QLabel()
         self.view.setFixedSize(VIEW, VIEW)
         self.view.setAlignment(Qt.AlignCenter)
@@ -119,6 +131,9 @@ class PredictionPanel(QWidget):
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
         layout.addWidget(self.stack)
+        layout.addWidget(self.imagenet_box)
+        layout.addWidget(self.imagenet_title)
+        layout.addWidget(self.imagenet_bars)
         layout.addWidget(self.source)
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -127,6 +142,10 @@ class PredictionPanel(QWidget):
         self.run_dir = Path(path) if path else None
         name = self.run_dir.name if self.run_dir else "none"
         self.source.setText(f"Model: run {name}")
+        self.imagenet_base = _imagenet_base(self.run_dir)
+        self.imagenet_box.setVisible(self.imagenet_base is not None)
+        self.imagenet_title.hide()
+        self.imagenet_bars.hide()
         if self.kind != "classify":
             self.view_for(self.kind).set_run_dir(self.run_dir)
 
@@ -228,11 +247,14 @@ class PredictionPanel(QWidget):
             self.show_error("No model yet: train one, or open a run in the Runs panel.")
             return
         run_dir = self.run_dir
-        self.background.submit(lambda: self._predict_from_run(run_dir, image, adapt),
-                               lambda result: self._show(*result, name), self.show_error,
+        imagenet = self.imagenet_box.isVisible() and self.imagenet_box.isChecked()
+        self.background.submit(lambda: self._predict_from_run(run_dir, image, adapt, imagenet),
+                               lambda result: self._show(*result[:3], name, *result[3:]),
+                               self.show_error,
                                key="predict")
 
-    def _predict_from_run(self, run_dir: Path, image, adapt: bool):     # background thread
+    def _predict_from_run(self, run_dir: Path, image, adapt: bool,
+                          imagenet: bool = False):     # background thread
         from cnnstudio.core.predict import Predictor
         from cnnstudio.core.training.rundir import RunDir
 
@@ -245,7 +267,13 @@ class PredictionPanel(QWidget):
             predictor = Predictor.from_run(run_dir)
             self._predictors = {key: predictor}      # keep one: models can be large
         predictor.adapt_photos = adapt
-        return _answer(predictor, image)
+        answer = _answer(predictor, image)
+        if not imagenet or predictor.imagenet_base is None:
+            return answer
+        try:       # the Predictor keeps the ImageNet classifier: built once, not per image
+            return (*answer, predictor.imagenet_top5(image), predictor.imagenet_base)
+        except StudioError as exc:           # offline: the message names the file and URL
+            return (*answer, None, str(exc))
 
     def _live_answer(self, future, name: str) -> None:
         try:
@@ -257,7 +285,16 @@ class PredictionPanel(QWidget):
             return
         self._show(prepared, rows, steps, name)
 
-    def _show(self, prepared: np.ndarray, rows, steps, name: str) -> None:
+    def _show(self, prepared: np.ndarray, rows, steps, name: str, imagenet=None,
+              note: str | None = None) -> None:
+        self.imagenet_title.setVisible(note is not None)
+        self.imagenet_bars.setVisible(imagenet is not None)
+        if imagenet is not None:
+            self.imagenet_bars.set_rows(imagenet)
+            self.imagenet_title.setText(f"ImageNet top-5: the {note.upper()} base with its own "
+                                        "1,000-class head")
+        elif note is not None:
+            self.imagenet_title.setText(note)
         h, w, c = prepared.shape
         self.view.setPixmap(to_pixmap(prepared, VIEW - 4))
         self.view_caption.setText(f"As the model sees it: {w}×{h}×{c}")
@@ -275,6 +312,16 @@ class PredictionPanel(QWidget):
         self.error.setText(text)
         self.error.show()
         self.hint.setText("Drop an image file here, paste one (Ctrl+V), or click a sample.")
+
+
+def _imagenet_base(run_dir: Path | None) -> str | None:
+    from cnnstudio.core.predict import imagenet_base_of
+    from cnnstudio.core.training.rundir import RunDir
+
+    try:
+        return imagenet_base_of(RunDir.open(run_dir)) if run_dir else None
+    except StudioError:
+        return None
 
 
 def _dataset_info(run_dir: Path) -> dict:
