@@ -112,8 +112,13 @@ class InsightTabs(QTabWidget):
         if not self._classifier_shown():
             return
         names = _class_names(event.run_dir)
-        for panel in self.live:
+        # The confusion matrix and the error gallery fill during training too: the test
+        # split predicted by the current model, each epoch, while their tab is shown.
+        for gallery in (self.confusion, self.errors):
+            gallery.live = True
+        for panel in self.saved:
             panel.set_runner(self.window.bridge.control.submit, names, event.run_dir)
+        self._stale |= {self.confusion, self.errors}
         self.epochs.set_run(event.run_dir)
 
     def probe_ready(self, event) -> None:
@@ -139,6 +144,8 @@ class InsightTabs(QTabWidget):
         except FileNotFoundError:          # stopped before its first epoch: nothing to show
             return
         names = _class_names(path)
+        for gallery in (self.confusion, self.errors):
+            gallery.live = False
         for panel in self.saved:
             panel.set_runner(self.runner.submit, names, path)
         self._show_first_probe(path)
@@ -168,7 +175,7 @@ class InsightTabs(QTabWidget):
         self._hook("epoch_done", event)
         # A refresh asks the training thread for work: only the tab on screen is worth it;
         # the other one catches up when it is shown.
-        self._stale = {self.filters, self.feature_maps}
+        self._stale = {self.filters, self.feature_maps, self.confusion, self.errors}
         self._refresh_if_shown()
 
     def _refresh_if_shown(self, *_args) -> None:

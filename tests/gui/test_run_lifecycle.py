@@ -76,3 +76,21 @@ def test_close_during_training_asks_stops_joins_and_leaves_it_resumable(qtbot, s
     assert run.status() == "stopped"
     assert run.last_checkpoint() is not None              # resumable from disk
     assert run.read_json("summary.json")["status"] == "stopped"
+
+
+def test_confusion_and_errors_fill_while_training(qtbot, studio):
+    configure(qtbot, studio, tiny_config(epochs=3))
+    _hold_after_epoch(studio, 1)
+    epochs = []
+    studio.bridge.epoch.connect(epochs.append)
+    qtbot.mouseClick(studio.training.start, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=60_000)
+    assert studio.bridge.running
+    test_size = len(studio.dataset.dataset.test)
+    for panel in (studio.insight.confusion, studio.insight.errors):
+        with qtbot.waitSignal(panel.updated, timeout=30_000):
+            studio.insight.setCurrentWidget(panel)      # shown → predicted between batches
+        assert panel.predictions is not None and len(panel.predictions.y_true) == test_size
+    assert studio.insight.confusion.cm.sum() == test_size
+    with qtbot.waitSignal(studio.bridge.finished, timeout=30_000):
+        studio.stop_training()

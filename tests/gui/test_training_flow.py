@@ -73,20 +73,6 @@ def test_train_tiny_run_then_predict_a_dropped_image(qtbot, studio, tmp_path):
     assert [p for _, p in shown] == pytest.approx([p for _, p in expected], abs=1e-6)
     assert "As the model sees it: 16×16×1" in studio.prediction.view_caption.text()
 
-    # A photo of a digit in dark ink on light paper is brought to the training images' form
-    # first, and the caption says what was done; "Adapt photos" off: only resized.
-    photo_path = tmp_path / "photo.png"
-    photo = ink_photo(dataset.test.x[3], np.random.default_rng(0))
-    cv2.imwrite(str(photo_path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
-    with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
-        drop(studio.prediction, photo_path)
-    caption = studio.prediction.view_caption.text()
-    assert "inverted" in caption and "centred" in caption
-    studio.prediction.adapt_box.setChecked(False)
-    with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
-        drop(studio.prediction, photo_path)
-    assert studio.prediction.view_caption.text() == "As the model sees it: 16×16×1"
-
 
 def test_open_run_restores_plots_and_compare_overlays(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=1))
@@ -119,3 +105,23 @@ def test_live_prediction_during_training_is_served_between_batches(qtbot, studio
     assert sum(p for _, p in studio.prediction.bars.rows) <= 1.0 + 1e-6
     with qtbot.waitSignal(studio.bridge.finished, timeout=30_000):
         studio.stop_training()
+
+
+def test_a_photo_of_a_digit_is_brought_to_the_training_form(qtbot, studio, tmp_path):
+    # mnist-5k digits are light strokes on black, centred in a 20×20 box; a photo of a digit
+    # in dark ink on light paper is adapted first, and the caption says what was done.
+    configure(qtbot, studio, tiny_config(epochs=1, dataset="mnist-5k", options={}))
+    _, finished = train(qtbot, studio)
+    assert finished.status == "finished"
+    photo_path = tmp_path / "photo.png"
+    photo = ink_photo(studio.dataset.dataset.test.x[7], np.random.default_rng(0))
+    cv2.imwrite(str(photo_path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
+        drop(studio.prediction, photo_path)
+    caption = studio.prediction.view_caption.text()
+    assert "inverted" in caption and "centred" in caption
+    assert "inverted: dark strokes" in studio.prediction.view_caption.toolTip()
+    studio.prediction.adapt_box.setChecked(False)            # "Adapt photos" off
+    with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
+        drop(studio.prediction, photo_path)
+    assert studio.prediction.view_caption.text() == "As the model sees it: 28×28×1"

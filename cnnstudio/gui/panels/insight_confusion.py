@@ -31,12 +31,21 @@ class PredictionsPanel(InsightPanel):
     imageActivated = Signal(object, str)      # image (uint8 H×W×C), caption
 
     predictions: SplitPredictions | None = None
+    # True while the runner is a training run's: the test split is predicted between
+    # batches, so only when the tab is on screen (InsightTabs refreshes it each epoch).
+    live = False
 
     def model_changed(self) -> None:
-        if self.run_dir is None:
+        if self.live and not self.isVisible():
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.run_dir is None or self.runner is None:
             return
         run_dir = self.run_dir
-        self.status.setText("predicting the test images…")
+        self.status.setText("predicting the test images with the model training now…"
+                            if self.live else "predicting the test images…")
         self.compute("predictions", lambda m: SplitPredictions.for_run(run_dir, model=m),
                      self.set_predictions)
 
