@@ -15,6 +15,8 @@ work runs on the training thread as before.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -23,6 +25,7 @@ import numpy as np
 from cnnstudio.core.keras_setup import keras
 
 Work = Callable[[object, int], None]      # (model, epoch), e.g. save a checkpoint
+WRITER_NICE = 10
 
 
 def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -47,10 +50,21 @@ class _NoShadow(Exception):
     """The model could not be cloned for background writing."""
 
 
+def _yield_to_training() -> None:
+    """The writer thread runs at a lower priority (Linux: threads have their own nice
+    value), so on a 2-core machine it fills the gaps training leaves instead of taking a
+    core from it; ``wait()`` at the next epoch still bounds how late it can be."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WRITER_NICE)
+    except (AttributeError, OSError):      # not Linux, or not allowed: normal priority
+        pass
+
+
 class EpochWriter:
     def __init__(self, work: list[Work], background: bool = True):
         self.work = list(work)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="epoch-writer") if background \
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="epoch-writer",
+                                        initializer=_yield_to_training) if background \
             else None
         self._pending: Future | None = None
         self._shadow = None

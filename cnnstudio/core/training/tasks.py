@@ -138,10 +138,10 @@ class ClassificationTask:
 TASKS: Registry = Registry("task")
 TASKS.register("classification", ClassificationTask())
 
-# Built-in families register through the same call a plug-in would use.
-from cnnstudio.core.training import transfer_task  # noqa: E402, F401  (registers 'transfer')
-
-# And the families of the book's second half (GAN, autoencoder, …), named by their modules.
+# Built-in families register through the same call a plug-in would use: the transfer task
+# here, and the families of the book's second half (GAN, autoencoder, …) named by their
+# light modules.
 from cnnstudio.core.families import import_task_modules  # noqa: E402
+from cnnstudio.core.training import transfer_task  # noqa: E402, F401  (registers 'transfer')
 
 import_task_modules()
