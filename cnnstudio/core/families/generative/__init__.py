@@ -5,3 +5,5 @@ Each module below registers its architectures and its task when imported; the
 Keras classes live in ``*_models.py`` modules, imported only when a model is built
 or loaded (``import cnnstudio`` stays free of TensorFlow).
 """
+
+from cnnstudio.core.families.generative import autoencoder  # noqa: E402, F401
