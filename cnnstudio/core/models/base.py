@@ -54,17 +54,25 @@ class Architecture:
                              f"inputs: {str(exc).splitlines()[0]}") from None
 
 
-def layer_table(model) -> list[dict[str, Any]]:
-    """Name, type, output shape and parameter count of each layer (the summary table)."""
+def layer_table(model, prefix: str = "") -> list[dict[str, Any]]:
+    """Name, type, output shape and parameter count of each layer (the summary table).
+
+    A model made of sub-models (a GAN's generator and discriminator, an autoencoder's
+    encoder and decoder) lists their layers, named ``generator/dense``; one level deep,
+    so a pretrained base inside them stays one row.
+    """
     rows = []
     for layer in model.layers:
+        if not prefix and getattr(layer, "layers", None):
+            rows.extend(layer_table(layer, f"{layer.name}/"))
+            continue
         try:
             shape = tuple(layer.output.shape)
         except (AttributeError, ValueError):
             shape = ()
-        rows.append({"name": layer.name, "type": type(layer).__name__,
+        rows.append({"name": prefix + layer.name, "type": type(layer).__name__,
                      "output_shape": [None if d is None else int(d) for d in shape],
-                     "params": int(layer.count_params())})
+                     "params": int(layer.count_params()) if layer.built else 0})
     return rows
 
 
