@@ -28,7 +28,7 @@ from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.models import ARCHITECTURES, layer_table
 from cnnstudio.core.predict import load_model_file
-from cnnstudio.core.training import devices, hyper
+from cnnstudio.core.training import devices, failures, hyper
 from cnnstudio.core.training.callbacks import StudioCallback
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.epoch_writer import EpochWriter
@@ -40,7 +40,7 @@ from cnnstudio.core.training.events import (
     RunFinished,
     RunStarted,
 )
-from cnnstudio.core.training.rundir import RunDir
+from cnnstudio.core.training.rundir import RunDir, default_runs_root
 from cnnstudio.core.training.tasks import TASKS
 
 EpochHook = Callable[[Any, int], None]    # (model, epoch) after each complete epoch
@@ -57,9 +57,12 @@ def run(config: RunConfig, *, runs_root=None, run_dir=None, sink=None,
         control: RunControl | None = None, epoch_hooks: Iterable[EpochHook] = ()) -> RunResult:
     """Start a new run. Raises StudioError for bad input before anything is written."""
     config.check()
+    failures.ensure_writable(run_dir or runs_root or default_runs_root(),
+                             "run folder" if run_dir else "runs folder")
     sink = sink or (lambda event: None)
     prepared = _prepare(config, sink)
     folder = RunDir.create(config, root=runs_root, path=run_dir)
+    folder.claim()
     return _execute(config, folder, prepared, sink, control or RunControl(), epoch_hooks,
                     initial_epoch=0, model=None)
 
@@ -68,25 +71,33 @@ def resume(run_dir, *, sink=None, control: RunControl | None = None, epochs: int
            epoch_hooks: Iterable[EpochHook] = ()) -> RunResult:
     """Continue a stopped or crashed run from its last checkpoint (model and optimizer)."""
     folder = RunDir.open(run_dir)
+    for place in (folder.path, folder.path / "checkpoints"):
+        failures.ensure_writable(place, "run folder")
     config = folder.config()
-    if epochs is not None:
-        config.training.epochs = epochs
-        folder.write_json("config.json", config.to_dict())
-    config.check()
-    status = folder.status()
-    if status == "running":
-        raise StudioError(f"run {folder.path.name} is still running (pid in status.json)")
-    last = folder.last_checkpoint()
-    done = last[0] if last else 0
-    if done >= config.training.epochs:
-        raise StudioError(f"run {folder.path.name} has already trained {done} of "
-                          f"{config.training.epochs} epochs; pass --epochs to train longer")
-    sink = sink or (lambda event: None)
-    prepared = _prepare(config, sink, build=last is None)
-    model = None
-    if last is not None:
-        with devices.device_scope(prepared["report"]):
-            model = load_model_file(last[1])      # safe_mode, family layers registered
+    if folder.status() == "running":
+        pid = folder.read_json("status.json", {}).get("pid")
+        raise StudioError(f"run {folder.path.name} is still being trained (process {pid}, "
+                          "another window or command); stop it there first")
+    folder.claim()          # atomic: of two windows resuming one run, one wins
+    try:
+        if epochs is not None:
+            config.training.epochs = epochs
+            folder.write_json("config.json", config.to_dict())
+        config.check()
+        last = folder.last_checkpoint()
+        done = last[0] if last else 0
+        if done >= config.training.epochs:
+            raise StudioError(f"run {folder.path.name} has already trained {done} of "
+                              f"{config.training.epochs} epochs; pass --epochs to train longer")
+        sink = sink or (lambda event: None)
+        prepared = _prepare(config, sink, build=last is None)
+        model = None
+        if last is not None:
+            with devices.device_scope(prepared["report"]):
+                model = load_model_file(last[1])      # safe_mode, family layers registered
+    except BaseException:
+        folder.close()      # the lock
+        raise
     return _execute(config, folder, prepared, sink, control or RunControl(), epoch_hooks,
                     initial_epoch=done, model=model)
 
@@ -125,9 +136,9 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         user_sink(event)
 
     t0 = time.perf_counter()
-    folder.set_status("running", epoch=initial_epoch)
     writer: EpochWriter | None = None
     try:
+        folder.set_status("running", epoch=initial_epoch)
         sink(report)
         if report.using == "cpu":
             sink(Notice(devices.CPU_ONLY if not report.gpus else "Training on the CPU, as asked.",
@@ -186,11 +197,16 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         return _finish(folder, sink, control, "stopped", last[0] if last else 0, t0, None, {})
     except Exception as exc:   # a crash mid-training: report it, keep the checkpoints
         _close_quietly(writer)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if not isinstance(exc, StudioError):
-            reason = f"{type(exc).__name__}: {reason}"
-        folder.set_status("failed", reason=reason)
-        sink(RunFailed(reason, str(folder.path), traceback.format_exc()))
+        last = folder.last_checkpoint()
+        reason = failures.explain(exc, folder.path, cfg.batch_size, cfg.mixed_precision,
+                                  last[0] if last else 0)     # disk full, OOM: with advice
+        failed = RunFailed(reason, str(folder.path), traceback.format_exc())
+        try:
+            folder.set_status("failed", reason=reason)
+            folder.record(failed.to_record())
+        except OSError:     # the disk is still full: the user hears of it all the same
+            pass
+        user_sink(failed)
         control.cancel_pending()
         folder.close()
         return RunResult("failed", folder.path, {"reason": reason})

@@ -5,6 +5,7 @@
     model.json           the layer table and parameter count
     metrics.jsonl        one JSON line per event that matters (append-only)
     status.json          running / finished / stopped / failed (+ pid while running)
+    .lock                locked (flock) by the process training the run
     checkpoints/epoch-NNNN.keras   written atomically after each epoch (model + optimizer)
     model.keras          the final model
     summary.json         the final figures
@@ -43,6 +44,17 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
+def _lock_file(f) -> None:
+    try:
+        import fcntl
+    except ImportError:                  # Windows
+        import msvcrt
+
+        msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -57,6 +69,7 @@ class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._metrics = None
+        self._lock = None
 
     # -- creation ---------------------------------------------------------
     @classmethod
@@ -64,14 +77,19 @@ class RunDir:
                path: str | Path | None = None) -> RunDir:
         if path is None:
             root = Path(root) if root else default_runs_root()
+            root.mkdir(parents=True, exist_ok=True)
             stamp = time.strftime("%Y%m%d-%H%M%S")
             base = f"{stamp}-{config.dataset.id}-{config.model.id}"
             if config.name:
                 base += "-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", config.name)[:40]
             path, n = root / base, 1
-            while path.exists():
-                n += 1
-                path = root / f"{base}-{n}"
+            while True:     # mkdir is atomic: two windows starting in one second get base, base-2
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    n += 1
+                    path = root / f"{base}-{n}"
         path = Path(path)
         if path.exists() and any(path.iterdir()):
             raise StudioError(f"run directory {path} already exists and is not empty")
@@ -172,18 +190,45 @@ class RunDir:
         if record.get("event") != "batch_end":    # batches are flushed with their epoch
             self._metrics.flush()
 
+    def claim(self) -> None:
+        """Hold the run's lock while it trains: no second window or process can resume it.
+
+        The OS drops the lock when the process dies, so a crash leaves no stale lock.
+        """
+        lock = open(self.path / ".lock", "a+b")
+        try:
+            _lock_file(lock)
+        except OSError:
+            lock.close()
+            raise StudioError(f"run {self.path.name} is being trained by another window or "
+                              "process") from None
+        self._lock = lock
+
     def close(self) -> None:
-        if self._metrics is not None:
-            self._metrics.close()
+        try:
+            if self._metrics is not None:
+                self._metrics.close()
+        except OSError:     # a full disk: the last lines are lost, the run's files are not
+            pass
+        finally:
             self._metrics = None
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
 
     def save_checkpoint(self, model, epoch: int, keep: int = 2) -> Path:
         """Save model + optimizer for ``epoch`` (1-based) atomically; keep the newest ``keep``."""
         folder = self.path / "checkpoints"
         final = folder / f"epoch-{epoch:04d}.keras"
         temp = folder / f".epoch-{epoch:04d}.tmp.keras"   # Keras insists on the suffix
-        model.save(temp)
-        os.replace(temp, final)
+        try:
+            model.save(temp)
+            os.replace(temp, final)
+        except BaseException as exc:   # a full disk: no half file; the last good one stays
+            temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.filename is None:
+                exc.filename = str(temp)      # a failed write() names no file: say which
+            raise
         for _, old in self.checkpoints()[:-keep]:
             old.unlink(missing_ok=True)
         return final
