@@ -245,8 +245,13 @@ class MainWindow(QMainWindow):
         if self.bridge.running:
             self.status("A run is already training; stop it first.")
             return
-        folder = RunDir.open(path)
-        self.show_family(folder.config().model.id)
+        try:
+            folder = RunDir.open(path)
+            model_id = folder.config().model.id
+        except StudioError as exc:        # not a run folder (any more): say so, keep going
+            self.status(str(exc))
+            return
+        self.show_family(model_id)
         self.plots.load_records(f"Resuming {folder.path.name}", folder.records({"batch_end"}),
                                 folder.epoch_history(), _batching(folder))
         self.training.on_preparing("Resuming from the last checkpoint…")
