@@ -154,7 +154,11 @@ class PredictionPanel(QWidget):
         if kind == self.kind:
             return
         self.kind = kind
-        if kind == "classify":
+        classify = kind == "classify"
+        # The family's view says where its answer came from and has its own options.
+        for widget in (self.source, self.adapt_box):
+            widget.setVisible(classify)
+        if classify:
             self.stack.setCurrentWidget(self.classify_view)
             return
         view = self.view_for(kind)
