@@ -4,6 +4,8 @@
     cnnstudio train --dataset mnist-5k --model lenet5 --epochs 5
     cnnstudio train --resume RUN_DIR
     cnnstudio predict RUN_DIR IMAGE...
+    cnnstudio generate RUN_DIR --count 64 --out grid.png [--seed N]   (a GAN run's samples)
+    cnnstudio export RUN_DIR --format savedmodel|tflite|onnx --out DIR [--json]
     cnnstudio runs [DIR] | datasets | models
 
 Bad input gives one line on stderr and exit code 2, never a traceback.
@@ -18,7 +20,7 @@ import sys
 from cnnstudio.core.errors import StudioError
 
 EXIT_BAD_INPUT = 2
-SUBCOMMANDS = ("train", "predict", "runs", "datasets", "models")
+SUBCOMMANDS = ("train", "predict", "generate", "export", "runs", "datasets", "models")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,8 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+")
     predict.add_argument("--top", type=int, default=5)
     predict.add_argument("--json", action="store_true")
+    predict.add_argument("--raw", action="store_true",
+                         help="only resize: do not bring photos to the training images' form "
+                              "(polarity, lighting, contrast, MNIST-style centring)")
     predict.add_argument("--imagenet", action="store_true",
                          help="a transfer run's base with its ImageNet head: top-5 classes")
+
+    generate = sub.add_parser("generate", help="a square grid PNG of a GAN run's samples")
+    generate.add_argument("run_dir")
+    generate.add_argument("--count", type=int, default=64, help="samples (default 64: 8×8)")
+    generate.add_argument("--out", required=True, help="the PNG file to write")
+    generate.add_argument("--seed", type=int, default=0, help="the same seed, the same samples")
+
+    export = sub.add_parser("export", help="a classification run as SavedModel, TFLite or "
+                                           "ONNX, self-tested against the Keras model",
+                            epilog="Exit status: 0 exported and self-tested; 1 the reloaded "
+                                   "export disagreed with the Keras model (nothing kept); "
+                                   "2 bad input.")
+    export.add_argument("run_dir")
+    export.add_argument("--format", required=True, help="savedmodel, tflite or onnx "
+                                                        '(onnx: pip install "cnnstudio[export]")')
+    export.add_argument("--out", required=True, help="a new or empty folder")
+    export.add_argument("--json", action="store_true", help="print the self-test's figures as "
+                                                            "one JSON object")
 
     runs = sub.add_parser("runs", help="list runs with status and best metrics")
     runs.add_argument("root", nargs="?")

@@ -131,20 +131,24 @@ def predict(args) -> int:
     if args.top < 1:
         raise StudioError(f"--top must be a positive integer, got {args.top}")
     predictor = Predictor.from_run(args.run_dir)
+    predictor.adapt_photos = not getattr(args, "raw", False)
     failed = False
     results = []
     for path in args.images:
         try:
             image = read_image(path)
+            steps = predictor.prepare_explained(image)[1]
             top = (predictor.imagenet_top5(image) if getattr(args, "imagenet", False)
                    else predictor.top_k(image, args.top))
         except ImageError as exc:
             print(f"cnnstudio: error: {exc}", file=sys.stderr)
             failed = True
             continue
-        results.append({"file": path, "top": [{"class": c, "probability": p} for c, p in top]})
+        results.append({"file": path, "top": [{"class": c, "probability": p} for c, p in top],
+                        "adapted": steps})
         if not args.json:
-            print(Path(path).name + "  " + "  ".join(f"{c} {p:.4f}" for c, p in top))
+            done = f"  ({', '.join(s.split(':')[0] for s in steps)})" if steps else ""
+            print(Path(path).name + "  " + "  ".join(f"{c} {p:.4f}" for c, p in top) + done)
     if args.json:
         print(json.dumps(results))
     return 2 if failed else 0
@@ -224,4 +228,61 @@ def models(args) -> int:
         shape = "×".join(map(str, r["example_input"]))
         params = f"{r['params']:,}" if r["params"] is not None else "?"
         print(f"{r['id']:<18}{shape:<12}{params:>14} params  {r['name']}")
+    return 0
+
+
+def generate(args) -> int:
+    """A GAN run's samples as one square grid PNG (blank cells pad a non-square count)."""
+    import math
+
+    import numpy as np
+
+    from cnnstudio.core.families.generative import gan_probes
+    from cnnstudio.core.predict import load_model_file
+    from cnnstudio.core.training.rundir import RunDir
+
+    if not 1 <= args.count <= 4096:
+        raise StudioError(f"--count must be between 1 and 4096, got {args.count}")
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() != ".png":
+        raise StudioError(f"--out must name a .png file, got {args.out}")
+    if not out.parent.is_dir():
+        raise StudioError(f"folder not found for --out: {out.parent}")
+    folder = RunDir.open(args.run_dir)
+    path = folder.model_path()
+    if path is None:
+        raise StudioError(f"run {folder.path.name} has no trained model yet")
+    model = load_model_file(path)
+    if not hasattr(model, "latent_size"):
+        raise StudioError(f"run {folder.path.name} is a {folder.config().model.id} run, not a "
+                          "GAN: generate needs a gan-mlp, dcgan or ssgan run")
+    images = gan_probes.generate(model, args.count, seed=args.seed)
+    side = math.ceil(math.sqrt(args.count))
+    blank = np.zeros((side * side - len(images), *images.shape[1:]), np.uint8)
+    grid = gan_probes.tile_grid(np.concatenate([images, blank]), cols=side)
+    gan_probes.save_png(grid, out)
+    print(f"Wrote {args.count} samples ({side}×{side} grid, {grid.shape[1]}×{grid.shape[0]} "
+          f"px, seed {args.seed}) to {out}")
+    return 0
+
+
+def export(args) -> int:
+    """Exit 0: written and self-tested; 1: written but disagreed with Keras (not kept);
+    2: bad input (unknown format, no model, missing extra, …) via cli.main."""
+    from cnnstudio.core.export import ExportCheckError, export_run
+
+    say = None if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    try:
+        result = export_run(args.run_dir, args.format, args.out, progress=say)
+    except ExportCheckError as exc:
+        print(f"cnnstudio: export failed its self-test: {exc}", file=sys.stderr)
+        if args.json:
+            print(json.dumps(exc.result.summary() | {"path": None}))
+        return 1
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(f"Exported {result.format} to {result.path}: max |Δp| {result.max_abs_diff:.2g} "
+              f"(limit {result.tolerance:g}), top-1 agreement {result.top1_agreement:.0%} on "
+              f"{result.images} probe images; labels.txt and metadata.json beside it")
     return 0

@@ -7,6 +7,7 @@ layer), so "the same preprocessing as training" is just: read → fit_to_shape.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import cv2
@@ -34,17 +35,67 @@ def read_image(path: str | Path) -> np.ndarray:
         raw = np.fromfile(str(path), dtype=np.uint8)  # handles non-ASCII paths, unlike imread
     except OSError as exc:
         raise ImageError(f"cannot read '{path.name}': {exc.strerror}") from None
-    image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) if raw.size else None
-    if image is None:
-        raise ImageError(f"cannot read '{path.name}': not an image, or the file is corrupt")
-    return normalize_array(image, name=path.name, bgr=True)
+    return _decode(raw, path.name, "file")
 
 
 def decode_image_bytes(data: bytes, name: str = "image") -> np.ndarray:
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    return _decode(np.frombuffer(data, dtype=np.uint8), name, "data")
+
+
+def _decode(raw: np.ndarray, name: str, what: str) -> np.ndarray:
+    # imdecode raises, rather than returning None, for an empty buffer and for a header
+    # claiming more than CV_IO_MAX_IMAGE_PIXELS (2^30) pixels: both are unreadable input.
+    try:
+        image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) \
+            if raw.size and not _png_chunk_overruns(raw) else None
+    except cv2.error as exc:
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(exc):
+            raise ImageError(f"cannot read '{name}': its header claims more than 2^30 "
+                             "pixels") from None
+        image = None
     if image is None:
-        raise ImageError(f"cannot read '{name}': not an image, or the data is corrupt")
+        raise ImageError(f"cannot read '{name}': not an image, or the {what} is corrupt")
+    if image.ndim == 3 and image.shape[2] == 4 and image.dtype == np.uint8 \
+            and _tiff_declares_alpha(raw):
+        # libtiff's RGBA reader (OpenCV's 8-bit path) hands back colours already multiplied
+        # by alpha: that is the composite over black, so only the alpha channel goes.
+        image = image[:, :, :3]
     return normalize_array(image, name=name, bgr=True)
+
+
+def _png_chunk_overruns(raw: np.ndarray) -> bool:
+    """Whether a PNG declares a chunk longer than the bytes left. Such a file is cut short or
+    corrupt, and OpenCV's PNG reader allocates the declared length before noticing: one
+    changed byte made a 76-byte file cost 900 MB and seconds."""
+    if raw[:8].tobytes() != b"\x89PNG\r\n\x1a\n":
+        return False
+    pos, end = 8, len(raw)
+    while pos + 8 <= end:
+        (length,) = struct.unpack_from(">I", raw, pos)
+        if length > end - pos - 12:         # 4 length + 4 type + data + 4 CRC
+            return True
+        if raw[pos + 4:pos + 8].tobytes() == b"IEND":
+            return False
+        pos += 12 + length
+    return False
+
+
+def _tiff_declares_alpha(raw: np.ndarray) -> bool:
+    """Whether a classic TIFF's first directory has ExtraSamples (338) = 1 or 2 (alpha)."""
+    data = raw[:1 << 20].tobytes()
+    order = {b"II*\0": "<", b"MM\0*": ">"}.get(data[:4])
+    if order is None:
+        return False
+    try:
+        (offset,) = struct.unpack_from(order + "I", data, 4)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        for i in range(count):
+            tag, kind, _, value = struct.unpack_from(order + "HHIH", data, offset + 2 + 12 * i)
+            if tag == 338:
+                return kind == 3 and value in (1, 2)     # SHORT: associated / unassociated
+    except struct.error:     # a directory beyond the first MiB, or cut short
+        return False
+    return False
 
 
 def normalize_array(image: np.ndarray, name: str = "image", bgr: bool = False) -> np.ndarray:
@@ -56,8 +107,9 @@ def normalize_array(image: np.ndarray, name: str = "image", bgr: bool = False) -
     if image.dtype == np.uint16:
         image = (image / 257.0).round().astype(np.uint8)
     elif image.dtype.kind == "f":
-        scale = 255.0 if float(np.nanmax(image)) <= 1.0 else 1.0
-        image = np.clip(np.nan_to_num(image) * scale, 0, 255).round().astype(np.uint8)
+        image = np.nan_to_num(image.astype(np.float64))     # NaN → 0, ±inf → ±max
+        scale = 255.0 if float(image.max()) <= 1.0 else 1.0
+        image = np.clip(image * scale, 0, 255).round().astype(np.uint8)
     elif image.dtype != np.uint8:
         image = np.clip(image, 0, 255).astype(np.uint8)
     if image.shape[2] == 4:

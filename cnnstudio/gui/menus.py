@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnstudio.core.errors import StudioError
+from cnnstudio.gui import export_action
 from cnnstudio.gui.presets import list_presets
 
 
@@ -44,6 +45,10 @@ def build(window) -> None:
             "Save the current settings as a RunConfig JSON file (cnnstudio train --config).")
     _action(window, file, "Load settings…", lambda: load_config(window), "Ctrl+L",
             "Load a RunConfig JSON file into the pickers.")
+    file.addSeparator()
+    window.export_action = _action(
+        window, file, "Export…", lambda: export_action.ask_export(window), "Ctrl+E",
+        "Export the current run as SavedModel, TFLite or ONNX, self-tested against Keras.")
     file.addSeparator()
     _action(window, file, "Quit", window.close, QKeySequence.Quit, "Close CNN Studio.")
 
