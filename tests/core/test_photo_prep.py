@@ -86,3 +86,18 @@ def test_a_trained_lenet_reads_ink_photos(mnist, runs_root):
     raw = predictor.probabilities(photos).argmax(1)
     assert np.mean(adapted == truth) >= 0.85
     assert np.mean(raw == truth) <= 0.3
+
+
+def test_predictions_go_through_one_traced_shape(mnist):
+    """Any number of images, one input shape: the predict function is traced once."""
+    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.predict import Predictor
+
+    pytest.importorskip("tensorflow")
+    model = ARCHITECTURES.get("lenet5").build((28, 28, 1), 10, {})
+    predictor = Predictor.for_model(model, {"class_names": list(mnist.class_names)})
+    alone = predictor.probabilities([mnist.test.x[0]])
+    many = predictor.probabilities(list(mnist.test.x[:19]))
+    assert many.shape == (19, 10) and np.allclose(many[0], alone[0], atol=1e-6)
+    predictor.probabilities(list(mnist.test.x[:3]))
+    assert model.predict_function.experimental_get_tracing_count() == 1
