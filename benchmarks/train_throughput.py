@@ -9,7 +9,11 @@ engine RunStarted → RunFinished (adds test evaluation, evaluation.json and the
 final save) against plain fit + evaluate. Prints a table and, on the last line,
 one JSON object.
 
-    python benchmarks/train_throughput.py [--rounds 3] [--epochs 10]
+    python benchmarks/train_throughput.py [--rounds 3] [--epochs 10] [--model lenet5]
+                                          [--dataset mnist-5k]
+
+Any architecture works: a family with its own task and ``train_step`` (``--model dcgan``)
+is compared against the same task's data, model and compile run through plain ``fit``.
 
 The default is the issue's own run (LeNet-5, mnist-5k, 10 epochs). A run pays some
 costs once (the writer's shadow model, the first checkpoint and probe extractor),
@@ -34,10 +38,32 @@ from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.batches import arrays_for, split_indices
 from cnnstudio.core.training.events import RunFinished, RunStarted
-from cnnstudio.core.training.tasks import make_optimizer
+from cnnstudio.core.training.tasks import TASKS, make_optimizer
+
+
+def plain_task_fit(config: RunConfig, arch) -> tuple[float, float]:
+    """A family's own task (GAN, autoencoder…): its data, model and compile, plain ``fit``."""
+    t = config.training
+    data = load_dataset(config.dataset)
+    task = TASKS.get(arch.task)
+    keras().utils.set_random_seed(t.seed)
+    builder = getattr(task, "build_model", None)
+    model = (builder(arch, data.input_shape, data.num_classes, config.model.options, t)
+             if builder else arch.build(data.input_shape, data.num_classes, config.model.options))
+    fit_data = task.prepare(data, data.input_shape, t, lambda event: None)
+    task.compile(model, t, fit_data)
+    start = time.perf_counter()
+    model.fit(**fit_data.fit_kwargs, epochs=t.epochs, verbose=0)
+    fitted = time.perf_counter()
+    task.evaluate(model, fit_data, t.batch_size)
+    samples = fit_data.num_train * t.epochs
+    return samples / (fitted - start), samples / (time.perf_counter() - start)
 
 
 def plain_fit(config: RunConfig) -> tuple[float, float]:
+    arch = ARCHITECTURES.get(config.model.id)
+    if arch.task != "classification":
+        return plain_task_fit(config, arch)
     t = config.training
     data = load_dataset(config.dataset)
     tr, val = split_indices(len(data.train), t.validation_split, t.seed)

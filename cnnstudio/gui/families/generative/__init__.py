@@ -2,5 +2,7 @@
 
 from cnnstudio.gui.families.generative import (  # noqa: F401
     autoencoder_panel,
+    gan_console,
+    gan_prediction_view,
     reconstruction_view,
 )

@@ -1,0 +1,208 @@
+"""The GAN as one ``keras.Model``: a generator G, a discriminator D, two optimizers and the
+book's alternating ``train_step`` (chapter 8).
+
+    model = build_dcgan((28, 28, 1), latent_size=100, filters=32, smoothing=0.1)
+    model.compile(d_optimizer=Adam(2e-4, beta_1=0.5), g_optimizer=Adam(2e-4, beta_1=0.5))
+    model.fit(x_uint8, batch_size=64, epochs=20)     # logs d_loss, g_loss, d_real, d_fake
+    model(images_0_255)                              # D's probability that each is real
+
+Images enter as pixel values 0..255 like every other studio model; inside, D and G work
+on [−1, 1] (G ends in tanh). D returns logits; the losses use them directly, which is
+numerically safer than a sigmoid followed by a log.
+
+Both optimizers are part of the saved model: ``optimizer`` (D's, the one Keras knows)
+and ``g_optimizer`` (an attribute, so ``model.save`` stores its variables under its
+name). ``compile_from_config`` rebuilds both before a ``.keras`` file's variables are
+loaded, so a resumed run continues both Adam states and iteration counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cnnstudio.core.errors import ModelError
+from cnnstudio.core.keras_setup import keras
+
+K = keras()
+ops = K.ops
+
+
+def _bce(target: float, logits):
+    """Mean binary cross-entropy of logits against a constant target (0, 1 or 1 − smoothing)."""
+    labels = ops.full(ops.shape(logits), target, dtype=logits.dtype)
+    return ops.mean(ops.binary_crossentropy(labels, logits, from_logits=True))
+
+
+def mlp_networks(shape, latent_size: int, hidden: int):
+    """The book's MNIST GAN: one hidden layer each, leaky ReLU (α 0.01), tanh pixels."""
+    layers = K.layers
+    generator = K.Sequential([
+        K.Input((latent_size,)), layers.Dense(hidden), layers.LeakyReLU(0.01),
+        layers.Dense(math.prod(shape), activation="tanh"), layers.Reshape(shape)],
+        name="generator")
+    discriminator = K.Sequential([
+        K.Input(shape), layers.Flatten(), layers.Dense(hidden), layers.LeakyReLU(0.01),
+        layers.Dense(1)], name="discriminator")
+    return generator, discriminator
+
+
+def upsamplings(height: int, width: int) -> int:
+    """How many ×2 transposed convolutions G needs: 2 for 28×28 (7→14→28), 3 for 32×32."""
+    for k in (4, 3, 2):
+        if height % 2 ** k == 0 and width % 2 ** k == 0 and min(height, width) // 2 ** k >= 3:
+            return k
+    raise ModelError(f"dcgan needs image sides divisible by 4 (e.g. 28, 32 or 64), got "
+                     f"{height}×{width}; set the dataset's size option")
+
+
+def dcgan_networks(shape, latent_size: int, filters: int):
+    """DCGAN: G projects z to a small feature block and doubles it with strided transposed
+    convolutions (batch norm + ReLU, tanh last); D mirrors it with strided convolutions and
+    leaky ReLU (α 0.2), no pooling, as Radford et al. advise. No dropout in D: in our mnist-5k
+    trials (benchmarks/gan_quality.py) G improved faster without it."""
+    layers = K.layers
+    height, width, channels = shape
+    k = upsamplings(height, width)
+    top = filters * 2 ** (k - 1)
+    g = [K.Input((latent_size,)),
+         layers.Dense((height >> k) * (width >> k) * top, use_bias=False),
+         layers.BatchNormalization(momentum=0.9), layers.ReLU(),
+         layers.Reshape((height >> k, width >> k, top))]
+    for i in range(1, k):
+        g += [layers.Conv2DTranspose(top >> i, 4, strides=2, padding="same", use_bias=False),
+              layers.BatchNormalization(momentum=0.9), layers.ReLU()]
+    g.append(layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh"))
+    d = [K.Input(shape)]
+    for i in range(k):
+        d += [layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same"),
+              layers.LeakyReLU(0.2)]
+    d += [layers.Flatten(), layers.Dense(1)]
+    return K.Sequential(g, name="generator"), K.Sequential(d, name="discriminator")
+
+
+@K.saving.register_keras_serializable(package="cnnstudio")
+class Gan(K.Model):
+    """G and D trained in turn: D on real (target 1 − smoothing) and fake (target 0) images,
+    then G to make D call its images real (the non-saturating loss)."""
+
+    def __init__(self, kind: str = "mlp", image_shape=(28, 28, 1), latent_size: int = 100,
+                 width: int = 128, smoothing: float = 0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.kind, self.image_shape = kind, tuple(int(s) for s in image_shape)
+        self.latent_size, self.width = int(latent_size), int(width)
+        self.smoothing = float(smoothing)
+        if not 0 <= self.smoothing < 0.5:
+            raise ModelError(f"smoothing must be in [0, 0.5), got {smoothing!r}")
+        build = {"mlp": mlp_networks, "dcgan": dcgan_networks}[kind]
+        self.generator, self.discriminator = build(self.image_shape, self.latent_size,
+                                                   self.width)
+        self.seed_generator = K.random.SeedGenerator()   # drawn from the run's seed
+        self.g_optimizer = None
+        self.trackers = {name: K.metrics.Mean(name=name)
+                         for name in ("d_loss", "g_loss", "d_real", "d_fake")}
+        self.build((None, *self.image_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "image_shape": self.image_shape,
+                "latent_size": self.latent_size, "width": self.width,
+                "smoothing": self.smoothing}
+
+    def build(self, input_shape=None):
+        self.built = True       # G and D are built Sequentials already
+
+    def call(self, images, training=False):
+        """D's probability that each image (pixel values 0..255) is real."""
+        x = ops.cast(images, "float32") / 127.5 - 1.0
+        return ops.sigmoid(self.discriminator(x, training=training))
+
+    def generate(self, z, training=False):
+        """G's images for latent points ``z``, in [−1, 1]."""
+        return self.generator(z, training=training)
+
+    # -- compiling: two optimizers, both saved --------------------------------------
+    def compile(self, d_optimizer=None, g_optimizer=None, optimizer=None, **kwargs):
+        d_optimizer = d_optimizer or optimizer or K.optimizers.Adam(2e-4, beta_1=0.5)
+        super().compile(optimizer=d_optimizer, **kwargs)
+        self.g_optimizer = g_optimizer or K.optimizers.Adam(2e-4, beta_1=0.5)
+
+    def get_compile_config(self):
+        ser = K.saving.serialize_keras_object
+        return {"d_optimizer": ser(self.optimizer), "g_optimizer": ser(self.g_optimizer)}
+
+    def compile_from_config(self, config):
+        des = K.saving.deserialize_keras_object
+        self.compile(d_optimizer=des(config["d_optimizer"]),
+                     g_optimizer=des(config["g_optimizer"]))
+        # Slots must exist before load_model assigns the saved Adam moments to them.
+        self.optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    # The epoch writer snapshots get_weights() + optimizer.variables to write checkpoints
+    # off the training thread; G's optimizer rides along with the weights so the copy it
+    # saves holds both optimizers' state.
+    def _g_state(self):
+        opt = self.g_optimizer
+        return list(opt.variables) if opt is not None and opt.built else []
+
+    def get_weights(self):
+        return super().get_weights() + [v.numpy() for v in self._g_state()]
+
+    def set_weights(self, weights):
+        own = len(self.weights)
+        super().set_weights(weights[:own])
+        extra, state = weights[own:], self._g_state()
+        if extra and len(extra) != len(state):
+            raise ValueError(f"expected {len(state)} generator-optimizer arrays, got "
+                             f"{len(extra)}")
+        for variable, value in zip(state, extra, strict=False):
+            variable.assign(value)
+
+    # -- training --------------------------------------------------------------------
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _noise(self, n):
+        return K.random.normal((n, self.latent_size), seed=self.seed_generator)
+
+    def train_step(self, data):
+        from cnnstudio.core.families.generative.gan_tf import value_and_grads
+
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        real = ops.cast(x, "float32") / 127.5 - 1.0
+        n = ops.shape(real)[0]
+        G, D = self.generator, self.discriminator
+        z = self._noise(n)
+
+        def d_loss_fn():
+            fake = G(z, training=True)
+            real_logits, fake_logits = D(real, training=True), D(fake, training=True)
+            loss = _bce(1.0 - self.smoothing, real_logits) + _bce(0.0, fake_logits)
+            return loss, (real_logits, fake_logits)
+
+        d_loss, (real_logits, fake_logits), grads = value_and_grads(
+            d_loss_fn, D.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, D.trainable_variables, strict=True))
+
+        z = self._noise(n)
+
+        def g_loss_fn():
+            return _bce(1.0, D(G(z, training=True), training=True)), None
+
+        g_loss, _, grads = value_and_grads(g_loss_fn, G.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, G.trainable_variables, strict=True))
+
+        t = self.trackers
+        t["d_loss"].update_state(d_loss)
+        t["g_loss"].update_state(g_loss)
+        t["d_real"].update_state(ops.mean(ops.sigmoid(real_logits)))
+        t["d_fake"].update_state(ops.mean(ops.sigmoid(fake_logits)))
+        return {name: m.result() for name, m in t.items()}
+
+
+def build_mlp_gan(shape, latent_size=100, hidden_units=256, smoothing=0.1) -> Gan:
+    return Gan("mlp", shape, latent_size, hidden_units, smoothing, name="gan_mlp")
+
+
+def build_dcgan(shape, latent_size=100, filters=32, smoothing=0.1) -> Gan:
+    return Gan("dcgan", shape, latent_size, filters, smoothing, name="dcgan")
