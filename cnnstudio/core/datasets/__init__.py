@@ -9,10 +9,11 @@ from cnnstudio.core.datasets.base import Dataset, DatasetSource
 from cnnstudio.core.datasets.bundled import DIGITS, MNIST_5K
 from cnnstudio.core.datasets.folder import FOLDER
 from cnnstudio.core.datasets.keras_downloads import CIFAR10, CIFAR100, FASHION, MNIST
+from cnnstudio.core.datasets.svhn import SVHN
 from cnnstudio.core.registry import Registry
 
 DATASETS: Registry[DatasetSource] = Registry("dataset")
-for _source in (MNIST_5K, DIGITS, MNIST, FASHION, CIFAR10, CIFAR100, FOLDER):
+for _source in (MNIST_5K, DIGITS, MNIST, FASHION, CIFAR10, CIFAR100, SVHN, FOLDER):
     DATASETS.register(_source.id, _source)
 
 

@@ -110,6 +110,11 @@ def _prepare(config: RunConfig, sink, build: bool = True) -> dict[str, Any]:
         dataset_cfg.options["image_size"] = arch.preferred_size
     sink(Progress("load", 0, None, f"loading dataset {dataset_cfg.id}"))
     dataset = load_dataset(dataset_cfg, sink)
+    # Options that cannot work with this data (an ssgan asked for more labels per class than
+    # the data has) are said before the run folder exists.
+    check = getattr(TASKS.get(arch.task), "check", None)
+    if check:
+        check(dataset, arch.options(config.model.options), config.training)
     report = devices.prepare(config.training.device, config.training.mixed_precision)
     # Seeds make a CPU run repeatable to the bit. TensorFlow's op-determinism switch is
     # left to the user (TF_DETERMINISTIC_OPS=1): it also turns XLA off, which costs far

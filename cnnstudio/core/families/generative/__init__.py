@@ -6,4 +6,4 @@ Keras classes live in ``*_models.py`` modules, imported only when a model is bui
 or loaded (``import cnnstudio`` stays free of TensorFlow).
 """
 
-from cnnstudio.core.families.generative import autoencoder, gan  # noqa: F401
+from cnnstudio.core.families.generative import autoencoder, gan, ssgan  # noqa: F401
