@@ -115,7 +115,7 @@ def display_problem(environ=None) -> str | None:
         return "no display found (DISPLAY is not set)"
     if not x_display_reachable(display):
         return (f"cannot reach the X display '{display}' (DISPLAY={display}): no X server "
-                "answers there — a closed ssh session or a stopped X server?")
+                "answers there (a closed ssh session or a stopped X server?)")
     missing = missing_libraries()
     if missing:
         return (f"Qt's X11 plugin lacks system libraries ({', '.join(missing)}); install them "
