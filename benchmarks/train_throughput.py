@@ -116,14 +116,21 @@ def main() -> None:
     s = statistics.median(v[0] for v in studio)
     pw = statistics.median(v[1] for v in plain)
     sw = statistics.median(v[1] for v in studio)
+    # Each round pairs a plain run with the engine run right after it: the spread of these
+    # per-round ratios says how much one figure can be trusted on a shared machine.
+    ratios = [e[0] / q[0] for q, e in zip(plain, studio, strict=True)]
     print(f"samples/s, median of {args.rounds} alternating rounds")
     print(f"{'':<22}{'plain Keras':>14}{'engine':>12}{'ratio':>8}")
     print(f"{'training (fit)':<22}{p:>14,.0f}{s:>12,.0f}{s / p:>8.3f}")
     print(f"{'whole run':<22}{pw:>14,.0f}{sw:>12,.0f}{sw / pw:>8.3f}")
+    print("per-round ratios: " + ", ".join(f"{r:.3f}" for r in ratios))
     print(json.dumps({"benchmark": "train_throughput", "model": args.model,
                       "dataset": args.dataset, "epochs": args.epochs, "rounds": args.rounds,
                       "plain_samples_per_sec": round(p, 1), "engine_samples_per_sec": round(s, 1),
                       "ratio": round(s / p, 3), "whole_run_ratio": round(sw / pw, 3),
+                      "round_ratios": [round(r, 3) for r in ratios],
+                      "median_round_ratio": round(statistics.median(ratios), 3),
+                      "ratio_spread": [round(min(ratios), 3), round(max(ratios), 3)],
                       "all_plain": [round(v[0]) for v in plain],
                       "all_engine": [round(v[0]) for v in studio],
                       "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),

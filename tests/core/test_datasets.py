@@ -169,4 +169,4 @@ def test_folder_layout_errors_are_clear(tmp_path, layout, message):
 
 def test_registry_lists_every_source():
     assert DATASETS.ids() == ["mnist-5k", "digits", "mnist", "fashion-mnist", "cifar10",
-                              "cifar100", "folder"]
+                              "cifar100", "svhn", "folder"]

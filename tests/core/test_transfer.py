@@ -123,6 +123,10 @@ def test_feature_extraction_trains_the_head_on_cached_bottlenecks(tmp_path):
     assert cached and cached[0].startswith(f"cached {n_train} bottleneck features of size 512")
     assert result.summary["test"]["accuracy"] >= 0.8
     model = json.loads((result.run_dir / "model.json").read_text())
-    assert [row["name"] for row in model["layers"]] == ["vgg16_base", "head"]
+    # The layer table opens the base and the head one level: the pretrained network stays
+    # one row, beside its preprocessing and the head's own layers.
+    assert [row["name"] for row in model["layers"]] == [
+        "vgg16_base/image", "vgg16_base/preprocess", "vgg16_base/vgg16", "head/features",
+        "head/head_fc", "head/head_dropout", "head/predictions"]
     saved = keras().saving.load_model(result.run_dir / "model.keras", safe_mode=True)
     assert saved.predict_on_batch(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 3)
