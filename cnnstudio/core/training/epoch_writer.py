@@ -25,7 +25,7 @@ import numpy as np
 from cnnstudio.core.keras_setup import keras
 
 Work = Callable[[object, int], None]      # (model, epoch), e.g. save a checkpoint
-WRITER_NICE = 10
+WRITER_NICE = 19
 
 
 def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -51,13 +51,18 @@ class _NoShadow(Exception):
 
 
 def _yield_to_training() -> None:
-    """The writer thread runs at a lower priority (Linux: threads have their own nice
-    value), so on a 2-core machine it fills the gaps training leaves instead of taking a
-    core from it; ``wait()`` at the next epoch still bounds how late it can be."""
+    """The writer thread runs only on CPU time training leaves idle (Linux SCHED_IDLE;
+    threads have their own scheduling policy), so on a 2-core machine it fills the gaps
+    between training steps instead of taking a core from them. ``wait()`` at the next
+    epoch bounds how late it can be: there training waits, the cores idle, and it runs."""
+    tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WRITER_NICE)
-    except (AttributeError, OSError):      # not Linux, or not allowed: normal priority
-        pass
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):      # not Linux: the lowest nice value instead
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, WRITER_NICE)
+        except (AttributeError, OSError):  # not allowed either: normal priority
+            pass
 
 
 class EpochWriter:
