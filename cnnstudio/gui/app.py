@@ -94,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         window.start_training()
     if owns_app:
         app.exec()
+        # The window is closed, its run stopped and joined, its files written. PySide 6.12
+        # sometimes aborts while the interpreter tears down Qt wrappers after this point
+        # ("Fatal Python error: bool_dealloc"), so the process leaves without that teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(shooter.exit_code if shooter else 0)
     else:                       # inside a test's QApplication: wait for this window only
         loop = QEventLoop()
         window.destroyed.connect(loop.quit)
