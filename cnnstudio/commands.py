@@ -124,12 +124,30 @@ def train(args) -> int:
     return {"finished": 0, "stopped": 130, "failed": 1}[result.status]
 
 
+def _refuse_generative(run_dir) -> None:
+    """A GAN or an autoencoder has no classes to rank: say what to use instead."""
+    from cnnstudio.core.families.profile import arch_profile
+    from cnnstudio.core.training.rundir import RunDir
+
+    model_id = RunDir.open(run_dir).config().model.id
+    kind = arch_profile(model_id).prediction
+    if kind == "reconstruct":
+        raise StudioError(f"{model_id} is an autoencoder: it reconstructs images rather than "
+                          "classifying them; drop an image on the studio's prediction dock")
+    if kind == "discriminate":
+        raise StudioError(f"{model_id} is a GAN: 'predict' ranks a classifier's classes; make "
+                          f"samples with 'cnnstudio generate {run_dir} --out grid.png', or drop "
+                          "an image on the studio's prediction dock for its realness (and an "
+                          "SSGAN's class)")
+
+
 def predict(args) -> int:
     from cnnstudio.core.imaging import read_image
     from cnnstudio.core.predict import Predictor
 
     if args.top < 1:
         raise StudioError(f"--top must be a positive integer, got {args.top}")
+    _refuse_generative(args.run_dir)
     predictor = Predictor.from_run(args.run_dir)
     predictor.adapt_photos = not getattr(args, "raw", False)
     failed = False

@@ -72,3 +72,16 @@ def test_a_classifier_run_or_no_run_is_refused(tmp_path, capsys):
     assert "is a mlp run, not a GAN" in capsys.readouterr().err
     assert main(["generate", str(tmp_path / "nothing"), "--out", str(tmp_path / "a.png")]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model_id,says", [("dcgan", "is a GAN"), ("ssgan", "is a GAN"),
+                                           ("conv-autoencoder", "is an autoencoder")])
+def test_predict_on_a_generative_run_says_what_to_use(tmp_path, capsys, model_id, says):
+    from cnnstudio.core.training.rundir import RunDir
+
+    config = RunConfig()
+    config.model.id = model_id
+    folder = RunDir.create(config, path=tmp_path / "run")
+    assert main(["predict", str(folder.path), str(tmp_path / "any.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0]
