@@ -32,6 +32,15 @@ EPOCH_FILE = re.compile(r"^epoch-(\d{4,})\.npz$")
 MAX_CHANNELS = 32      # of each layer's maps: enough to scrub, small enough to keep every epoch
 
 
+def stored_epochs(folder: Path, pattern: re.Pattern) -> list[int]:
+    """The epochs whose probe files (``pattern``'s first group) are in ``folder``, sorted;
+    every family's store lists its epochs this way."""
+    if not folder.is_dir():
+        return []
+    found = (pattern.match(p.name) for p in folder.iterdir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
 def choose_probe_images(dataset, count: int = 8, split: str = "test"):
     """One image per class in turn (first of each class, then the second…), fixed forever."""
     labels = np.asarray(getattr(dataset, split).labels)
@@ -138,10 +147,7 @@ class ProbeStore:
         self.folder = Path(run_dir) / "probes"
 
     def epochs(self) -> list[int]:
-        if not self.folder.is_dir():
-            return []
-        found = (EPOCH_FILE.match(p.name) for p in self.folder.iterdir())
-        return sorted(int(m.group(1)) for m in found if m)
+        return stored_epochs(self.folder, EPOCH_FILE)
 
     def meta(self) -> dict:
         try:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.probes.recorder import stored_epochs
 
 EPOCH_FILE = re.compile(r"^autoencoder-epoch-(\d{4,})\.npz$")
 PROBES_FILE = "autoencoder-probes.npz"
@@ -236,10 +237,7 @@ class AutoencoderStore:
         self.folder = Path(run_dir) / "probes"
 
     def epochs(self) -> list[int]:
-        if not self.folder.is_dir():
-            return []
-        found = (EPOCH_FILE.match(p.name) for p in self.folder.iterdir())
-        return sorted(int(m.group(1)) for m in found if m)
+        return stored_epochs(self.folder, EPOCH_FILE)
 
     def probes(self) -> dict[str, np.ndarray]:
         """images, labels and (denoising runs) noisy: the fixed probe set."""

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.probes.recorder import stored_epochs
 
 GRID = 8                    # the console's grid: 8 × 8 fixed latent points
 EPOCH_FILE = re.compile(r"^gan-epoch-(\d{4,})\.npz$")
@@ -205,10 +206,7 @@ class GridStore:
         self.folder = Path(run_dir) / "probes"
 
     def epochs(self) -> list[int]:
-        if not self.folder.is_dir():
-            return []
-        found = (EPOCH_FILE.match(p.name) for p in self.folder.iterdir())
-        return sorted(int(m.group(1)) for m in found if m)
+        return stored_epochs(self.folder, EPOCH_FILE)
 
     def meta(self) -> dict:
         try:

@@ -64,6 +64,17 @@ class LiveGrid(keras().callbacks.Callback):
             self.recorder.emit(self.recorder.frame(self.model, self.epoch, batch + 1))
 
 
+def grid_probe_hooks(recorders: dict, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
+    """The fixed-noise sample grid every epoch, with 64 seeded real images beside it for the
+    diversity measure; kept in ``recorders`` so the live-grid callback can reach it."""
+    rng = np.random.default_rng(cfg.seed)
+    picks = np.sort(rng.permutation(len(dataset.train))[:gan_probes.GRID ** 2])
+    real, _, _ = dataset.train.images(picks)
+    recorder = gan_probes.GridRecorder(run_dir, cfg.seed, real, sink)
+    recorders[str(run_dir)] = recorder
+    return [recorder]
+
+
 class GanTask:
     name = "gan"
     live_every = LIVE_EVERY
@@ -103,12 +114,7 @@ class GanTask:
                       g_optimizer=make_optimizer(cfg, steps))
 
     def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
-        rng = np.random.default_rng(cfg.seed)
-        picks = np.sort(rng.permutation(len(dataset.train))[:gan_probes.GRID ** 2])
-        real, _, _ = dataset.train.images(picks)
-        recorder = gan_probes.GridRecorder(run_dir, cfg.seed, real, sink)
-        self._recorders[str(run_dir)] = recorder
-        return [recorder]
+        return grid_probe_hooks(self._recorders, dataset, run_dir, sink, cfg)
 
     def callbacks(self, cfg: TrainConfig, data: FitData | None = None, run_dir=None) -> list:
         recorder = self._recorders.pop(str(run_dir), None)

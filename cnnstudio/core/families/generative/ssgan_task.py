@@ -29,7 +29,12 @@ from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.datasets.base import ArraySplit, Dataset
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.generative import gan_probes
-from cnnstudio.core.families.generative.gan_task import LIVE_EVERY, LiveGrid, make_optimizer
+from cnnstudio.core.families.generative.gan_task import (
+    LIVE_EVERY,
+    LiveGrid,
+    grid_probe_hooks,
+    make_optimizer,
+)
 from cnnstudio.core.families.generative.ssgan_losses import labelled_subset
 from cnnstudio.core.imaging import resize_batch
 from cnnstudio.core.keras_setup import keras
@@ -167,12 +172,7 @@ class SsganTask:
 
     def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
         """The fixed-noise sample grid every epoch (the GAN family's recorder)."""
-        rng = np.random.default_rng(cfg.seed)
-        picks = np.sort(rng.permutation(len(dataset.train))[:gan_probes.GRID ** 2])
-        real, _, _ = dataset.train.images(picks)
-        recorder = gan_probes.GridRecorder(run_dir, cfg.seed, real, sink)
-        self._recorders[str(run_dir)] = recorder
-        return [recorder]
+        return grid_probe_hooks(self._recorders, dataset, run_dir, sink, cfg)
 
     def evaluate(self, model, data: FitData, batch_size: int) -> dict[str, float]:
         """Test accuracy of D's class predictions, D(x) on the test images, labels used."""
