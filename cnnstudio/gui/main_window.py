@@ -35,6 +35,7 @@ from cnnstudio.gui.panels.plots_panel import PlotsPanel
 from cnnstudio.gui.panels.prediction_panel import PredictionPanel
 from cnnstudio.gui.panels.runs_panel import RunsPanel
 from cnnstudio.gui.panels.training_panel import TrainingPanel
+from cnnstudio.gui.run_follower import RunFollower
 from cnnstudio.gui.theme import THEMES, apply_theme
 from cnnstudio.gui.widgets.device_indicator import DeviceIndicator
 from cnnstudio.gui.widgets.pixel_view import PixelViewDialog
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.plots = PlotsPanel()
         self.prediction = PredictionPanel(self.background, self.bridge, window=self)
         self.runs = RunsPanel(self.runs_root)
+        self.follower = RunFollower(self.runs.watcher, self.plots, self)   # runs others write
         self.insight = InsightTabs(self)     # the plots and the insight panels, as tabs
         self.setCentralWidget(self.insight)
         self.docks: dict[str, QDockWidget] = {}
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         self.runs.resume_requested.connect(self.resume_run)
         self.runs.compare_requested.connect(self.compare_run)
         self.runs.message.connect(self.status)
+        self.follower.status_changed.connect(self._followed_status)
         b = self.bridge
         b.started.connect(self._run_started)
         b.batches.connect(self.training.on_batches)
@@ -236,6 +239,7 @@ class MainWindow(QMainWindow):
             return
         config = self.run_config()
         self.show_family(config.model.id)
+        self.follower.stop()
         self.plots.reset(f"New run: {config.model.id} on {config.dataset.id}")
         self.training.on_preparing("Preparing: loading the data and building the model…")
         self.bridge.start(config, runs_root=self.runs_root,
@@ -252,6 +256,7 @@ class MainWindow(QMainWindow):
             self.status(str(exc))
             return
         self.show_family(model_id)
+        self.follower.stop()
         self.plots.load_records(f"Resuming {folder.path.name}", folder.records({"batch_end"}),
                                 folder.epoch_history(), _batching(folder))
         self.training.on_preparing("Resuming from the last checkpoint…")
@@ -296,6 +301,9 @@ class MainWindow(QMainWindow):
 
     # -- runs ----------------------------------------------------------------
     def open_run(self, path: str) -> None:
+        if self.bridge.running and self.bridge.run_dir and Path(path) == self.bridge.run_dir:
+            self.status("That run is training in this window: its curves are live already.")
+            return
         try:
             folder = RunDir.open(path)
             config = folder.config()
@@ -306,10 +314,15 @@ class MainWindow(QMainWindow):
         self.plots.load_records(f"Run {folder.path.name} ({folder.status()})",
                                 folder.records({"batch_end"}), folder.epoch_history(),
                                 _batching(folder))
+        self.follower.follow(folder.path)     # its curves keep growing if it is still training
         self.prediction.set_run_dir(folder.path)
         self.insight.open_run(folder.path)
         self.set_run_config(config)
         self.status(f"Opened run {folder.path.name}")
+
+    def _followed_status(self, path: str, status: str) -> None:
+        self.plots.title.setText(f"Run {Path(path).name} ({status})")
+        self.status(f"Run {Path(path).name}: {status}")
 
     def compare_run(self, path: str) -> None:
         folder = RunDir.open(path)

@@ -233,6 +233,12 @@ class PlotsPanel(QWidget):
             if "val_" + key in logs and "val_" + key in self.series:
                 self.series["val_" + key].add(epoch, logs["val_" + key])
         self._schedule()
+    def add_batch_records(self, records) -> None:
+        """Batches read back from metrics.jsonl (a run another process is writing)."""
+        for r in records:
+            self._add_batch(r["epoch"], r["step"], max(1, r["steps"]), r.get("logs", {}))
+        self._schedule()
+
     def load_records(self, title: str, batch_records, epoch_records, batching=(0, 0)) -> None:
         """Restore a run's curves from its metrics.jsonl records."""
         self.reset(title, *batching)

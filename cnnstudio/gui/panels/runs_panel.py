@@ -24,6 +24,7 @@ from cnnstudio.core import evaluation
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.training.rundir import RunDir, list_runs
+from cnnstudio.gui.runs_watch import RunsWatcher
 
 HEADERS = ["Run", "Status", "Dataset", "Model", "Epochs", "Best", "Test"]
 STATUS_TIPS = {
@@ -120,6 +121,17 @@ class RunsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         self.refresh()
+        # Runs other processes write (a cluster job, a sweep, the CLI) show up by themselves.
+        self.watcher = RunsWatcher(self.root, self)
+        self.watcher.changed.connect(lambda _change: self.refresh())
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.watcher.start()
+
+    def hideEvent(self, event):
+        self.watcher.stop()       # nothing to follow while nobody looks
+        super().hideEvent(event)
 
     def refresh(self) -> None:
         selected = self.selected()
@@ -179,8 +191,9 @@ class RunsPanel(QWidget):
     def _update_buttons(self) -> None:
         path = self.selected()
         status = self.status_of(path) if path else ""
-        for key in ("open", "compare", "reveal", "delete"):
-            self.buttons[key].setEnabled(path is not None and status != "running")
+        for key in ("open", "compare", "reveal"):     # a running run opens live (followed)
+            self.buttons[key].setEnabled(path is not None)
+        self.buttons["delete"].setEnabled(path is not None and status != "running")
         self.buttons["resume"].setEnabled(status in RESUMABLE)
 
     def _emit(self, signal) -> None:
