@@ -4,4 +4,4 @@ Importing this package imports every family's panels, which register themselves 
 ``registry.PANELS`` (centre tabs) and ``registry.PREDICTION_VIEWS`` (prediction dock).
 """
 
-from cnnstudio.gui.families import classifier, generative  # noqa: F401
+from cnnstudio.gui.families import attention, classifier, detection, generative  # noqa: F401

@@ -1,0 +1,173 @@
+"""The Detections tab (task "detection"): the model's instances over an image.
+
+- Per-epoch replay: the run's probe images with the instances recorded after each epoch
+  (``probe_source``), an epoch slider and a probe picker; live during training.
+- A clicked dataset sample or a dropped photo: the run's model finds its instances (between
+  batches while it trains — ``window.bridge.submit`` —, else an inference copy).
+- Masks in fixed per-class colours, boxes, labels and scores, opacity and score-threshold
+  sliders, and a click on an instance shows its 28×28 mask (``InstancesView``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+
+from cnnstudio.core.families.detection.instances import Instances
+from cnnstudio.gui.families.detection import probe_source
+from cnnstudio.gui.families.detection.instances_view import InstancesView
+from cnnstudio.gui.families.generative.gan_console import ModelAccess
+from cnnstudio.gui.families.registry import PanelSpec, register_panel
+from cnnstudio.gui.panels.insight_widgets import Answers
+
+
+def detect_with(model, image: np.ndarray) -> Instances:
+    """Runs where the model lives: the run's model on one image → its instances."""
+    from cnnstudio.core.families.detection import maskrcnn_probes
+
+    found = maskrcnn_probes.pipeline(model, image, top_n=1)["detections"]
+    return found if isinstance(found, Instances) else \
+        Instances.from_dict(found, np.asarray(image).shape[:2])
+
+
+class DetectionsPanel(QWidget):
+    updated = Signal()          # a picture is on screen (tests, screenshots)
+
+    def __init__(self, window=None, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.run_dir: Path | None = None
+        self.epochs: list[int] = []
+        self.records: dict[int, list] = {}       # epoch → [(image, Instances)] per probe
+        self.epoch: int | None = None
+        self.answers = Answers(self)
+        self.models = ModelAccess(window, self.answers)
+
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setPageStep(1)
+        self.slider.valueChanged.connect(lambda pos: self.set_epoch(self.epochs[pos]))
+        self.epoch_label = QLabel("no epochs yet")
+        self.epoch_label.setMinimumWidth(110)
+        self.probe = QSpinBox()
+        self.probe.setPrefix("probe image ")
+        self.probe.setRange(1, 1)
+        self.probe.valueChanged.connect(lambda _: self._show_probe())
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Epoch"))
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.epoch_label)
+        bar.addWidget(self.probe)
+        self.view = InstancesView()
+        self.status = QLabel("Open a Mask R-CNN run or start training one; click a dataset "
+                             "sample or drop a photo to see what the model finds in it.",
+                             wordWrap=True)
+        self.status.setObjectName("muted")
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+
+    # -- the registry's hooks ---------------------------------------------------------------
+    def open_run(self, path) -> None:
+        self._reset(Path(path))
+        self.epochs = probe_source.epochs(self.run_dir)
+        if not self.epochs:
+            self.status.setText("This run has recorded no detections on its probe images yet.")
+            self.updated.emit()
+            return
+        self._refresh_slider(follow=True)
+        self.status.setText("Drag the slider to replay training on the probe images · click "
+                            "an instance for its mask · drop a photo to detect in it.")
+
+    def run_started(self, event) -> None:
+        if getattr(event, "resumed", False):
+            self.open_run(event.run_dir)
+        else:
+            self._reset(Path(event.run_dir))
+        self.status.setText("Training: the probe images' detections appear after each epoch.")
+
+    def probe_ready(self, event) -> None:
+        found = probe_source.from_event(event)
+        if found is None:
+            return
+        epoch, record = found
+        self.records[epoch] = record
+        if epoch not in self.epochs:
+            self.epochs = sorted([*self.epochs, epoch])
+        self._refresh_slider(follow=True)
+
+    def run_finished(self, event) -> None:
+        if event.run_dir:
+            self.open_run(event.run_dir)
+
+    def set_image(self, image, caption: str = "") -> None:
+        image, caption = np.asarray(image), caption or "the chosen image"
+        if self.models.run_dir is None:
+            self.status.setText("Open a Mask R-CNN run first (or use File → Find objects with "
+                                "the COCO Mask R-CNN).")
+            return
+        self.status.setText(f"Detecting in {caption}…")
+        self.models.submit("detect", lambda model: detect_with(model, image),
+                           lambda inst: self.show_instances(image, inst,
+                                                            f"{caption} · this run's model"),
+                           self._failed)
+
+    def close_panel(self) -> None:
+        self.models.close()
+
+    # -- drawing -------------------------------------------------------------------------------
+    def show_instances(self, image, instances: Instances, title: str) -> None:
+        self.view.set_instances(image, instances, title)
+        self.status.setText(f"{title}: {len(instances)} instances found.")
+        self.updated.emit()
+
+    def set_epoch(self, epoch: int) -> None:
+        if epoch not in self.records:
+            try:
+                self.records[epoch] = probe_source.load(self.run_dir, epoch)
+            except Exception as exc:     # a damaged or half-written probe file
+                self._failed(exc)
+                return
+        self.epoch = epoch
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.epochs.index(epoch))
+        self.slider.blockSignals(False)
+        self.epoch_label.setText(f"{epoch}  (of {self.epochs[-1]})")
+        self.probe.setRange(1, max(1, len(self.records[epoch])))
+        self._show_probe()
+
+    def _show_probe(self) -> None:
+        record = self.records.get(self.epoch) or []
+        if not record:
+            return
+        index = min(self.probe.value(), len(record)) - 1
+        image, instances = record[index]
+        self.show_instances(image, instances, f"Epoch {self.epoch} · probe image {index + 1}")
+
+    def _refresh_slider(self, follow: bool) -> None:
+        at_end = self.epoch is None or self.slider.value() >= self.slider.maximum()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, len(self.epochs) - 1))
+        self.slider.blockSignals(False)
+        if self.epochs and (follow and at_end or self.epoch is None):
+            self.set_epoch(self.epochs[-1])
+
+    def _reset(self, path: Path) -> None:
+        self.run_dir = path
+        self.models.set_run(path)
+        self.epochs, self.records, self.epoch = [], {}, None
+
+    def _failed(self, error) -> None:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        self.status.setText(f"⚠ {text}")
+        self.updated.emit()
+
+
+register_panel(PanelSpec(
+    "detections", "Detections",
+    "Instances over the image (masks, boxes, classes, scores), replayable per epoch; drop a "
+    "photo to detect in it",
+    DetectionsPanel, tasks={"detection"}))
