@@ -4,11 +4,14 @@ layout and signature (no download): COCO names, pasted masks, the offline messag
 import tarfile
 import urllib.error
 
+import cv2
 import numpy as np
 import pytest
 
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.detection import coco_pretrained as zoo
+from cnnstudio.core.families.detection import detect_sources
+from cnnstudio.core.families.detection.instances import class_color
 
 # Three detections out of a padded 5 (num_detections says 3): a person, a dog, an unused id.
 BOXES = [[0.0, 0.0, 0.5, 0.5], [0.5, 0.25, 1.0, 0.75], [0.1, 0.1, 0.2, 0.2],
@@ -65,6 +68,20 @@ def test_the_zoo_archive_loads_and_gives_coco_instances(keras_home, tmp_path):
     np.testing.assert_array_equal(inst.masks, expected)
     assert inst.extra["ms"] > 0
     assert zoo.COCO_CLASS_NAMES[90] == "toothbrush" and zoo.COCO_CLASS_NAMES[12] == ""
+
+    # The detect command's source: image files in, the --json form and overlay PNGs out.
+    photo_file = tmp_path / "photo.png"
+    cv2.imwrite(str(photo_file), np.full((40, 64, 3), 100, np.uint8))
+    found = detect_sources.coco_pretrained([str(photo_file)], min_score=0.7)
+    out = detect_sources.as_json(found)
+    assert out["detections"] == [{"box": [0.0, 0.0, 32.0, 20.0], "label": "person",
+                                  "score": 0.9}] and out["ms"] > 0
+    assert detect_sources.as_json(found * 2)["images"][1]["image"] == str(photo_file)
+    written = detect_sources.save_overlays(found, tmp_path / "out")
+    drawn = cv2.imread(str(written[0]))[..., ::-1]
+    assert written[0].name == "photo-detections.png"
+    assert tuple(drawn[10, 10]) == tuple(int(0.5 * 100 + 0.5 * c) for c in class_color(1))
+    assert tuple(drawn[30, 40]) == (100, 100, 100)            # outside every kept instance
 
 
 def test_offline_names_the_file_and_the_url(keras_home, monkeypatch):

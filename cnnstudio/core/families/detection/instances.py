@@ -183,7 +183,9 @@ def overlay(image_rgb: np.ndarray, instances: Instances, opacity: float = 0.5,
     later instances paint over earlier ones. uint8 RGB in, uint8 RGB out."""
     out = np.asarray(image_rgb, np.float32).copy()
     if out.ndim == 2:
-        out = np.repeat(out[..., None], 3, axis=2)
+        out = out[..., None]
+    if out.shape[2] != 3:                  # grey (H, W, 1) → RGB; alpha dropped
+        out = np.repeat(out[..., :1], 3, axis=2) if out.shape[2] == 1 else out[..., :3]
     for i, cid in enumerate(instances.class_ids):
         colour = np.asarray(class_color(cid), np.float32)
         if instances.masks is not None:
