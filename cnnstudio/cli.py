@@ -7,6 +7,7 @@
     cnnstudio generate RUN_DIR --count 64 --out grid.png [--seed N]   (a GAN run's samples)
     cnnstudio export RUN_DIR --format savedmodel|tflite|onnx --out DIR [--json]
     cnnstudio runs [DIR] | datasets | models
+    cnnstudio detect IMAGE... --haar frontalface [--scale 1.1] [--neighbors 5] [--json]
 
 Bad input gives one line on stderr and exit code 2, never a traceback.
 """
@@ -20,7 +21,8 @@ import sys
 from cnnstudio.core.errors import StudioError
 
 EXIT_BAD_INPUT = 2
-SUBCOMMANDS = ("train", "predict", "generate", "export", "runs", "datasets", "models")
+SUBCOMMANDS = ("train", "predict", "generate", "export", "runs", "datasets", "models",
+               "detect")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "(polarity, lighting, contrast, MNIST-style centring)")
     predict.add_argument("--imagenet", action="store_true",
                          help="a transfer run's base with its ImageNet head: top-5 classes")
+    predict.add_argument("--beam", type=int, default=1,
+                         help="a captioning run: beam width of the decoding (1: greedy)")
 
     generate = sub.add_parser("generate", help="a square grid PNG of a GAN run's samples")
     generate.add_argument("run_dir")
@@ -96,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="a new or empty folder")
     export.add_argument("--json", action="store_true", help="print the self-test's figures as "
                                                             "one JSON object")
+
+    from cnnstudio import detect_command
+
+    detect_command.add_arguments(sub.add_parser(
+        "detect", help="find objects in images: Haar cascades (faces, eyes, …)"))
 
     runs = sub.add_parser("runs", help="list runs with status and best metrics")
     runs.add_argument("root", nargs="?")

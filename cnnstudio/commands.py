@@ -147,6 +147,10 @@ def predict(args) -> int:
 
     if args.top < 1:
         raise StudioError(f"--top must be a positive integer, got {args.top}")
+    from cnnstudio.core.families.attention import caption_cli
+
+    if caption_cli.is_captioning_run(args.run_dir):      # chapter 9: a sentence, not classes
+        return caption_cli.predict(args)
     _refuse_generative(args.run_dir)
     predictor = Predictor.from_run(args.run_dir)
     predictor.adapt_photos = not getattr(args, "raw", False)
@@ -304,3 +308,9 @@ def export(args) -> int:
               f"(limit {result.tolerance:g}), top-1 agreement {result.top1_agreement:.0%} on "
               f"{result.images} probe images; labels.txt and metadata.json beside it")
     return 0
+
+
+def detect(args) -> int:
+    from cnnstudio import detect_command
+
+    return detect_command.run(args)

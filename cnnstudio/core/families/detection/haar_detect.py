@@ -1,0 +1,101 @@
+"""Viola-Jones detection with OpenCV's ``CascadeClassifier``: boxes, their votes, the time.
+
+    result = detect_haar(rgb_uint8, "frontalface", scale_factor=1.1, min_neighbors=5,
+                         min_size=30)
+    result.boxes        # (N, 4) int [x, y, w, h] in the image's pixels
+    result.neighbors    # (N,) raw windows merged into each box (OpenCV's votes)
+    result.ms           # the detection's wall time (grey conversion + cascade), ms
+
+``detectMultiScale`` slides the cascade's base window over an image pyramid; every
+window that passes all stages is a raw candidate, and candidates that overlap are
+grouped: a group with fewer than ``min_neighbors`` members is dropped (0 keeps every raw
+window, ungrouped). The cascade has no probability, so the common instance format gets
+score 1.0; the votes say how sure it is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.families.detection.haar_cascades import cascade_label, cascade_path
+
+_local = threading.local()      # a CascadeClassifier is not safe to share between threads
+
+
+@dataclass
+class HaarResult:
+    boxes: np.ndarray            # (N, 4) int32 [x, y, w, h]
+    neighbors: np.ndarray        # (N,) int32
+    label: str
+    cascade: str
+    ms: float
+    image_size: tuple[int, int]  # (h, w)
+
+    def detections(self) -> list[dict]:
+        """The CLI's JSON records: box [x, y, w, h], label, score (1.0) and votes."""
+        return [{"box": [int(v) for v in box], "label": self.label, "score": 1.0,
+                 "neighbors": int(n)} for box, n in zip(self.boxes, self.neighbors, strict=True)]
+
+    def instance_boxes(self) -> np.ndarray:
+        """Boxes in the common instance format: float32 [y1, x1, y2, x2]."""
+        b = self.boxes.astype(np.float32).reshape(-1, 4)
+        return np.stack([b[:, 1], b[:, 0], b[:, 1] + b[:, 3], b[:, 0] + b[:, 2]], axis=1)
+
+
+def classifier(name: str) -> cv2.CascadeClassifier:
+    """A loaded cascade, cached per thread and per file."""
+    path = str(cascade_path(name))
+    cache = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = {}
+    if path not in cache:
+        found = cv2.CascadeClassifier(path)
+        if found.empty():
+            raise StudioError(f"OpenCV could not load the cascade {path}")
+        cache[path] = found
+    return cache[path]
+
+
+def check_options(scale_factor: float, min_neighbors: int, min_size: int) -> None:
+    if not isinstance(scale_factor, int | float) or not 1.0 < scale_factor <= 4.0:
+        raise StudioError(f"--scale must be above 1 and at most 4 (1.1 searches every 10 % "
+                          f"of size), got {scale_factor}")
+    if not isinstance(min_neighbors, int) or not 0 <= min_neighbors <= 100:
+        raise StudioError(f"--neighbors must be an integer from 0 to 100, got {min_neighbors}")
+    if not isinstance(min_size, int) or not 0 <= min_size <= 10000:
+        raise StudioError(f"--min-size must be an integer from 0 to 10000 pixels, "
+                          f"got {min_size}")
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB (H, W, 3) or grey (H, W[, 1]) → contiguous grey (H, W)."""
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return np.ascontiguousarray(image.reshape(image.shape[:2]))
+
+
+def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: float = 1.1,
+                min_neighbors: int = 5, min_size: int = 30, max_size: int = 0) -> HaarResult:
+    """Run one cascade on one uint8 image (RGB or grey)."""
+    check_options(scale_factor, min_neighbors, min_size)
+    found = classifier(cascade)
+    start = time.perf_counter()
+    gray = to_gray(image)
+    boxes, neighbors = found.detectMultiScale2(
+        gray, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
+        minSize=(int(min_size), int(min_size)),
+        maxSize=(int(max_size), int(max_size)) if max_size else (0, 0))
+    ms = (time.perf_counter() - start) * 1000.0
+    boxes = np.asarray(boxes, np.int32).reshape(-1, 4)
+    neighbors = np.asarray(neighbors, np.int32).reshape(-1)
+    if min_neighbors == 0:      # ungrouped raw windows carry no vote count
+        neighbors = np.zeros(len(boxes), np.int32)
+    order = np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")   # largest first
+    return HaarResult(boxes[order], neighbors[order], cascade_label(cascade), cascade, ms,
+                      gray.shape[:2])
