@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.gui import export_action
+from cnnstudio.gui.families.detection import coco_action
 from cnnstudio.gui.presets import list_presets
 
 
@@ -34,6 +35,11 @@ def build(window) -> None:
             "Classify one image with the current model.")
     _action(window, file, "Paste image to classify", window.prediction.paste,
             QKeySequence.Paste, "Classify the image on the clipboard.")
+    window.coco_action = _action(
+        window, file, coco_action.ACTION_TEXT, lambda: coco_action.open_dialog(window),
+        tip="The pretrained COCO Mask R-CNN on the image picked last (or one you open): masks, "
+            "boxes and classes of 80 everyday things. Asks before its first download.")
+    coco_action.remember_chosen_images(window)
     presets = file.addMenu("Load preset")
     window.preset_actions = {}
     for preset in list_presets():

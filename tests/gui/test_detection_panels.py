@@ -172,3 +172,18 @@ def test_detection_tabs_are_registered_for_the_detection_task(panel_id, title):
 
     assert PANELS.get(panel_id).title == title and PANELS.get(panel_id).serves("detection")
     assert "detect" in PREDICTION_VIEWS
+
+
+def test_detections_tab_without_a_run_asks_the_coco_model(qtbot, monkeypatch):
+    from cnnstudio.core.families.detection import coco_pretrained as zoo
+    from cnnstudio.gui.families.detection.detections_panel import DetectionsPanel
+
+    monkeypatch.setattr(zoo, "is_cached", lambda: True)
+    monkeypatch.setattr(zoo, "detect", lambda image, progress=None, min_score=0.05: hand_made())
+    panel = DetectionsPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.updated, timeout=10_000):
+        panel.set_image(np.zeros((50, 50, 3), np.uint8), "astronaut")
+    assert panel.view.title.text == "astronaut · COCO Mask R-CNN (pretrained)"
+    assert len(panel.view.instances) == 3
+    panel.close_panel()

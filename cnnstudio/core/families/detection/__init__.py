@@ -4,3 +4,5 @@ pretrained COCO Mask R-CNN, all reporting ``instances.Instances``.
 Each module imported below registers what it offers when imported; heavy (TensorFlow)
 modules are imported only when a model is built, loaded or run.
 """
+
+from cnnstudio.core.families.detection import coco_model, sample_photos  # noqa: E402, F401

@@ -3,7 +3,8 @@
 - Per-epoch replay: the run's probe images with the instances recorded after each epoch
   (``probe_source``), an epoch slider and a probe picker; live during training.
 - A clicked dataset sample or a dropped photo: the run's model finds its instances (between
-  batches while it trains — ``window.bridge.submit`` —, else an inference copy).
+  batches while it trains — ``window.bridge.submit`` —, else an inference copy); with no
+  run (the ``maskrcnn-coco`` preset) the pretrained COCO Mask R-CNN does.
 - Masks in fixed per-class colours, boxes, labels and scores, opacity and score-threshold
   sliders, and a click on an instance shows its 28×28 mask (``InstancesView``).
 """
@@ -45,6 +46,7 @@ class DetectionsPanel(QWidget):
         self.epoch: int | None = None
         self.answers = Answers(self)
         self.models = ModelAccess(window, self.answers)
+        self.finder = None          # the pretrained COCO model, for images without a run
 
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setPageStep(1)
@@ -61,8 +63,9 @@ class DetectionsPanel(QWidget):
         bar.addWidget(self.epoch_label)
         bar.addWidget(self.probe)
         self.view = InstancesView()
-        self.status = QLabel("Open a Mask R-CNN run or start training one; click a dataset "
-                             "sample or drop a photo to see what the model finds in it.",
+        self.status = QLabel("Click a dataset sample or drop a photo to see what the model "
+                             "finds in it: the opened or training Mask R-CNN run's, else the "
+                             "pretrained COCO Mask R-CNN (asks before its download).",
                              wordWrap=True)
         self.status.setObjectName("muted")
         layout = QVBoxLayout(self)
@@ -105,9 +108,8 @@ class DetectionsPanel(QWidget):
 
     def set_image(self, image, caption: str = "") -> None:
         image, caption = np.asarray(image), caption or "the chosen image"
-        if self.models.run_dir is None:
-            self.status.setText("Open a Mask R-CNN run first (or use File → Find objects with "
-                                "the COCO Mask R-CNN).")
+        if self.models.run_dir is None:         # no run: the pretrained COCO model answers
+            self._coco().find(image, caption, self)
             return
         self.status.setText(f"Detecting in {caption}…")
         self.models.submit("detect", lambda model: detect_with(model, image),
@@ -117,6 +119,19 @@ class DetectionsPanel(QWidget):
 
     def close_panel(self) -> None:
         self.models.close()
+        if self.finder is not None:
+            self.finder.close()
+
+    def _coco(self):
+        if self.finder is None:
+            from cnnstudio.gui.families.detection.coco_action import CocoFinder
+
+            self.finder = CocoFinder(self)
+            self.finder.progressed.connect(self.status.setText)
+            self.finder.failed.connect(lambda text: self._failed(text))
+            self.finder.found.connect(lambda photo, inst, name: self.show_instances(
+                photo, inst, f"{name} · COCO Mask R-CNN (pretrained)"))
+        return self.finder
 
     # -- drawing -------------------------------------------------------------------------------
     def show_instances(self, image, instances: Instances, title: str) -> None:
@@ -170,4 +185,4 @@ register_panel(PanelSpec(
     "detections", "Detections",
     "Instances over the image (masks, boxes, classes, scores), replayable per epoch; drop a "
     "photo to detect in it",
-    DetectionsPanel, tasks={"detection"}))
+    DetectionsPanel, tasks={"detection", "coco-pretrained"}))
