@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--seed", type=int)
     train.add_argument("--validation-split", type=float)
-    train.add_argument("--device", help="auto, cpu or gpu:N")
+    train.add_argument("--device", help="auto, cpu, gpu:N or all (every GPU: MirroredStrategy; "
+                                            "--batch-size is then per GPU)")
     train.add_argument("--mixed-precision", action="store_true", default=None)
     train.add_argument("--name", help="a label added to the run directory's name")
     train.add_argument("--run-dir", help="write the run here (must be new or empty)")
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnstudio import detect_command
 
     detect_command.add_arguments(sub.add_parser(
-        "detect", help="find objects in images: Haar cascades (faces, eyes, …)"))
+        "detect", help="find objects in images: Haar cascades (faces, eyes, …), Mask R-CNN "
+                  "(a trained run, or pretrained on COCO)"))
 
     runs = sub.add_parser("runs", help="list runs with status and best metrics")
     runs.add_argument("root", nargs="?")

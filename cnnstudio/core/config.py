@@ -18,7 +18,7 @@ from cnnstudio.core.errors import ConfigError
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
 LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
 INITIALIZERS = ("default", "glorot", "he", "truncated-normal")
-DEVICES_HELP = "'auto', 'cpu', or 'gpu:N'"
+DEVICES_HELP = "'auto', 'cpu', 'gpu:N' or 'all' (every GPU, data parallel)"
 
 
 @dataclass
@@ -208,7 +208,7 @@ def _positive_int(found: list[str], name: str, value) -> None:
 def _valid_device(device) -> bool:
     if not isinstance(device, str):
         return False
-    if device in ("auto", "cpu"):
+    if device in ("auto", "cpu", "all"):
         return True
     kind, _, index = device.partition(":")
     return kind == "gpu" and index.isdigit()

@@ -38,7 +38,13 @@ def prepare(device: str = "auto", mixed_precision: bool = False) -> DeviceReport
         with quiet_native_stderr():
             tf_runtime.enable_memory_growth()
     gpus = gpu_names()
-    if device.startswith("gpu"):
+    from cnnstudio.core.training import distribute
+
+    distribute.reset()
+    if device == distribute.ALL:          # MirroredStrategy / DataParallel over every device
+        replicas, names = distribute.prepare(backend)
+        using = f"all ({replicas} replica{'s' if replicas > 1 else ''}: {', '.join(names)})"
+    elif device.startswith("gpu"):
         index = int(device.partition(":")[2] or 0)
         if index >= len(gpus):
             found = f"{len(gpus)} GPU(s)" if gpus else "no GPU"
@@ -55,6 +61,10 @@ def prepare(device: str = "auto", mixed_precision: bool = False) -> DeviceReport
 
 def device_scope(report: DeviceReport):
     """A context that places the run on the chosen device."""
+    if report.using.startswith("all"):
+        from cnnstudio.core.training import distribute
+
+        return distribute.scope()
     if report.using == "cpu" and report.gpus:
         return keras().device("cpu:0")
     if report.using.startswith("gpu:"):

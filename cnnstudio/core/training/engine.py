@@ -28,7 +28,7 @@ from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.models import ARCHITECTURES, layer_table
 from cnnstudio.core.predict import load_model_file
-from cnnstudio.core.training import devices, failures, hyper
+from cnnstudio.core.training import devices, distribute, failures, hyper
 from cnnstudio.core.training.callbacks import StudioCallback
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.epoch_writer import EpochWriter
@@ -115,6 +115,7 @@ def _prepare(config: RunConfig, sink, build: bool = True) -> dict[str, Any]:
     check = getattr(TASKS.get(arch.task), "check", None)
     if check:
         check(dataset, arch.options(config.model.options), config.training)
+    distribute.check(arch, config.training.device)     # "all": families whose step allows it
     report = devices.prepare(config.training.device, config.training.mixed_precision)
     # Seeds make a CPU run repeatable to the bit. TensorFlow's op-determinism switch is
     # left to the user (TF_DETERMINISTIC_OPS=1): it also turns XLA off, which costs far
@@ -150,10 +151,12 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
                         level="info" if report.gpus else "warning"))
         for _path, reason in dataset.skipped:
             sink(Notice(f"skipped {reason}"))
+        cfg = distribute.global_batch(cfg, sink)    # device "all": per-replica × replicas
         data = task.prepare(dataset, dataset.input_shape, cfg, sink)
-        if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
-            task.compile(model, cfg, data)
-        _ensure_built(model, dataset.input_shape)
+        with devices.device_scope(report):          # MirroredStrategy: compile in its scope
+            if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
+                task.compile(model, cfg, data)
+            _ensure_built(model, dataset.input_shape)
         folder.write_json("dataset.json", dataset.info())
         folder.write_json("model.json", {"id": arch.id, "name": arch.name,
                                          "params": _params(model),
@@ -192,7 +195,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
                 test = task.evaluate(model, data, cfg.batch_size)
                 after_fit = getattr(task, "after_fit", None)      # evaluation.json
                 if after_fit:
-                    after_fit(model, data, folder.path)
+                    distribute.run_plain(after_fit, model, data, folder.path)
             folder.save_model(model)
         epochs_done = max(studio.completed_epochs, initial_epoch)
         return _finish(folder, sink, control, status, epochs_done, t0, studio, test)

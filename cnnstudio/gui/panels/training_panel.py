@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -269,6 +269,8 @@ class TrainingPanel(QWidget):
         self.lr.setValue(t.learning_rate)
         self.val.setValue(t.validation_split)
         self.seed.setValue(t.seed)
+        if t.device == "all":
+            self._add_all_gpus()          # a cluster or multi-GPU config keeps its choice
         index = self.device.findData(t.device)
         self.device.setCurrentIndex(max(index, 0))
         self.mixed.setChecked(bool(t.mixed_precision))
@@ -297,6 +299,19 @@ class TrainingPanel(QWidget):
         for i, name in enumerate(names):
             if self.device.findData(f"gpu:{i}") < 0:
                 self.device.addItem(f"GPU {i}: {name}", f"gpu:{i}")
+        if len(names) > 1:
+            self._add_all_gpus()
+
+    def _add_all_gpus(self) -> None:
+        if self.device.findData("all") >= 0:
+            return
+        self.device.addItem("All GPUs (data parallel)", "all")
+        self.device.setItemData(
+            self.device.findData("all"),
+            "MirroredStrategy over every GPU: the batch size is per GPU; the global batch is "
+            "batch × GPUs (the status bar says it when the run starts). Classifiers, transfer "
+            "and autoencoders; GANs and attention models train on one device.",
+            Qt.ToolTipRole)
 
     def set_problems(self, problems: list[str]) -> None:
         """Reasons the current settings cannot train; none → Train is enabled."""
