@@ -2,6 +2,7 @@
 
     cnnstudio detect astronaut.png --haar frontalface [--scale 1.1] [--neighbors 5]
                                    [--min-size 30] [--json]
+    cnnstudio detect photo.jpg --coco-pretrained | --run RUN_DIR [--min-score 0.5] [--json]
 
 ``--json`` prints one object, ``{"detections": [{"box": [x, y, w, h], "label": …,
 "score": …}], "ms": …}``; for several images ``{"images": [{"file": …, "detections": …,
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnstudio.core.errors import ImageError, StudioError
+from cnnstudio.core.families.detection import detect_sources
 
 Detector = Callable[[object], dict]
 
@@ -38,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-size", type=int, default=30,
                         help="Haar: smallest object searched, in pixels (30)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    detect_sources.add_arguments(parser)      # --coco-pretrained, --run RUN_DIR, --min-score
 
 
 def haar_source(args) -> Detector:
@@ -60,7 +63,9 @@ def haar_source(args) -> Detector:
 
 # option name → source. Other detectors (a trained run, the pretrained COCO model) add
 # their options in add_arguments and their source here.
-SOURCES: dict[str, Callable[[object], Detector]] = {"haar": haar_source}
+SOURCES: dict[str, Callable[[object], Detector]] = {
+    "haar": haar_source, "coco_pretrained": detect_sources.coco_source,
+    "run": detect_sources.run_source}
 
 
 def pick_source(args) -> Detector:

@@ -1,6 +1,7 @@
 """The pretrained COCO Mask R-CNN's loader on a tiny SavedModel the test writes in the zoo's
 layout and signature (no download): COCO names, pasted masks, the offline message."""
 
+import json
 import tarfile
 import urllib.error
 
@@ -8,10 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from cnnstudio import cli
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.detection import coco_pretrained as zoo
-from cnnstudio.core.families.detection import detect_sources
-from cnnstudio.core.families.detection.instances import class_color
 
 # Three detections out of a padded 5 (num_detections says 3): a person, a dog, an unused id.
 BOXES = [[0.0, 0.0, 0.5, 0.5], [0.5, 0.25, 1.0, 0.75], [0.1, 0.1, 0.2, 0.2],
@@ -47,7 +47,7 @@ def keras_home(tmp_path, monkeypatch):
     return tmp_path / "keras"
 
 
-def test_the_zoo_archive_loads_and_gives_coco_instances(keras_home, tmp_path):
+def test_the_zoo_archive_loads_and_gives_coco_instances(keras_home, tmp_path, capsys):
     model_dir = tmp_path / zoo.MODEL_NAME
     model_dir.mkdir()
     _write_tiny_zoo_model(model_dir)
@@ -69,19 +69,14 @@ def test_the_zoo_archive_loads_and_gives_coco_instances(keras_home, tmp_path):
     assert inst.extra["ms"] > 0
     assert zoo.COCO_CLASS_NAMES[90] == "toothbrush" and zoo.COCO_CLASS_NAMES[12] == ""
 
-    # The detect command's source: image files in, the --json form and overlay PNGs out.
-    photo_file = tmp_path / "photo.png"
-    cv2.imwrite(str(photo_file), np.full((40, 64, 3), 100, np.uint8))
-    found = detect_sources.coco_pretrained([str(photo_file)], min_score=0.7)
-    out = detect_sources.as_json(found)
-    assert out["detections"] == [{"box": [0.0, 0.0, 32.0, 20.0], "label": "person",
+    # cnnstudio detect PHOTO --coco-pretrained --json: boxes in the photo's own pixels.
+    big = tmp_path / "big.png"
+    cv2.imwrite(str(big), np.full((1600, 2048, 3), 100, np.uint8))   # shrunk to 800×1024
+    assert cli.main(["detect", str(big), "--coco-pretrained", "--json",
+                     "--min-score", "0.7"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["detections"] == [{"box": [0.0, 0.0, 1024.0, 800.0], "label": "person",
                                   "score": 0.9}] and out["ms"] > 0
-    assert detect_sources.as_json(found * 2)["images"][1]["image"] == str(photo_file)
-    written = detect_sources.save_overlays(found, tmp_path / "out")
-    drawn = cv2.imread(str(written[0]))[..., ::-1]
-    assert written[0].name == "photo-detections.png"
-    assert tuple(drawn[10, 10]) == tuple(int(0.5 * 100 + 0.5 * c) for c in class_color(1))
-    assert tuple(drawn[30, 40]) == (100, 100, 100)            # outside every kept instance
 
 
 def test_offline_names_the_file_and_the_url(keras_home, monkeypatch):
