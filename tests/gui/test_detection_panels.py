@@ -187,3 +187,28 @@ def test_detections_tab_without_a_run_asks_the_coco_model(qtbot, monkeypatch):
     assert panel.view.title.text == "astronaut · COCO Mask R-CNN (pretrained)"
     assert len(panel.view.instances) == 3
     panel.close_panel()
+
+
+def test_coco_window_side_by_side_haar_faces_and_persons(qtbot, monkeypatch):
+    from skimage import data
+
+    from cnnstudio.core.families.detection import coco_pretrained as zoo
+    from cnnstudio.gui.families.detection.coco_action import CocoDialog
+
+    photo = data.astronaut()
+    found = Instances([[20, 100, 510, 420], [300, 0, 512, 120]], [1, 18], [0.95, 0.7],
+                      zoo.COCO_CLASS_NAMES, (512, 512), extra={"ms": 4321.0})
+    monkeypatch.setattr(zoo, "is_cached", lambda: True)
+    monkeypatch.setattr(zoo, "detect", lambda image, progress=None, min_score=0.05:
+                        (photo, found))
+    dialog = CocoDialog()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.view.redrawn, timeout=10_000):
+        dialog.find(photo, "astronaut")
+    assert dialog.view.instances.labels == ["person", "dog"] and dialog.haar_view.isHidden()
+    dialog.compare.setChecked(True)
+    assert dialog.view.instances.labels == ["person"]
+    assert dialog.haar_view.instances.labels == ["face"]
+    assert dialog.view.title.text == "Mask R-CNN: 1 person · 4321 ms"
+    assert dialog.haar_view.title.text.startswith("Haar cascade: 1 face · ")
+    dialog.done(0)
