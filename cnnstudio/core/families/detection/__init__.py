@@ -6,3 +6,4 @@ modules are imported only when a model is built, loaded or run.
 """
 
 from cnnstudio.core.families.detection import coco_model, sample_photos  # noqa: E402, F401
+from cnnstudio.core.families.detection import coco_dataset, haar  # noqa: E402, F401
