@@ -19,5 +19,7 @@ for _arch in (MLP, LENET5, BOOK_CIFAR, DOGS_VS_CATS, TRAFFIC_SIGNS_BN, ALEXNET, 
 
 # The families of the book's second half register their architectures (and tasks) here too.
 from cnnstudio.core.families import generative  # noqa: E402, F401
+from cnnstudio.core.families import attention  # noqa: E402, F401
+from cnnstudio.core.families import detection  # noqa: E402, F401
 
 __all__ = ["ARCHITECTURES", "Architecture", "format_table", "layer_table"]

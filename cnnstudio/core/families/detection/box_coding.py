@@ -1,0 +1,54 @@
+"""Box arithmetic shared by the numpy side (targets, tests) and the TensorFlow side.
+
+Boxes are ``[y1, x1, y2, x2]`` in pixels. A box is coded relative to a reference box
+(anchor or RoI) as Faster R-CNN does — centre shift in units of the reference's size,
+log of the size ratio — divided by ``STD`` so the four numbers have similar spread:
+
+    deltas = encode(boxes, anchors)          # (…, 4)
+    decode(deltas, anchors) ≈ boxes          # the round trip is exact up to float error
+
+``xp`` is the array module: numpy (default) or ``maskrcnn_tf.TF`` for tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+STD = (0.1, 0.1, 0.2, 0.2)       # matterport's RPN_BBOX_STD_DEV / BBOX_STD_DEV
+MAX_LOG = float(np.log(1000.0 / 16))   # clamp on decoded log-sizes (Detectron's)
+
+
+def _split(boxes):
+    h = boxes[..., 2] - boxes[..., 0]
+    w = boxes[..., 3] - boxes[..., 1]
+    return boxes[..., 0] + 0.5 * h, boxes[..., 1] + 0.5 * w, h, w
+
+
+def encode(boxes, reference, xp=np):
+    cy, cx, h, w = _split(boxes)
+    rcy, rcx, rh, rw = _split(reference)
+    rh, rw = xp.maximum(rh, 1e-3), xp.maximum(rw, 1e-3)
+    h, w = xp.maximum(h, 1e-3), xp.maximum(w, 1e-3)
+    return xp.stack([(cy - rcy) / rh / STD[0], (cx - rcx) / rw / STD[1],
+                     xp.log(h / rh) / STD[2], xp.log(w / rw) / STD[3]], axis=-1)
+
+
+def decode(deltas, reference, xp=np):
+    rcy, rcx, rh, rw = _split(reference)
+    cy = deltas[..., 0] * STD[0] * rh + rcy
+    cx = deltas[..., 1] * STD[1] * rw + rcx
+    h = xp.exp(xp.minimum(deltas[..., 2] * STD[2], MAX_LOG)) * rh
+    w = xp.exp(xp.minimum(deltas[..., 3] * STD[3], MAX_LOG)) * rw
+    return xp.stack([cy - 0.5 * h, cx - 0.5 * w, cy + 0.5 * h, cx + 0.5 * w], axis=-1)
+
+
+def iou_matrix(a, b) -> np.ndarray:
+    """(N, M) intersection over union of boxes a (N, 4) and b (M, 4), numpy."""
+    a = np.asarray(a, np.float32).reshape(-1, 4)[:, None]
+    b = np.asarray(b, np.float32).reshape(-1, 4)[None]
+    ih = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    iw = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    inter = ih * iw
+    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
+    union = area(a) + area(b) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
