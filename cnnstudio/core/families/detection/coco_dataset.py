@@ -23,7 +23,6 @@ import numpy as np
 from cnnstudio.core.datasets.base import Dataset, DatasetSource
 from cnnstudio.core.errors import DataError, ImageError
 from cnnstudio.core.families.detection.coco_data import read_coco
-from cnnstudio.core.families.detection.instance_split import InstanceSplit, main_label
 from cnnstudio.core.training.events import Progress
 
 GREY = 114
@@ -59,6 +58,8 @@ def _option(options, name, default, low, high, kind=int):
 
 
 def load_coco(options, progress=lambda event: None) -> Dataset:
+    from cnnstudio.core.families.detection.instance_split import InstanceSplit, main_label
+
     path = options.get("path")
     if not path:
         raise DataError("coco: set the option path=… to your COCO instances JSON (and "
