@@ -16,6 +16,9 @@ DATASETS: Registry[DatasetSource] = Registry("dataset")
 for _source in (MNIST_5K, DIGITS, MNIST, FASHION, CIFAR10, CIFAR100, SVHN, FOLDER):
     DATASETS.register(_source.id, _source)
 
+# Detection datasets live with their family (instance masks); the module registers "shapes".
+from cnnstudio.core.families.detection import shapes_data  # noqa: E402, F401
+
 
 def is_folder_dataset(dataset_id: str) -> bool:
     return dataset_id not in DATASETS and Path(dataset_id).expanduser().is_dir()
