@@ -151,6 +151,10 @@ def predict(args) -> int:
 
     if caption_cli.is_captioning_run(args.run_dir):      # chapter 9: a sentence, not classes
         return caption_cli.predict(args)
+    from cnnstudio.core.families.attention import ram_predict
+
+    if ram_predict.is_ram_run(args.run_dir):     # chapter 9: a class and where it looked
+        return ram_predict.predict_cli(args)
     _refuse_generative(args.run_dir)
     predictor = Predictor.from_run(args.run_dir)
     predictor.adapt_photos = not getattr(args, "raw", False)

@@ -16,6 +16,12 @@ DATASETS: Registry[DatasetSource] = Registry("dataset")
 for _source in (MNIST_5K, DIGITS, MNIST, FASHION, CIFAR10, CIFAR100, SVHN, FOLDER):
     DATASETS.register(_source.id, _source)
 
+# The attention family's canvases (chapter 9), made from the digits above.
+from cnnstudio.core.families.attention.canvas_datasets import CANVAS_SOURCES  # noqa: E402
+
+for _source in CANVAS_SOURCES:
+    DATASETS.register(_source.id, _source)
+
 # Detection datasets live with their family (instance masks); the module registers "shapes".
 from cnnstudio.core.families.detection import shapes_data  # noqa: E402, F401
 
