@@ -22,6 +22,11 @@ from cnnstudio.core.families.attention.canvas_datasets import CANVAS_SOURCES  # 
 for _source in CANVAS_SOURCES:
     DATASETS.register(_source.id, _source)
 
+# … and its captioned shape scenes, generated offline.
+from cnnstudio.core.families.attention.scene_dataset import SHAPE_SCENES  # noqa: E402
+
+DATASETS.register(SHAPE_SCENES.id, SHAPE_SCENES)
+
 # Detection datasets live with their family (instance masks); the module registers "shapes".
 from cnnstudio.core.families.detection import shapes_data  # noqa: E402, F401
 

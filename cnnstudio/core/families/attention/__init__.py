@@ -7,3 +7,4 @@ Keras classes live in ``*_models.py``). The datasets' modules are imported by
 """
 
 from cnnstudio.core.families.attention import ram  # noqa: F401
+from cnnstudio.core.families.attention import captioner  # noqa: F401

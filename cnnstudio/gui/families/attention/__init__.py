@@ -3,6 +3,8 @@ panel, and the captions tab with its prediction view (captioning with soft atten
 """
 
 from cnnstudio.gui.families.attention import (  # noqa: F401
+    caption_prediction_view,
+    captions_panel,
     glimpse_panel,
     glimpse_prediction_view,
 )

@@ -1,0 +1,210 @@
+"""The captioner as one ``keras.Model``: a CNN encoder, additive attention and a GRU/LSTM decoder.
+
+    model = build(image_shape=(64, 64, 3), units=128)
+    model.compile(optimizer=Adam(1e-3))
+    model.fit(images_uint8, tokens, batch_size=64)   # tokens: <start> words <end> <pad>…
+    feats, keys, state = model.start(images)         # the feature grid, once per image
+    logits, state, alpha = model.step(tokens, state, feats, keys)   # one word
+
+"Show, Attend and Tell" (Xu et al. 2015) in small: the encoder's last block is an 8×8
+grid of feature vectors (plus two coordinate channels, so "above" and "left of" are
+easy to read off). At every word the decoder scores each cell against its hidden state
+with Bahdanau's additive score ``v·tanh(W_f f + W_h h)``; the softmax over the 64 cells
+(α, summing to 1) weighs the context vector that, with the previous word, feeds the
+recurrent cell. Training uses teacher forcing: the reference's previous word, not the
+model's own. The doubly stochastic penalty ``λ Σ_cells (1 − Σ_t α_t)²`` (option
+``attention_penalty``) asks every cell to be looked at about once over the caption.
+
+Hard attention (the book's contrast): ``step(..., hard=True)`` feeds the single most
+attended cell's features instead of the α-weighted mean.
+"""
+
+from __future__ import annotations
+
+from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.attention import shape_scenes as scenes
+from cnnstudio.core.keras_setup import keras
+
+K = keras()
+ops = K.ops
+
+
+def encoder_network(shape, filters: int):
+    """A convolution, then three stride-2 ones and one more at the end: 64×64 → an 8×8 grid
+    of 4·filters features, each cell seeing 31×31 pixels (a large shape is 19 wide). One
+    convolution per scale keeps it cheap: on a CPU the encoder costs more than the decoder."""
+    layers = K.layers
+    net = [K.Input(shape), layers.Rescaling(1 / 255.0),
+           layers.Conv2D(filters, 3, padding="same", activation="relu")]
+    for mult in (1, 2, 4):
+        net.append(layers.Conv2D(filters * mult, 3, strides=2, padding="same",
+                                 activation="relu"))
+    net.append(layers.Conv2D(filters * 4, 3, padding="same", activation="relu"))
+    return K.Sequential(net, name="encoder")
+
+
+@K.saving.register_keras_serializable(package="cnnstudio")
+class Captioner(K.Model):
+    def __init__(self, image_shape=(64, 64, 3), vocab=scenes.VOCAB, filters: int = 16,
+                 units: int = 128, attention_units: int = 64, embedding: int = 32,
+                 cell: str = "gru", attention_penalty: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.vocab = [str(w) for w in vocab]
+        self.filters, self.units = int(filters), int(units)
+        self.attention_units, self.embedding_size = int(attention_units), int(embedding)
+        self.cell_kind, self.attention_penalty = str(cell), float(attention_penalty)
+        if self.cell_kind not in ("gru", "lstm"):
+            raise ModelError(f"cell must be 'gru' or 'lstm', got {cell!r}")
+        if self.attention_penalty < 0:
+            raise ModelError(f"attention_penalty must be ≥ 0, got {attention_penalty!r}")
+        layers, v = K.layers, len(self.vocab)
+        self.encoder = encoder_network(self.image_shape, self.filters)
+        gh, gw, depth = (int(d) for d in self.encoder.compute_output_shape((1, *self.image_shape))[1:])
+        self.grid = (gh, gw)
+        self.feature_size = depth + 2                       # + the coordinate channels
+        self.embed = layers.Embedding(v, self.embedding_size, name="embed")
+        self.key_proj = layers.Dense(self.attention_units, name="attention_keys")
+        self.query_proj = layers.Dense(self.attention_units, name="attention_query")
+        self.score = layers.Dense(1, name="attention_score")
+        self.init_h = layers.Dense(self.units, activation="tanh", name="init_h")
+        self.init_c = layers.Dense(self.units, activation="tanh", name="init_c") \
+            if self.cell_kind == "lstm" else None
+        self.rnn = (layers.GRUCell if self.cell_kind == "gru" else layers.LSTMCell)(
+            self.units, name="decoder_cell")
+        self.out_hidden = layers.Dense(self.embedding_size, activation="tanh", name="deep_out")
+        self.out_logits = layers.Dense(v, name="word_logits")
+        self.trackers = {name: K.metrics.Mean(name=name)
+                         for name in ("loss", "word_accuracy", "attention_penalty")}
+        self._build_parts()
+
+    def _build_parts(self) -> None:
+        f, u, e = self.feature_size, self.units, self.embedding_size
+        self.embed.build((None,))
+        self.key_proj.build((None, f))
+        self.query_proj.build((None, u))
+        self.score.build((None, self.attention_units))
+        self.init_h.build((None, f))
+        if self.init_c is not None:
+            self.init_c.build((None, f))
+        self.rnn.build((None, e + f))
+        self.out_hidden.build((None, u + f + e))
+        self.out_logits.build((None, e))
+        self.built = True
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def get_config(self):
+        return {**super().get_config(), "image_shape": self.image_shape, "vocab": self.vocab,
+                "filters": self.filters, "units": self.units,
+                "attention_units": self.attention_units, "embedding": self.embedding_size,
+                "cell": self.cell_kind, "attention_penalty": self.attention_penalty}
+
+    # -- the pieces decoding is made of ---------------------------------------------
+    def features(self, images, training=False):
+        """(N, cells, features): the encoder's grid flattened, x and y in [−1, 1] appended."""
+        grid = self.encoder(ops.cast(images, "float32"), training=training)
+        n = ops.shape(grid)[0]
+        gh, gw = self.grid
+        ys, xs = ops.meshgrid(ops.linspace(-1.0, 1.0, gh), ops.linspace(-1.0, 1.0, gw),
+                              indexing="ij")
+        coords = ops.stack([ops.reshape(xs, (-1,)), ops.reshape(ys, (-1,))], axis=-1)
+        coords = ops.broadcast_to(coords[None], (n, gh * gw, 2))
+        flat = ops.reshape(grid, (n, gh * gw, self.feature_size - 2))
+        return ops.concatenate([flat, ops.cast(coords, flat.dtype)], axis=-1)
+
+    def start(self, images, training=False):
+        """(features, attention keys, initial recurrent state) of a batch of images."""
+        feats = self.features(images, training)
+        mean = ops.mean(feats, axis=1)
+        state = [self.init_h(mean)]
+        if self.init_c is not None:
+            state.append(self.init_c(mean))
+        return feats, self.key_proj(feats), state
+
+    def attend(self, h, feats, keys):
+        """α (N, cells), summing to 1 over the cells, and the soft context vector."""
+        query = self.query_proj(h)[:, None, :]
+        alpha = ops.softmax(ops.squeeze(self.score(ops.tanh(keys + query)), -1), axis=-1)
+        return alpha, ops.sum(alpha[..., None] * feats, axis=1)
+
+    def step(self, tokens, state, feats, keys, hard=False, training=False):
+        """One decoder step: logits of the next word, the new state and this step's α."""
+        alpha, context = self.attend(state[0], feats, keys)
+        if hard:     # the single most attended cell's features
+            pick = ops.one_hot(ops.argmax(alpha, axis=-1), ops.shape(alpha)[1])
+            context = ops.sum(pick[..., None] * feats, axis=1)
+        emb = self.embed(tokens)
+        out, new_state = self.rnn(ops.concatenate([emb, context], -1), state, training=training)
+        new_state = list(new_state) if isinstance(new_state, (list, tuple)) else [new_state]
+        logits = self.out_logits(self.out_hidden(ops.concatenate([out, context, emb], -1)))
+        return logits, new_state, alpha
+
+    def call(self, inputs, training=False):
+        """Teacher-forced logits (N, T, vocab) and α (N, T, cells) for (images, tokens_in)."""
+        images, tokens = inputs
+        feats, keys, state = self.start(images, training)
+        logits, alphas = [], []
+        for t in range(tokens.shape[1]):
+            out, state, alpha = self.step(tokens[:, t], state, feats, keys, training=training)
+            logits.append(out)
+            alphas.append(alpha)
+        return ops.stack(logits, axis=1), ops.stack(alphas, axis=1)
+
+    # -- training ------------------------------------------------------------------
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _caption_losses(self, images, tokens, training):
+        tokens = ops.cast(tokens, "int32")
+        logits, alphas = self((images, tokens[:, :-1]), training=training)
+        targets = tokens[:, 1:]
+        mask = ops.cast(ops.not_equal(targets, scenes.PAD), "float32")
+        ce = K.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+        words = ops.maximum(ops.sum(mask), 1.0)
+        loss = ops.sum(ce * mask) / words
+        seen = ops.sum(alphas * mask[..., None], axis=1)              # Σ_t α per cell
+        penalty = ops.mean(ops.sum(ops.square(1.0 - seen), axis=-1))
+        hits = ops.cast(ops.equal(ops.argmax(logits, -1), targets), "float32")
+        accuracy = ops.sum(hits * mask) / words
+        return loss + self.attention_penalty * penalty, accuracy, penalty
+
+    def _update(self, loss, accuracy, penalty):
+        t = self.trackers
+        t["loss"].update_state(loss)
+        t["word_accuracy"].update_state(accuracy)
+        t["attention_penalty"].update_state(penalty)
+        return {name: m.result() for name, m in t.items()}
+
+    def train_step(self, data):
+        from cnnstudio.core.families.generative.gan_tf import value_and_grads
+
+        images, tokens = data[0], data[1]
+        variables = self.trainable_variables
+
+        def loss_fn():
+            loss, accuracy, penalty = self._caption_losses(images, tokens, True)
+            return loss, (accuracy, penalty)
+
+        loss, (accuracy, penalty), grads = value_and_grads(loss_fn, variables)
+        grads, _ = _clip(grads, 5.0)
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return self._update(loss, accuracy, penalty)
+
+    def test_step(self, data):
+        return self._update(*self._caption_losses(data[0], data[1], False))
+
+
+def _clip(grads, norm: float):
+    """Global-norm clipping: recurrent nets' gradients can spike early in training."""
+    import tensorflow as tf
+
+    return tf.clip_by_global_norm(grads, norm)
+
+
+def build(image_shape, filters=16, units=128, attention_units=64, embedding=32, cell="gru",
+          attention_penalty=0.0) -> Captioner:
+    return Captioner(image_shape, scenes.VOCAB, filters, units, attention_units, embedding,
+                     cell, attention_penalty, name="captioner")

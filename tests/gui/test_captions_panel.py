@@ -1,0 +1,94 @@
+"""The captions tab and the "caption" prediction view, on a tiny real captioner run."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
+from cnnstudio.core.families.attention import shape_scenes as sc
+from cnnstudio.core.families.attention.caption_probes import CaptionStore
+from cnnstudio.core.training import engine
+from cnnstudio.gui.families.attention.caption_prediction_view import CaptionPredictionView
+from cnnstudio.gui.families.attention.captions_panel import CaptionsPanel
+from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS
+
+pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def caption_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("caption-runs")
+    config = RunConfig(DatasetConfig("shape-scenes", {"limit": 64, "test_count": 12,
+                                                      "max_objects": 1}),
+                       ModelConfig("captioner", {"filters": 4, "units": 16,
+                                                 "attention_units": 8, "embedding": 8}),
+                       TrainConfig(epochs=2, batch_size=32, learning_rate=3e-3,
+                                   validation_split=0.0))
+    return engine.run(config, runs_root=root).run_dir
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = CaptionsPanel(SimpleNamespace(bridge=None))
+    qtbot.addWidget(widget)
+    yield widget
+    widget.close_panel()
+
+
+def pixels(label) -> np.ndarray:
+    image = label.pixmap().toImage()
+    return np.array([[image.pixel(x, y) for x in range(0, image.width(), 8)]
+                     for y in range(0, image.height(), 8)])
+
+
+def test_the_tab_serves_captioning_and_the_dock_captions():
+    assert PANELS.get("captions").tasks == frozenset({"captioning"})
+    assert PREDICTION_VIEWS.get("caption") is CaptionPredictionView
+
+
+def test_one_attention_map_per_word_and_the_slider_replays_epochs(panel, caption_run):
+    panel.open_run(caption_run)
+    store = CaptionStore(caption_run)
+    assert panel.epochs == [1, 2] and panel.frame.epoch == 2
+    assert panel.slider.maximum() == 1 and panel.gallery.count() == 8
+    panel.choose_probe(3)
+    words = store.load(2).captions[3].split()
+    assert panel.strip.words == [*words, "<end>"]             # one tile per word, + <end>
+    assert len(panel.strip.tiles) == len(words) + 1
+    assert all(not t.soft.pixmap().isNull() and not t.hard.pixmap().isNull()
+               for t in panel.strip.tiles)
+    assert store.probes().references[3] in panel.texts.text()
+    panel.slider.setValue(0)
+    assert panel.frame.epoch == 1 and panel.shown["caption"] == store.load(1).captions[3]
+    assert "1  (of 2)" in panel.epoch_label.text()
+    # The opacity slider changes the big soft map, not the hard one.
+    panel.strip.select(0)
+    soft, hard = pixels(panel.soft_view), pixels(panel.hard_view)
+    panel.opacity.setValue(0 if panel.opacity.value() else 100)
+    assert not np.array_equal(pixels(panel.soft_view), soft)
+    assert np.array_equal(pixels(panel.hard_view), hard)
+
+
+def test_a_drawn_scene_is_captioned_beside_its_true_caption(panel, caption_run, qtbot):
+    panel.open_run(caption_run)
+    panel.drawer.set_objects([sc.SceneObject("triangle", "green", "small", 1, 1)])
+    with qtbot.waitSignal(panel.updated, timeout=60_000):
+        panel.drawer.submit()
+    shown = panel.shown
+    assert shown["reference"] == "a small green triangle" and shown["probe"] is None
+    assert len(panel.strip.tiles) == len(shown["caption"].split()) + 1
+    assert "Reference: a small green triangle" in panel.texts.text()
+
+
+def test_the_dock_captions_a_dropped_image_of_any_size(qtbot, caption_run):
+    view = CaptionPredictionView(SimpleNamespace(bridge=None))
+    qtbot.addWidget(view)
+    view.set_run_dir(caption_run)
+    with qtbot.waitSignal(view.captioned, timeout=60_000):
+        view.predict_image(np.full((30, 50), 200, np.uint8), "grey.png")
+    assert view.result["image"].shape == (64, 64, 3)
+    assert len(view.strip.tiles) == len(view.result["caption"].split()) + 1
+    view.models.close()
