@@ -88,8 +88,11 @@ def test_detections_tab_replays_epochs_from_probe_events(qtbot):
 
 def hand_made_pipeline() -> dict:
     _, inst = hand_made()
-    anchors = {"P2": np.tile([[0, 0, 8, 8]], (12, 1)) + np.arange(12)[:, None] * 4,
-               "P3": np.array([[0, 0, 16, 16], [0, 0, 32, 16], [0, 0, 16, 32]])}
+    # P2: 4 positions × 3 shapes (16×16, 32×16, 16×32); P3: one position, the same shapes.
+    shapes = np.array([[-8, -8, 8, 8], [-16, -8, 16, 8], [-8, -16, 8, 16]], np.float32)
+    centres = np.array([[32, 32], [32, 96], [96, 32], [64, 64]], np.float32)
+    anchors = {"P2": np.concatenate([shapes + np.tile(c, 2) for c in centres]),
+               "P3": shapes * 2 + 64}
     rng = np.random.default_rng(0)
     proposals = np.sort(rng.uniform(0, 120, (7, 4)), axis=1)[:, [0, 1, 2, 3]]
     return {"anchors": anchors, "proposals": proposals,
@@ -108,12 +111,13 @@ def test_pipeline_stepper_shows_each_steps_items(qtbot):
     with qtbot.waitSignal(stepper.stepped):
         stepper.show_pipeline(image, hand_made_pipeline(), "hand-made")
     assert stepper.counts == {0: 12, 1: 7, 2: 3, 3: 2, 4: 2}
-    assert stepper.step == 0 and stepper.drawn_boxes() == 0
-    xs, _ = stepper.anchor_item.getData()
-    assert np.isfinite(xs).sum() == 12 * 5               # 12 anchor outlines, 5 points each
-    assert "12 anchors at level P2" in stepper.explain.text()
+    assert stepper.step == 0 and stepper.drawn_boxes() == 3   # the centre position's shapes
+    assert len(stepper.centre_item.data) == 4                 # a dot per position
+    assert [r.rect().width() for r in stepper.rects[:3]] == [16, 16, 32]
+    assert stepper.rects[0].rect().center().x() == 64
+    assert "12 anchors at level P2: 4 positions (dots) × 3 shapes" in stepper.explain.text()
     stepper.level.setCurrentIndex(1)
-    assert "3 anchors at level P3" in stepper.explain.text()
+    assert "3 anchors at level P3: 1 position (dots) × 3 shapes" in stepper.explain.text()
     drawn = []
     for _ in range(4):
         stepper.next_button.click()

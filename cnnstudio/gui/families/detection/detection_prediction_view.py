@@ -18,7 +18,7 @@ from cnnstudio.core.families.detection.instances import Instances
 from cnnstudio.gui.families.detection.coco_action import CocoFinder
 from cnnstudio.gui.families.detection.detections_panel import detect_with
 from cnnstudio.gui.families.detection.instances_view import InstancesView
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
+from cnnstudio.gui.families.detection.model_access import WaitingAccess
 from cnnstudio.gui.families.registry import register_prediction_view
 from cnnstudio.gui.panels.insight_widgets import Answers
 
@@ -33,7 +33,7 @@ class DetectionPredictionView(QWidget):
         self.window = window
         self.run_dir: Path | None = None
         self.answers = Answers(self)
-        self.models = ModelAccess(window, self.answers)
+        self.models = WaitingAccess(window, self.answers)
         self.finder = CocoFinder(self)
         self.finder.progressed.connect(lambda text: self.result.setText(text))
         self.finder.found.connect(lambda photo, inst, name: self._show(

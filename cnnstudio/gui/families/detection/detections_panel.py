@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayou
 from cnnstudio.core.families.detection.instances import Instances
 from cnnstudio.gui.families.detection import probe_source
 from cnnstudio.gui.families.detection.instances_view import InstancesView
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
+from cnnstudio.gui.families.detection.model_access import WaitingAccess
 from cnnstudio.gui.families.registry import PanelSpec, register_panel
 from cnnstudio.gui.panels.insight_widgets import Answers
 
@@ -45,7 +45,7 @@ class DetectionsPanel(QWidget):
         self.records: dict[int, list] = {}       # epoch → [(image, Instances)] per probe
         self.epoch: int | None = None
         self.answers = Answers(self)
-        self.models = ModelAccess(window, self.answers)
+        self.models = WaitingAccess(window, self.answers)
         self.finder = None          # the pretrained COCO model, for images without a run
 
         self.slider = QSlider(Qt.Horizontal)
@@ -116,6 +116,9 @@ class DetectionsPanel(QWidget):
                            lambda inst: self.show_instances(image, inst,
                                                             f"{caption} · this run's model"),
                            self._failed)
+
+    def busy(self) -> bool:
+        return self.models.busy() or (self.finder is not None and self.finder.busy())
 
     def close_panel(self) -> None:
         self.models.close()

@@ -67,6 +67,8 @@ class InstancesView(QWidget):
         bar.addWidget(self.opacity, 1)
 
         self.detail = MosaicView("Click an instance", min_side=120) if detail else None
+        if self.detail is not None:
+            self.detail.setMinimumWidth(220)      # room for "its 28×28 mask (…)"
         self.summary = QLabel(wordWrap=True)
         top = QHBoxLayout()
         top.addWidget(self.plot, 4)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.families.detection.instances import Instances, class_color
 from cnnstudio.gui.families.detection import probe_source
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
+from cnnstudio.gui.families.detection.model_access import WaitingAccess
 from cnnstudio.gui.families.registry import PanelSpec, register_panel
 from cnnstudio.gui.panels.insight_widgets import BACKGROUND, Answers
 
@@ -47,19 +47,6 @@ EXPLAIN = (
     "are dropped, then NMS per class.",
     "The mask head's 28×28 mask for each detection's class, pasted into its box.",
 )
-MAX_ANCHORS_DRAWN = 4000        # more would only paint the image solid
-
-
-def _box_path(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x, y polylines (NaN-separated) tracing each [y1, x1, y2, x2] box: one item for all."""
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    y1, x1, y2, x2 = boxes.T
-    nan = np.full_like(x1, np.nan)
-    xs = np.stack([x1, x2, x2, x1, x1, nan], 1).ravel()
-    ys = np.stack([y1, y1, y2, y2, y1, nan], 1).ravel()
-    return xs, ys
-
-
 class PipelineStepper(QWidget):
     stepped = Signal(int)           # a step is on screen (tests, screenshots)
 
@@ -72,7 +59,7 @@ class PipelineStepper(QWidget):
         self.step = 0
         self.counts: dict[int, int] = {}     # step → items drawn (tests, captions)
         self.answers = Answers(self)
-        self.models = ModelAccess(window, self.answers)
+        self.models = WaitingAccess(window, self.answers)
 
         self.plot = pg.GraphicsLayoutWidget()
         self.plot.setBackground(BACKGROUND)
@@ -82,10 +69,8 @@ class PipelineStepper(QWidget):
                                         enableMenu=False)
         self.photo_item = pg.ImageItem(axisOrder="row-major")
         self.mask_item = pg.ImageItem(axisOrder="row-major")
-        self.anchor_item = pg.PlotCurveItem(pen=pg.mkPen(120, 200, 255, 90, width=1),
-                                            connect="finite")
         self.centre_item = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(255, 255, 255))
-        for item in (self.photo_item, self.mask_item, self.anchor_item, self.centre_item):
+        for item in (self.photo_item, self.mask_item, self.centre_item):
             self.box.addItem(item)
         self.rects: list[QGraphicsRectItem] = []
         self.texts: list[pg.TextItem] = []
@@ -139,6 +124,9 @@ class PipelineStepper(QWidget):
     def set_image(self, image, caption: str = "") -> None:
         self.image, self.caption = np.asarray(image), caption or "chosen image"
         self.recompute()
+
+    def busy(self) -> bool:
+        return self.models.busy()
 
     def close_panel(self) -> None:
         self.models.close()
@@ -217,20 +205,26 @@ class PipelineStepper(QWidget):
                              + EXPLAIN[step].format(n=self.top_n.value()))
         if self.pipeline is None:
             return
-        self.anchor_item.setData([], [])
         self.centre_item.setData([], [])
         self.mask_item.clear()
         boxes, colours, texts = np.zeros((0, 4)), [], []
         if step == 0:
             anchors = self._anchors()
-            drawn = anchors[:MAX_ANCHORS_DRAWN]
-            self.anchor_item.setData(*_box_path(drawn))
-            centres = np.unique(np.stack([(drawn[:, 1] + drawn[:, 3]) / 2,
-                                          (drawn[:, 0] + drawn[:, 2]) / 2], 1), axis=0)
+            cx, cy = (anchors[:, 1] + anchors[:, 3]) / 2, (anchors[:, 0] + anchors[:, 2]) / 2
+            centres = np.unique(np.round(np.stack([cx, cy], 1) * 2) / 2, axis=0)
             self.centre_item.setData(centres[:, 0], centres[:, 1])
-            level = self.level.currentText()
-            more = f" (first {len(drawn)} drawn)" if len(drawn) < len(anchors) else ""
-            summary = f"{len(anchors)} anchors at level {level}{more}, {len(centres)} centres"
+            # Every anchor drawn would paint the image solid: the shapes of the position
+            # nearest the image's centre stand for all (each position gets the same set).
+            h, w = self.image.shape[:2]
+            if len(anchors):
+                near = np.argmin((cx - w / 2) ** 2 + (cy - h / 2) ** 2)
+                at = (np.abs(cx - cx[near]) < 0.5) & (np.abs(cy - cy[near]) < 0.5)
+                boxes = anchors[at]
+                colours = [QColor(120, 200, 255)] * len(boxes)
+            summary = (f"{len(anchors)} anchors at level {self.level.currentText()}: "
+                       f"{len(centres)} position{'' if len(centres) == 1 else 's'} (dots) × "
+                       f"{len(boxes)} shapes, drawn at the "
+                       "position nearest the centre")
         elif step == 1:
             boxes = np.asarray(self.pipeline["proposals"], np.float32).reshape(-1, 4)
             score = np.asarray(self.pipeline["objectness"], np.float32).reshape(-1)
