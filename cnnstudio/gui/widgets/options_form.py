@@ -19,6 +19,10 @@ CHOICES = {"activation": ["relu", "tanh", "sigmoid", "elu", "selu"],
 OPTIONAL = {"size": ("int", 8, 512, 1), "limit": ("int", 100, 10_000_000, 1000),
             "image_size": ("int", 8, 512, 8), "channels": ("int", 1, 3, 2),
             "test_fraction": ("float", 0.05, 0.85, 0.05)}
+# shape-scenes, the captioning scenes' generator (chapter 9)
+OPTIONAL.update({"seed": ("int", 0, 1_000_000, 1), "max_objects": ("int", 1, 3, 1),
+                 "test_count": ("int", 100, 20_000, 100)})
+CHOICES["cell"] = ["gru", "lstm"]          # the captioner's decoder cell
 HIDDEN = {"path", "stream"}
 
 
