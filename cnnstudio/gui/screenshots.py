@@ -30,6 +30,12 @@ class ScreenshotRun:
         window.bridge.finished.connect(lambda _: self._shoot_soon())
         window.bridge.failed.connect(self._failed)
         window.confirm_close = lambda: True
+        # A model with nothing to train (no curves: Haar cascades, the pretrained COCO
+        # model) is pictured as it stands; its refused run is expected, not a failure.
+        self.trains = _trains(window)
+        if not self.trains:
+            window.start_training = lambda: None      # the caller's start would be refused
+            QTimer.singleShot(SETTLE_MS, self._shoot_soon)
 
     def _hold(self, model, epoch: int) -> None:       # training thread
         if epoch >= self.epochs and self.window.bridge.control is not None:
@@ -47,6 +53,8 @@ class ScreenshotRun:
                 self._shoot_soon()
 
     def _failed(self, reason: str) -> None:
+        if not self.trains:
+            return
         print(f"cnnstudio: the run failed: {reason}")
         self._shoot_soon(failed=True)
 
@@ -61,7 +69,8 @@ class ScreenshotRun:
     def _when_insight_ready(self) -> None:
         # The insight panels ask the (paused) run's thread for their views: wait for answers.
         self._waits += 1
-        if self.window.insight.busy() and self._waits < 40:
+        # Without a run to hold, a tab's own worker may take longer (Haar counts): 40 s.
+        if self.window.insight.busy() and self._waits < (40 if self.trains else 160):
             QTimer.singleShot(250, self._when_insight_ready)
             return
         QTimer.singleShot(SETTLE_MS, self._shoot)
@@ -103,3 +112,13 @@ class ScreenshotRun:
         path = self.folder / name
         pixmap.save(str(path))
         self.saved.append(path)
+
+
+def _trains(window) -> bool:
+    from cnnstudio.core.errors import StudioError
+    from cnnstudio.core.families.profile import arch_profile
+
+    try:
+        return bool(arch_profile(window.architecture.model_id).plots)
+    except StudioError:
+        return True

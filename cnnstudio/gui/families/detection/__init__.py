@@ -6,3 +6,4 @@ from cnnstudio.gui.families.detection import (  # noqa: F401
     detections_panel,
     pipeline_stepper,
 )
+from cnnstudio.gui.families.detection import haar_panel, haar_prediction_view  # noqa: F401

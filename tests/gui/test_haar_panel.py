@@ -1,0 +1,80 @@
+"""The Haar cascade tab: sliders redraw the boxes at once, the cascade's structure comes
+from its XML, rejection counts arrive from the worker thread, and in the studio the
+haar-cascade model shows the tab, refuses to train and draws a dropped photo's faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+
+from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
+from cnnstudio.core.families.detection.haar_probes import BOX_COLOUR
+
+
+@pytest.fixture(scope="module")
+def face_crop():
+    return np.ascontiguousarray(data.astronaut()[30:230, 130:330])     # her face, 200×200
+
+
+@pytest.fixture
+def panel(qtbot, face_crop):
+    from cnnstudio.gui.families.detection.haar_panel import HaarPanel
+
+    widget = HaarPanel(image=face_crop, caption="face crop")
+    qtbot.addWidget(widget)
+    yield widget
+    widget.close_panel()
+
+
+def test_sliders_redraw_the_boxes_at_once(qtbot, panel):
+    assert len(panel.result.boxes) == 1 and "1 × face" in panel.summary.text()
+    x, y, w, h = panel.result.boxes[0]
+    drawn = panel.photo.image
+    assert tuple(drawn[y, x + w // 2]) == BOX_COLOUR           # the box's top edge
+    with qtbot.waitSignal(panel.updated, timeout=5000):
+        panel.neighbors.setValue(0)                          # every raw window, ungrouped
+    assert len(panel.result.boxes) > 5 and "ungrouped" in panel.summary.text()
+    with qtbot.waitSignal(panel.updated, timeout=5000):
+        panel.min_size.setValue(150)                         # larger than her face
+    assert len(panel.result.boxes) == 0 and "no face" in panel.summary.text()
+    with qtbot.waitSignal(panel.updated, timeout=5000):
+        panel.min_size.setValue(30)
+        panel.scale.setValue(1.3)
+    assert panel.options() == (1.3, 0, 30)
+    assert "Image pyramid:" in panel.pyramid_title.text()
+
+
+def test_structure_features_and_rejections(qtbot, panel):
+    assert "25 stages, 2913 Haar features" in panel.structure_text.text()
+    assert len(panel.structure_bars.opts["height"]) == 25
+    assert "Stage 1's 9 Haar features on the first face found" in panel.features_title.text()
+    qtbot.waitUntil(lambda: not panel.busy(), timeout=30_000)
+    t = panel.totals
+    assert t["windows"] == t["skipped"] + t["flat"] + sum(t["rejected"]) + t["accepted"]
+    assert t["accepted"] > 0 and len(panel.reject_bars.opts["height"]) == 25
+    assert f"{t['windows']:,} windows" in panel.reject_text.text()
+    with qtbot.waitSignal(panel.counted, timeout=30_000):
+        panel.cascade.setCurrentIndex(panel.cascade.findData("eye"))
+    assert "eye</b>: 20×20 window, 24 stages" in panel.structure_text.text()
+    assert len(panel.totals["rejected"]) == 24 and panel.result.label == "eye"
+
+
+def test_the_studio_shows_the_haar_tab_and_refuses_to_train(qtbot, studio, face_crop):
+    studio.set_run_config(RunConfig(DatasetConfig("photos", {"size": 128}),
+                                    ModelConfig("haar-cascade", {"cascade": "eye"}),
+                                    TrainConfig(epochs=1, batch_size=1)))
+    assert studio.insight.tab_titles() == ["Training curves", "Haar cascade"]
+    assert studio.prediction.kind == "haar"
+    tab = studio.insight.panels()["haar"]
+    assert tab.cascade_name == "eye"                          # the model option
+    qtbot.waitUntil(lambda: studio.architecture.problem_is_error, timeout=30_000)
+    assert "nothing to build or train" in studio.architecture.problem
+    studio.start_training()
+    assert not studio.bridge.running
+    view = studio.prediction.view_for("haar")
+    with qtbot.waitSignal(view.detected, timeout=10_000):
+        studio.prediction.predict_image(face_crop, "face.png")
+    assert "face.png" in view.result.text() and "eye" in view.result.text()
+    assert tab.caption == "face.png" and np.array_equal(tab.image, face_crop)
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=30_000)
