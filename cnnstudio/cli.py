@@ -3,6 +3,8 @@
     cnnstudio                                 open the studio
     cnnstudio train --dataset mnist-5k --model lenet5 --epochs 5
     cnnstudio train --resume RUN_DIR
+    cnnstudio train ... --cluster HOST:PORT --processes N --process-id I   (JAX, several machines)
+    cnnstudio sweep SWEEP.json [--runs-root DIR] [--max-parallel N] [--ray-address ADDR] [--json]
     cnnstudio predict RUN_DIR IMAGE...
     cnnstudio generate RUN_DIR --count 64 --out grid.png [--seed N]   (a GAN run's samples)
     cnnstudio export RUN_DIR --format savedmodel|tflite|onnx --out DIR [--json]
@@ -21,7 +23,7 @@ import sys
 from cnnstudio.core.errors import StudioError
 
 EXIT_BAD_INPUT = 2
-SUBCOMMANDS = ("train", "predict", "generate", "export", "runs", "datasets", "models",
+SUBCOMMANDS = ("train", "sweep", "predict", "generate", "export", "runs", "datasets", "models",
                "detect")
 
 
@@ -70,6 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
                                            "or ~/cnnstudio-runs)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
     train.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    train.add_argument("--cluster", metavar="HOST:PORT",
+                       help="train across processes/machines (JAX): process 0's address; "
+                            'needs pip install "cnnstudio[cluster]". Under SLURM the '
+                            "three cluster settings come from its variables")
+    train.add_argument("--processes", type=int, metavar="N", help="processes in the cluster")
+    train.add_argument("--process-id", type=int, metavar="I",
+                       help="this process's rank, 0 … N-1 (0 writes the run directory)")
+
+    sweep = sub.add_parser("sweep", help="many runs of one config with settings varied, on Ray",
+                           description="SWEEP.json = {\"base\": RunConfig, \"grid\": "
+                                       "{\"training.learning_rate\": [...], ...} or \"random\": "
+                                       "{\"trials\": N, \"space\": {...}}, \"metric\": "
+                                       "\"val_accuracy\"}")
+    sweep.add_argument("sweep_file", metavar="SWEEP.json")
+    sweep.add_argument("--runs-root", help="where the trials' run directories go (default "
+                                           "$CNNSTUDIO_RUNS or ~/cnnstudio-runs)")
+    sweep.add_argument("--max-parallel", type=int, metavar="N",
+                       help="trials at once (default: one per CPU Ray has)")
+    sweep.add_argument("--ray-address", metavar="ADDR",
+                       help='a Ray cluster (e.g. "auto" or ray://HOST:10001); default: a local Ray')
+    sweep.add_argument("--json", action="store_true",
+                       help="print the best trial's run directory, metric and settings")
 
     predict = sub.add_parser("predict", help="top-k classes of images, with a trained run")
     predict.add_argument("run_dir")

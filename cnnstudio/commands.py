@@ -100,6 +100,24 @@ class ProgressPrinter:
 
 
 def train(args) -> int:
+    from cnnstudio.core.cluster.spec import resolve
+
+    spec = resolve(getattr(args, "cluster", None), getattr(args, "processes", None),
+                   getattr(args, "process_id", None))        # flags, or SLURM's variables
+    if spec is not None:
+        from cnnstudio.core.cluster import launch
+
+        launch.join(spec)             # first: Keras must start on JAX
+        printer = ProgressPrinter(quiet=args.json or not spec.chief)
+        config = None if args.resume else _config_from_args(args)
+        result = launch.train(spec, config, resume=args.resume, epochs=args.epochs,
+                              runs_root=args.runs_root, run_dir=args.run_dir, sink=printer)
+        if not spec.chief:            # process 0 reports the run; the others only their end
+            printer._close()
+            if args.json:
+                print(json.dumps(result.summary, default=float))
+            return {"finished": 0, "stopped": 130, "failed": 1}[result.status]
+        return _report(args, printer, result)
     from cnnstudio.core.training import engine
 
     printer = ProgressPrinter(quiet=args.json)
@@ -108,6 +126,10 @@ def train(args) -> int:
     else:
         config = _config_from_args(args)
         result = engine.run(config, runs_root=args.runs_root, run_dir=args.run_dir, sink=printer)
+    return _report(args, printer, result)
+
+
+def _report(args, printer, result) -> int:
     printer._close()
     summary = result.summary
     if args.json:
@@ -122,6 +144,34 @@ def train(args) -> int:
         if result.status == "stopped":
             print(f"Resume with: cnnstudio train --resume {result.run_dir}")
     return {"finished": 0, "stopped": 130, "failed": 1}[result.status]
+
+
+def sweep(args) -> int:
+    from cnnstudio.core.sweeps import runner, spec
+    from cnnstudio.core.training.rundir import default_runs_root
+
+    plan = spec.load(args.sweep_file)
+    runner.require_ray()
+    root = args.runs_root or default_runs_root()
+    if not args.json:
+        print(f"Sweep {plan.id}: {len(plan.trials)} trials of {', '.join(plan.keys)}, "
+              f"ranked by {plan.metric} ({plan.mode})", file=sys.stderr)
+
+    def progress(r):
+        if not args.json:
+            print(f"trial {r['trial']}: {r['status']}  {plan.metric} {r['value']}  "
+                  f"{r['settings']}", file=sys.stderr)
+
+    summary = runner.run(plan, root, max_parallel=args.max_parallel, address=args.ray_address,
+                         progress=progress)
+    best = summary["best"]
+    if args.json:
+        print(json.dumps(best if best else {"run_dir": None, "metric": plan.metric,
+                                            "value": None, "settings": {}}, default=float))
+    elif best:
+        print(f"Best: trial {best['trial']}  {plan.metric} {best['value']:.4f}  "
+              f"{best['settings']}\nRun directory: {best['run_dir']}")
+    return 0 if best and summary["finished"] == summary["trials"] else 1
 
 
 def _refuse_generative(run_dir) -> None:

@@ -27,7 +27,7 @@ ALL = "all"
 # Tasks whose gradient step is Keras's own (loss scaled per replica by Keras).
 MIRRORED_TASKS = {"classification", "transfer", "autoencoder"}
 
-_state: dict = {"strategy": None, "replicas": 1, "devices": []}
+_state: dict = {"strategy": None, "replicas": 1, "devices": [], "processes": 1, "rank": 0}
 
 
 def check(arch, device: str) -> None:
@@ -43,10 +43,9 @@ def replica_devices(backend: str) -> list[str]:
     """Every GPU; on a machine without one, the CPU's logical devices (one unless the
     process split it, as the tests do), so a CPU-only run still tells the truth."""
     if backend == "tensorflow":
-        import tensorflow as tf
+        from cnnstudio.core.training import distribute_tf
 
-        found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        return [d.name for d in found]
+        return distribute_tf.replica_devices()
     if backend == "jax":
         import jax
 
@@ -61,15 +60,19 @@ def prepare(backend: str) -> tuple[int, list[str]]:
     if len(names) < 2:
         return 1, names
     if backend == "tensorflow":
-        import tensorflow as tf
+        from cnnstudio.core.training import distribute_tf
 
-        _state["strategy"] = tf.distribute.MirroredStrategy(names)
+        _state["strategy"] = distribute_tf.mirrored(names)
     elif backend == "jax":
+        import jax
+
         from cnnstudio.core.keras_setup import keras
 
+        _state.update(processes=jax.process_count(), rank=jax.process_index())
         distribution = keras().distribution
+        # Several processes: each feeds its own share (``shard``), not an auto-sharded tf.data.
         distribution.set_distribution(distribution.DataParallel(
-            devices=distribution.list_devices()))
+            devices=distribution.list_devices(), auto_shard_dataset=False))
     else:
         raise ConfigError(f"device 'all' needs the TensorFlow or JAX backend, not {backend}")
     _state["replicas"] = len(names)
@@ -82,7 +85,7 @@ def reset() -> None:
         from cnnstudio.core.keras_setup import keras
 
         keras().distribution.set_distribution(None)
-    _state.update(strategy=None, replicas=1, devices=[])
+    _state.update(strategy=None, replicas=1, devices=[], processes=1, rank=0)
 
 
 def replicas() -> int:
@@ -123,9 +126,10 @@ def run_plain(work, model, *args):
     Under MirroredStrategy ``predict_on_batch`` hands every replica the whole batch and
     concatenates their outputs (twice the rows on two replicas), so per-image work after
     training (evaluation.json) runs on a copy made, and used, outside the strategy: scopes
-    belong to a thread, so both happen on a fresh one.
+    belong to a thread, so both happen on a fresh one. (Keras's JAX distribution is a
+    thread's setting too; there the copy is simply local to this process.)
     """
-    if _state["strategy"] is None:
+    if _state["replicas"] < 2:
         return work(model, *args)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -138,3 +142,46 @@ def run_plain(work, model, *args):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(plain).result()
+
+
+def shard(data, sink=None):
+    """Each process of a multi-process run trains on its own share of the arrays.
+
+    Keras's JAX trainer takes what each process feeds as that process's part of the global
+    batch; fed the same arrays, every process would feed the same images. So process r keeps
+    rows r, r+n, r+2n… (equal counts: up to n−1 images are left out) and batches by the
+    global batch / n. Validation is shared out the same way; the test split stays whole on
+    every process (its metrics are the same whoever counts them twice). A dataset that comes
+    in batches from files is read whole by every process: the same result, no speed-up.
+    """
+    n, rank = _state["processes"], _state["rank"]
+    if n < 2:
+        return data
+    import numpy as np
+
+    kwargs = dict(data.fit_kwargs)
+    x, y = kwargs.get("x"), kwargs.get("y")
+    if not isinstance(x, np.ndarray) or "batch_size" not in kwargs:
+        if sink is not None:
+            from cnnstudio.core.training.events import Notice
+
+            sink(Notice(f"{n} processes: this dataset comes in batches (files or "
+                        "augmentation), so every process reads all of it: the same result, "
+                        "no speed-up"))
+        return data
+
+    def mine(a, count):
+        return a[rank::n][:count]
+
+    per = len(x) // n
+    kwargs["x"], kwargs["y"] = mine(x, per), mine(y, per)
+    kwargs["batch_size"] = max(1, kwargs["batch_size"] // n)
+    if isinstance(kwargs.get("validation_data"), tuple):
+        xv, yv = kwargs["validation_data"]
+        kwargs["validation_data"] = (mine(xv, len(xv) // n), mine(yv, len(yv) // n))
+    return dataclasses.replace(data, fit_kwargs=kwargs, num_train=per * n,
+                               steps_per_epoch=-(-per // kwargs["batch_size"]))
+
+
+def processes() -> int:
+    return _state["processes"]

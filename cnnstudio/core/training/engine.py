@@ -153,6 +153,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
             sink(Notice(f"skipped {reason}"))
         cfg = distribute.global_batch(cfg, sink)    # device "all": per-replica × replicas
         data = task.prepare(dataset, dataset.input_shape, cfg, sink)
+        data = distribute.shard(data, sink)          # several processes: each its own share
         with devices.device_scope(report):          # MirroredStrategy: compile in its scope
             if getattr(model, "optimizer", None) is None:   # a loaded checkpoint is compiled
                 task.compile(model, cfg, data)

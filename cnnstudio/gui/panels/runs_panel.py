@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core import evaluation
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.profile import arch_profile
+from cnnstudio.core.sweeps.results import tag as sweep_tag
 from cnnstudio.core.training.rundir import RunDir, list_runs
 from cnnstudio.gui.runs_watch import RunsWatcher
 
@@ -59,6 +60,33 @@ def _evaluation_summary(path) -> tuple[str, str]:
 def _metric_text(key: str, value: float) -> str:
     shown = f"{value:.1%}" if "accuracy" in key else f"{value:.4g}"
     return f"{key.replace('_', ' ')} {shown}"
+
+
+def group_sweeps(runs: list[RunDir]) -> list[RunDir]:
+    """A sweep's trials together, where its newest trial stands, best first by its metric."""
+    tags = {str(r.path): sweep_tag(r) for r in runs}
+    groups: dict[str, list[RunDir]] = {}
+    for run in runs:
+        t = tags[str(run.path)]
+        if t:
+            groups.setdefault(t["sweep"], []).append(run)
+    out, placed = [], set()
+    for run in runs:
+        t = tags[str(run.path)]
+        if not t:
+            out.append(run)
+        elif t["sweep"] not in placed:
+            placed.add(t["sweep"])
+            members = groups[t["sweep"]]
+            metric, mode = t.get("metric", "val_accuracy"), t.get("mode", "max")
+            sign = -1 if mode == "max" else 1
+
+            def rank(r, metric=metric, mode=mode, sign=sign):
+                value = next(iter(r.best(metric, mode).values()), None)
+                return (value is None, sign * (value or 0.0))
+
+            out.extend(sorted(members, key=rank))
+    return out
 
 
 def _best(run: RunDir, model_id: str) -> dict[str, float]:
@@ -102,6 +130,8 @@ class RunsPanel(QWidget):
                 ("compare", "Compare", "Overlay this run's curves on the plots."),
                 ("resume", "Resume", "Continue a stopped or crashed run from its last "
                                      "checkpoint."),
+                ("sweep", "Sweep…", "This trial's sweep: every trial ranked by the sweep's "
+                                    "metric, and the metric against each swept setting."),
                 ("reveal", "Show folder", "Open the run's folder in the file manager."),
                 ("delete", "Delete", "Delete this run's folder from disk."),
                 ("refresh", "Refresh", "Read the runs folder again.")):
@@ -114,6 +144,8 @@ class RunsPanel(QWidget):
         self.buttons["compare"].clicked.connect(lambda: self._emit(self.compare_requested))
         self.buttons["resume"].clicked.connect(lambda: self._emit(self.resume_requested))
         self.buttons["reveal"].clicked.connect(self._reveal)
+        self.buttons["sweep"].clicked.connect(self.show_sweep)
+        self.sweep_views: dict[str, QWidget] = {}
         self.buttons["delete"].clicked.connect(self._delete)
         self.buttons["refresh"].clicked.connect(self.refresh)
         layout = QVBoxLayout(self)
@@ -124,6 +156,7 @@ class RunsPanel(QWidget):
         # Runs other processes write (a cluster job, a sweep, the CLI) show up by themselves.
         self.watcher = RunsWatcher(self.root, self)
         self.watcher.changed.connect(lambda _change: self.refresh())
+        self.watcher.grown.connect(self._sweep_grew)
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -136,7 +169,8 @@ class RunsPanel(QWidget):
     def refresh(self) -> None:
         selected = self.selected()
         self.folder.setText(f"Runs folder: {self.root}")
-        runs = list(reversed(list_runs(self.root)))      # newest first
+        runs = group_sweeps(list(reversed(list_runs(self.root))))      # newest first
+        self.tags = {str(r.path): sweep_tag(r) for r in runs}
         self.paths = [str(r.path) for r in runs]
         self.table.setRowCount(len(runs))
         for i, run in enumerate(runs):
@@ -144,6 +178,9 @@ class RunsPanel(QWidget):
         if selected in self.paths:
             self.table.selectRow(self.paths.index(selected))
         self._update_buttons()
+        for view in self.sweep_views.values():
+            if view.isVisible():
+                view.refresh()
 
     def _fill_row(self, i: int, run: RunDir) -> None:
         status = run.status()
@@ -170,7 +207,10 @@ class RunsPanel(QWidget):
                 if colour:
                     item.setForeground(QColor(colour))
             if j == 0:
-                item.setToolTip(str(run.path))
+                t = self.tags.get(str(run.path))
+                item.setToolTip(str(run.path) + (f"\nTrial {t.get('trial')} of {t.get('trials')} "
+                                                 f"in sweep {t['sweep']}: {t.get('settings')}"
+                                                 if t else ""))
             item.setTextAlignment(Qt.AlignVCenter | (Qt.AlignRight if j == 4 else Qt.AlignLeft))
             self.table.setItem(i, j, item)
 
@@ -195,11 +235,36 @@ class RunsPanel(QWidget):
             self.buttons[key].setEnabled(path is not None)
         self.buttons["delete"].setEnabled(path is not None and status != "running")
         self.buttons["resume"].setEnabled(status in RESUMABLE)
+        self.buttons["sweep"].setEnabled(bool(path and self.tags.get(path)))
 
     def _emit(self, signal) -> None:
         path = self.selected()
         if path:
             signal.emit(path)
+
+    def show_sweep(self):
+        """The selected trial's sweep in its own window (one per sweep, kept up to date)."""
+        from cnnstudio.gui.panels.sweep_view import SweepView
+
+        t = self.tags.get(self.selected() or "")
+        if not t:
+            return None
+        view = self.sweep_views.get(t["sweep"])
+        if view is None:
+            view = SweepView(self.root, t["sweep"], parent=self)
+            view.setWindowFlag(Qt.Window)       # its own window, closed with the studio
+            view.open_requested.connect(self.open_requested)
+            self.sweep_views[t["sweep"]] = view
+        view.refresh()
+        view.show()
+        view.raise_()
+        return view
+
+    def _sweep_grew(self, path: str) -> None:
+        t = self.tags.get(path) if hasattr(self, "tags") else None
+        view = self.sweep_views.get(t["sweep"]) if t else None
+        if view is not None and view.isVisible():
+            view.refresh()
 
     def _reveal(self) -> None:
         path = self.selected()

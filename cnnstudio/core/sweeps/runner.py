@@ -1,0 +1,125 @@
+"""Runs a sweep's trials on Ray: a local Ray by default, a cluster by address.
+
+Each trial is one Ray task that runs the studio's engine on the trial's RunConfig and
+writes a normal run directory into the runs folder (which, on a cluster, is shared
+storage every node sees). At most ``max_parallel`` trials run at once. A trial's run
+directory is tagged with ``sweep.json`` as soon as it exists, so the Runs panel groups
+trials while they still train.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.core.errors import StudioError
+from cnnstudio.core.sweeps.results import TAG
+from cnnstudio.core.sweeps.spec import Sweep
+
+EXTRA = 'pip install "cnnstudio[cluster]"'
+
+
+def require_ray():
+    try:
+        import ray
+    except ImportError:
+        raise StudioError(f"sweeps run on Ray: {EXTRA}") from None
+    return ray
+
+
+def run_trial(sweep: Sweep, index: int, runs_root: str) -> dict[str, Any]:
+    """One trial, in whatever process runs it (a Ray worker, or this one)."""
+    from cnnstudio.core.training import engine
+    from cnnstudio.core.training.events import RunStarted
+    from cnnstudio.core.training.rundir import RunDir
+
+    tag = {"sweep": sweep.id, "trial": index + 1, "trials": len(sweep.trials),
+           "settings": sweep.trials[index], "metric": sweep.metric, "mode": sweep.mode}
+
+    def sink(event):
+        if isinstance(event, RunStarted) and not event.resumed:
+            RunDir(event.run_dir).write_json(TAG, tag)
+
+    result = engine.run(sweep.config(index), runs_root=runs_root, sink=sink)
+    return {"trial": index + 1, "status": result.status, "run_dir": str(result.run_dir),
+            "settings": sweep.trials[index], "value": _metric(result, sweep.metric, sweep.mode)}
+
+
+def _metric(result, metric: str, mode: str) -> float | None:
+    """The trial's best epoch value of the metric (its training twin if never validated)."""
+    from cnnstudio.core.training.rundir import RunDir
+
+    best = RunDir(result.run_dir).best(metric, mode)
+    return next(iter(best.values()), None)
+
+
+def run(sweep: Sweep, runs_root, *, max_parallel: int | None = None,
+        address: str | None = None, progress=None) -> dict[str, Any]:
+    """Run every trial; returns the sweep's summary with the best trial first-class."""
+    ray = require_ray()
+    runs_root = str(Path(runs_root).expanduser().resolve())
+    Path(runs_root).mkdir(parents=True, exist_ok=True)
+    if max_parallel is not None and max_parallel < 1:
+        raise StudioError(f"--max-parallel must be at least 1, got {max_parallel}")
+    started_here = not ray.is_initialized()
+    if started_here:
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False,
+                     num_cpus=None if address else (max_parallel or os.cpu_count()),
+                     runtime_env={"env_vars": _worker_env()})
+        except Exception as exc:      # no cluster at that address, a port in use
+            raise StudioError(f"could not start Ray{' at ' + address if address else ''}: "
+                              f"{exc}") from None
+    t0 = time.perf_counter()
+    try:
+        limit = max_parallel or max(1, int(ray.available_resources().get("CPU", 1)))
+        task = ray.remote(num_cpus=1)(run_trial)
+        sweep_ref = ray.put(sweep)
+        pending, results, next_index = [], [], 0
+        while next_index < len(sweep.trials) or pending:
+            while next_index < len(sweep.trials) and len(pending) < limit:
+                pending.append(task.remote(sweep_ref, next_index, runs_root))
+                next_index += 1
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                results.append(_get(ray, ref))
+                if progress:
+                    progress(results[-1])
+    finally:
+        if started_here:
+            ray.shutdown()
+    return summarize(sweep, results, time.perf_counter() - t0)
+
+
+def _get(ray, ref) -> dict[str, Any]:
+    try:
+        return ray.get(ref)
+    except Exception as exc:        # a trial's process died: the others still count
+        return {"trial": None, "status": "failed", "run_dir": None, "settings": {},
+                "value": None, "reason": str(exc).splitlines()[0][:300]}
+
+
+def _worker_env() -> dict[str, str]:
+    """What trials need from this process's environment (backend, runs and Keras folders)."""
+    keep = ("KERAS_BACKEND", "KERAS_HOME", "CNNSTUDIO_RUNS", "TF_CPP_MIN_LOG_LEVEL")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
+def summarize(sweep: Sweep, results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    scored = [r for r in results if r.get("value") is not None]
+    pick = max if sweep.mode == "max" else min
+    best = pick(scored, key=lambda r: r["value"]) if scored else None
+    ordered = sorted(scored, key=lambda r: r["value"], reverse=sweep.mode == "max")
+    return {"sweep": sweep.id, "metric": sweep.metric, "mode": sweep.mode,
+            "trials": len(sweep.trials), "finished": sum(r["status"] == "finished"
+                                                         for r in results),
+            "seconds": round(seconds, 2),
+            "best": None if best is None else {"run_dir": best["run_dir"], "trial": best["trial"],
+                                               "metric": sweep.metric, "value": best["value"],
+                                               "settings": best["settings"]},
+            "results": ordered + [r for r in results if r.get("value") is None]}
