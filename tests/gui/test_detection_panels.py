@@ -84,6 +84,11 @@ def test_detections_tab_replays_epochs_from_probe_events(qtbot):
     assert panel.epoch_label.text().startswith("1")
     panel.probe_ready(ProbeReady("other-probe", 3, payload={}))  # not ours: ignored
     assert panel.epochs == [1, 2]
+    panel.show_instances(image, early, "a dropped photo")   # the user's photo stays shown …
+    panel.probe_ready(ProbeReady("detections", 3, payload={"images": image[None],
+                                                           "detections": [inst.to_dict()]}))
+    assert panel.view.title.text == "a dropped photo" and panel.epoch_label.text() == \
+        "1  (of 3)"                                          # … while epoch 3 joins the slider
 
 
 def hand_made_pipeline() -> dict:
@@ -216,3 +221,27 @@ def test_coco_window_side_by_side_haar_faces_and_persons(qtbot, monkeypatch):
     assert dialog.view.title.text == "Mask R-CNN: 1 person · 4321 ms"
     assert dialog.haar_view.title.text.startswith("Haar cascade: 1 face · ")
     dialog.done(0)
+
+
+def test_detections_tab_replays_a_runs_recorded_epochs_from_disk(qtbot, tmp_path):
+    from cnnstudio.core.families.detection.maskrcnn_probes import DetectionStore
+    from cnnstudio.gui.families.detection.detections_panel import DetectionsPanel
+
+    image, inst = hand_made()
+    store = DetectionStore(tmp_path)
+    store.write_images(np.stack([image, image // 2]), NAMES)
+    for epoch, keep in ((1, [2]), (2, [0, 1, 2])):
+        found = inst.select(keep)
+        store.write(epoch, [{"boxes": found.boxes, "class_ids": found.class_ids,
+                             "scores": found.scores, "mask_28": found.box_masks}] * 2)
+    panel = DetectionsPanel()
+    qtbot.addWidget(panel)
+    panel.open_run(tmp_path)
+    assert panel.epochs == [1, 2] and panel.probe.maximum() == 2
+    assert panel.view.instances.labels == ["square", "circle", "triangle"]
+    np.testing.assert_array_equal(panel.view.instances.masks, inst.masks)   # pasted on use
+    panel.slider.setValue(0)
+    assert panel.view.instances.labels == ["triangle"]
+    panel.probe.setValue(2)
+    assert panel.view.image[0, 0, 0] == 20 and panel.view.title.text == \
+        "Epoch 1 · probe image 2"

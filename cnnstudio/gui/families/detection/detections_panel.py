@@ -47,6 +47,7 @@ class DetectionsPanel(QWidget):
         self.answers = Answers(self)
         self.models = WaitingAccess(window, self.answers)
         self.finder = None          # the pretrained COCO model, for images without a run
+        self.showing_probe = False  # a probe image's epoch is shown (not the user's photo)
 
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setPageStep(1)
@@ -100,7 +101,8 @@ class DetectionsPanel(QWidget):
         self.records[epoch] = record
         if epoch not in self.epochs:
             self.epochs = sorted([*self.epochs, epoch])
-        self._refresh_slider(follow=True)
+        # A new epoch replaces the probe shown, never a photo the user asked about.
+        self._refresh_slider(follow=self.showing_probe or self.view.image is None)
 
     def run_finished(self, event) -> None:
         if event.run_dir:
@@ -137,7 +139,9 @@ class DetectionsPanel(QWidget):
         return self.finder
 
     # -- drawing -------------------------------------------------------------------------------
-    def show_instances(self, image, instances: Instances, title: str) -> None:
+    def show_instances(self, image, instances: Instances, title: str,
+                       probe: bool = False) -> None:
+        self.showing_probe = probe
         self.view.set_instances(image, instances, title)
         self.status.setText(f"{title}: {len(instances)} instances found.")
         self.updated.emit()
@@ -163,15 +167,19 @@ class DetectionsPanel(QWidget):
             return
         index = min(self.probe.value(), len(record)) - 1
         image, instances = record[index]
-        self.show_instances(image, instances, f"Epoch {self.epoch} · probe image {index + 1}")
+        self.show_instances(image, instances, f"Epoch {self.epoch} · probe image {index + 1}",
+                            probe=True)
 
     def _refresh_slider(self, follow: bool) -> None:
         at_end = self.epoch is None or self.slider.value() >= self.slider.maximum()
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.epochs) - 1))
         self.slider.blockSignals(False)
-        if self.epochs and (follow and at_end or self.epoch is None):
+        if self.epochs and follow and (at_end or self.epoch is None):
             self.set_epoch(self.epochs[-1])
+        elif self.epochs:
+            shown = self.epoch if self.epoch is not None else "–"
+            self.epoch_label.setText(f"{shown}  (of {self.epochs[-1]})")
 
     def _reset(self, path: Path) -> None:
         self.run_dir = path
