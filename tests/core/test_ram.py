@@ -108,7 +108,7 @@ def test_scene_generators_repeat_per_seed():
     a = cv.scene_batch(digits, labels, scene, seed=5, epoch=2, batch=1, size=8)
     b = cv.scene_batch(digits, labels, scene, seed=5, epoch=2, batch=1, size=8)
     c = cv.scene_batch(digits, labels, scene, seed=5, epoch=3, batch=1, size=8)
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])            # a fresh epoch: fresh placements
     assert np.array_equal(cv.fixed_scenes(digits, scene, 1), cv.fixed_scenes(digits, scene, 1))
     x, centres = cv.place_digits(digits[:1], cv.Scene(canvas=60), cv.scene_rng(0))

@@ -18,7 +18,10 @@ CHOICES = {"activation": ["relu", "tanh", "sigmoid", "elu", "selu"],
 # Dataset options without registry defaults: (kind, minimum, maximum, step).
 OPTIONAL = {"size": ("int", 8, 512, 1), "limit": ("int", 100, 10_000_000, 1000),
             "image_size": ("int", 8, 512, 8), "channels": ("int", 1, 3, 2),
-            "test_fraction": ("float", 0.05, 0.85, 0.05)}
+            "test_fraction": ("float", 0.05, 0.85, 0.05),
+            # the attention family's canvases (chapter 9)
+            "canvas": ("int", 28, 512, 4), "clutter": ("int", 0, 64, 1),
+            "noise": ("float", 0.0, 1.0, 0.05)}
 # shape-scenes, the captioning scenes' generator (chapter 9)
 OPTIONAL.update({"seed": ("int", 0, 1_000_000, 1), "max_objects": ("int", 1, 3, 1),
                  "test_count": ("int", 100, 20_000, 100)})

@@ -6,5 +6,4 @@ Keras classes live in ``*_models.py``). The datasets' modules are imported by
 ``cnnstudio.core.datasets`` itself, so nothing here may import that package at import time.
 """
 
-from cnnstudio.core.families.attention import ram  # noqa: F401
-from cnnstudio.core.families.attention import captioner  # noqa: F401
+from cnnstudio.core.families.attention import captioner, ram  # noqa: F401

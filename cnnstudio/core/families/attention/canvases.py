@@ -2,7 +2,7 @@
 
     scene = Scene(canvas=60, clutter=4)                    # "cluttered translated MNIST"
     x, centres = place_digits(digits, scene, rng)          # uint8 (N, 60, 60, C), (N, 2)
-    x, y = scene_batch(digits, labels, scene, seed, epoch=3, batch=7, size=64)
+    x, y, centres = scene_batch(digits, labels, scene, seed, epoch=3, batch=7, size=64)
 
 - translated: the 28×28 digit at a uniformly random position on the canvas;
 - cluttered: the same with ``clutter`` random ``fragment``×``fragment`` pieces of *other*
@@ -104,13 +104,14 @@ def scene_rng(seed: int, *stream: int) -> np.random.Generator:
 
 
 def scene_batch(digits: np.ndarray, labels: np.ndarray, scene: Scene, seed: int, epoch: int,
-                batch: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+                batch: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training batch ``batch`` of ``epoch``: which digits and where, fixed by the key
-    (seed, epoch, batch), so every epoch has fresh placements and a rerun the same ones."""
+    (seed, epoch, batch), so every epoch has fresh placements and a rerun the same ones.
+    Returns images, labels and the digits' centres in [−1, 1]²."""
     rng = scene_rng(seed, 7, epoch, batch)
     picks = rng.integers(0, len(digits), size=size)
-    x, _ = place_digits(digits[picks], scene, rng, pool=digits)
-    return x, np.asarray(labels)[picks].astype(np.int32)
+    x, centres = place_digits(digits[picks], scene, rng, pool=digits)
+    return x, np.asarray(labels)[picks].astype(np.int32), centres
 
 
 def fixed_scenes(digits: np.ndarray, scene: Scene, seed: int) -> np.ndarray:

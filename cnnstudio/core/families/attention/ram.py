@@ -29,9 +29,12 @@ RAM_HELP = {
     "hidden": "size of the core network's state (and of the glimpse vector)",
     "core": "core network: lstm, or rnn (the paper's ReLU recurrent net)",
     "samples": "at test time: 1 looks at the location means; M > 1 averages M sampled runs",
+    "hint_epochs": "hybrid start: for this many first epochs the location network is also "
+                   "taught to look at the digit (its known centre on the canvas datasets), "
+                   "then REINFORCE alone; 0 = pure REINFORCE, as in the paper",
 }
 RAM_DEFAULTS = {"glimpses": 6, "patch": 12, "scales": 3, "scale_ratio": 2, "std": 0.15,
-                "hidden": 256, "core": "lstm", "samples": 1}
+                "hidden": 256, "core": "lstm", "samples": 1, "hint_epochs": 0}
 
 
 def _int_in(name, value, low, high):
@@ -60,6 +63,7 @@ def check_ram(options: dict, input_shape) -> None:
         raise ModelError(f"std must be a number in (0, 1], got {std!r}")
     _int_in("hidden", o["hidden"], 8, 4096)
     _int_in("samples", o["samples"], 1, 64)
+    _int_in("hint_epochs", o["hint_epochs"], 0, 10_000)
     if o["core"] not in ("lstm", "rnn"):
         raise ModelError(f"core must be 'lstm' or 'rnn', got {o['core']!r}")
 
@@ -72,7 +76,7 @@ def _build_ram(input_shape, num_classes, **options):
     return ram_models.build_ram(input_shape, num_classes, glimpses=o["glimpses"],
                                 patch=o["patch"], scales=o["scales"], ratio=o["scale_ratio"],
                                 std=float(o["std"]), hidden=o["hidden"], core=o["core"],
-                                samples=o["samples"])
+                                samples=o["samples"], hint_epochs=o["hint_epochs"])
 
 
 def _build_fc(input_shape, num_classes, units=256, layers=2):

@@ -103,13 +103,14 @@ def reinforce_terms(log_pi, reward, baselines):
 class RecurrentAttention(K.Model):
     def __init__(self, image_shape=(60, 60, 1), num_classes: int = 10, glimpses: int = 6,
                  patch: int = 12, scales: int = 3, ratio: int = 2, std: float = 0.15,
-                 hidden: int = 256, core: str = "lstm", samples: int = 1, **kwargs):
+                 hidden: int = 256, core: str = "lstm", samples: int = 1,
+                 hint_epochs: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.num_classes, self.glimpses = int(num_classes), int(glimpses)
         self.patch, self.scales, self.ratio = int(patch), int(scales), int(ratio)
         self.std, self.hidden, self.core_kind = float(std), int(hidden), str(core)
-        self.samples = int(samples)
+        self.samples, self.hint_epochs = int(samples), int(hint_epochs)
         if self.core_kind not in ("lstm", "rnn"):
             raise ModelError(f"core must be 'lstm' or 'rnn', got {core!r}")
         layers = K.layers
@@ -126,6 +127,10 @@ class RecurrentAttention(K.Model):
         self.seed_generator = K.random.SeedGenerator()
         self.trackers = {name: K.metrics.Mean(name=name) for name in
                          ("loss", "accuracy", "ce", "reinforce", "baseline_loss", "reward")}
+        # 1 while the location hint is on (the first hint_epochs epochs), else 0; a
+        # variable, so switching it needs no retracing of train_step.
+        self.hint_weight = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                           name="hint_weight")
         self._unroll(ops.zeros((1, *self.image_shape)), "mean")     # creates every weight
         self.built = True
 
@@ -134,7 +139,7 @@ class RecurrentAttention(K.Model):
                 "num_classes": self.num_classes, "glimpses": self.glimpses,
                 "patch": self.patch, "scales": self.scales, "ratio": self.ratio,
                 "std": self.std, "hidden": self.hidden, "core": self.core_kind,
-                "samples": self.samples}
+                "samples": self.samples, "hint_epochs": self.hint_epochs}
 
     def build(self, input_shape=None):
         self.built = True        # built in __init__
@@ -208,7 +213,7 @@ class RecurrentAttention(K.Model):
     def log_prob(self, locations, means):
         return gaussian_log_prob(locations, means, self.std)
 
-    def losses_of(self, images, labels, training: bool = True):
+    def losses_of(self, images, labels, training: bool = True, centres=None):
         out = self._unroll(images, "sample", training)
         logits = out["logits"][-1]
         labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
@@ -224,19 +229,29 @@ class RecurrentAttention(K.Model):
         else:          # one glimpse: nothing is chosen, nothing to reinforce
             parts["reinforce"] = parts["baseline_loss"] = ops.zeros(())
         parts["loss"] = ce + parts["reinforce"] + parts["baseline_loss"]
+        if centres is not None and out["means"]:
+            # The optional hybrid start: the location means also regress onto the digit's
+            # centre while hint_weight is 1 (ram_task switches it off after hint_epochs).
+            target = ops.cast(centres, "float32")[:, None, :]
+            hint = ops.mean(ops.sum(ops.square(ops.stack(out["means"], 1) - target), -1))
+            parts["loss"] = parts["loss"] + self.hint_weight * hint
         return parts
 
     def train_step(self, data):
         from cnnstudio.core.families.attention.ram_tf import value_and_grads
 
         images, labels = data[0], data[1]
+        centres = None
+        if isinstance(labels, (tuple, list)):     # (labels, digit centres): SceneBatches
+            labels, centres = labels
         variables = self.trainable_variables
-        loss, parts, grads = value_and_grads(lambda: self._loss(images, labels), variables)
+        loss, parts, grads = value_and_grads(lambda: self._loss(images, labels, centres),
+                                             variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         return self._update(parts, labels)
 
-    def _loss(self, images, labels):
-        parts = self.losses_of(images, labels, training=True)
+    def _loss(self, images, labels, centres=None):
+        parts = self.losses_of(images, labels, training=True, centres=centres)
         return parts["loss"], parts
 
     def _update(self, parts, labels):
@@ -249,6 +264,8 @@ class RecurrentAttention(K.Model):
     def test_step(self, data):
         """Validation looks at the location means: loss is the cross-entropy there."""
         images, labels = data[0], data[1]
+        if isinstance(labels, (tuple, list)):
+            labels = labels[0]
         probs = self(images, training=False)
         labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
         ce = ops.mean(ops.sparse_categorical_crossentropy(labels, probs))

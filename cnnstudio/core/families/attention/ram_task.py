@@ -34,29 +34,39 @@ VALIDATION_SEED = 13
 
 class SceneBatches(keras().utils.PyDataset):
     """Training batches of freshly placed digits; ``epoch`` (set by ``EpochKey`` at each
-    epoch's start) picks the placements."""
+    epoch's start) picks the placements. With ``centres`` the targets are (labels, digit
+    centres), for the RAM's optional location hint; else labels alone (any classifier)."""
 
-    def __init__(self, digits, labels, scene: Scene, batch_size: int, seed: int):
+    def __init__(self, digits, labels, scene: Scene, batch_size: int, seed: int,
+                 centres: bool = False):
         super().__init__()
         self.digits, self.labels, self.scene = digits, np.asarray(labels), scene
         self.batch_size, self.seed, self.epoch = int(batch_size), int(seed), 0
+        self.centres = centres
 
     def __len__(self) -> int:
         return math.ceil(len(self.digits) / self.batch_size)
 
     def __getitem__(self, index):
         size = min(self.batch_size, len(self.digits) - index * self.batch_size)
-        return scene_batch(self.digits, self.labels, self.scene, self.seed, self.epoch, index,
-                           size)
+        x, y, centres = scene_batch(self.digits, self.labels, self.scene, self.seed,
+                                    self.epoch, index, size)
+        return (x, (y, centres)) if self.centres else (x, y)
 
 
 class EpochKey(keras().callbacks.Callback):
+    """Keys each epoch's placements by its number, and switches the RAM's location hint
+    (``hint_epochs``) on for the first epochs and off after."""
+
     def __init__(self, batches: SceneBatches):
         super().__init__()
         self.batches = batches
 
     def on_epoch_begin(self, epoch, logs=None):
         self.batches.epoch = epoch
+        hint = getattr(self.model, "hint_weight", None)
+        if hint is not None:
+            hint.assign(1.0 if epoch < getattr(self.model, "hint_epochs", 0) else 0.0)
 
 
 class RamTask:
@@ -77,7 +87,8 @@ class RamTask:
         extra = {"class_names": list(dataset.class_names)}
         if digits is not None:
             tr_idx, val_idx = split_indices(len(digits), cfg.validation_split, seed)
-            batches = SceneBatches(digits.x[tr_idx], digits.y[tr_idx], dataset.scene, bs, seed)
+            batches = SceneBatches(digits.x[tr_idx], digits.y[tr_idx], dataset.scene, bs, seed,
+                                   centres=True)
             kwargs = {"x": batches}
             if len(val_idx):
                 kwargs["validation_data"] = (

@@ -337,7 +337,7 @@ class GlimpsePanel(QWidget):
         self.epochs, self.frames, self.frame, self.dropped, self.trace = [], {}, None, {}, None
         self.sensor = sensor_options(path)
         self.class_names = [str(c) for c in self._dataset_info().get("class_names") or []]
-        self.scanpath.clear()
+        self.scanpath.blank()
 
     def _load_epochs(self) -> None:
         self.epochs = self.store.epochs()

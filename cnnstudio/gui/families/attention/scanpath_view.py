@@ -130,9 +130,8 @@ class ScanpathView(pg.GraphicsLayoutWidget):
         points = [(c + 0.5, r + 0.5) for r, c in self.fixations]
         if len(points) > 1:
             xs, ys = zip(*points, strict=True)
-            self.path.setData(np.array(xs), np.array(ys))
-        else:
-            self.path.setData([], [])
+            self.path.setData(np.array(xs, float), np.array(ys, float))
+        self.path.setVisible(len(points) > 1)
         for i, (x, y) in enumerate(points):
             number = self._number(i)
             number.setText(str(i + 1))
@@ -153,11 +152,14 @@ class ScanpathView(pg.GraphicsLayoutWidget):
         for item in self._arrows[max(0, len(points) - 1):]:
             item.setVisible(False)
 
-    def clear(self, caption: str = "") -> None:
-        self.image_item.clear()
-        self.image = None
+    def blank(self, caption: str = " ") -> None:
+        """Nothing to show: the items hidden, the picture black. (Not ``clear``: that name
+        is GraphicsLayoutWidget's own, which empties the whole layout.)"""
+        if self.image is not None:
+            self.image_item.setImage(np.zeros_like(self.image), autoLevels=False,
+                                     levels=(0, 255))
         self.fixations = []
         for item in (*self._squares, *self._numbers, *self._arrows):
             item.setVisible(False)
-        self.path.setData([], [])
+        self.path.setVisible(False)
         self.caption.setText(caption)
