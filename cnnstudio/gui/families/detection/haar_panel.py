@@ -70,7 +70,7 @@ def _bar_plot(title: str, left: str) -> tuple[pg.PlotWidget, pg.BarGraphItem]:
     plot.setLabel("bottom", "stage")
     plot.setLabel("left", left)
     plot.setMenuEnabled(False)
-    plot.setMinimumHeight(120)
+    plot.setMinimumHeight(110)
     bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#4c9be8")
     plot.addItem(bars)
     return plot, bars
@@ -143,12 +143,12 @@ class HaarPanel(QWidget):
         self.structure_text = QLabel()
         self.structure_text.setWordWrap(True)
         self.structure_plot, self.structure_bars = _bar_plot(
-            "Weak classifiers per stage (from the XML)", "features")
+            "Weak classifiers per stage (XML)", "features")
         self.reject_plot, self.reject_bars = _bar_plot(
-            "Windows rejected per stage (whole pyramid, log scale)", "windows")
+            "Windows rejected per stage (log)", "windows")
         self.reject_text = QLabel()
         self.reject_text.setWordWrap(True)
-        self.reject_text.setMinimumHeight(64)       # four lines: the plot must not cover them
+        self.reject_text.setMinimumHeight(48)       # three lines: the plot must not cover them
         self.pyramid = QLabel()
         self.pyramid.setAlignment(Qt.AlignLeft | Qt.AlignBottom)
         self.pyramid_title = QLabel()
@@ -301,14 +301,13 @@ class HaarPanel(QWidget):
                                  height=np.log10(rejected + 1), width=0.8)
         top = int(np.ceil(np.log10(max(rejected.max(), 1) + 1)))
         self.reject_plot.getAxis("left").setTicks(
-            [[(k, f"{10 ** k:,}") for k in range(top + 1)]])
+            [[(k, f"{10 ** k:,}") for k in range(0, top + 1, 2 if top > 3 else 1)]])
         evaluated = t["windows"] - t["skipped"]
         first = rejected[0] / evaluated if evaluated else 0
         self.reject_text.setText(
-            f"{t['windows']:,} windows in {t['levels']} levels: {t['skipped']:,} skipped "
-            f"(right of a stage-1 rejection, as OpenCV does), {t['flat']:,} too flat "
-            f"(σ ≤ 10), stage 1 rejects {first:.0%} of those evaluated, "
-            f"{t['accepted']:,} pass all stages (raw windows before grouping).")
+            f"{t['windows']:,} windows in {t['levels']} levels · {t['skipped']:,} skipped "
+            f"(right of a stage-1 rejection, as OpenCV) · {t['flat']:,} flat (σ ≤ 10) · "
+            f"stage 1 rejects {first:.0%} of the rest · {t['accepted']:,} pass all stages")
         self.counted.emit()
 
     def ask_photo(self) -> None:
