@@ -28,10 +28,12 @@ from cnnstudio.core.cluster.spec import ClusterSpec
 from cnnstudio.core.errors import StudioError
 
 EXTRA = 'pip install "cnnstudio[cluster]"'
-# A process that has not finished a batch for this long while the others wait on it is
-# taken as gone (JAX's own heartbeat ends a process without a word; this says why first).
-STALL_S = float(os.environ.get("CNNSTUDIO_CLUSTER_STALL_S", 45))
-HEARTBEAT_S = 30
+# Every process counts up a key in JAX's coordination store every BEAT_S; a peer whose count
+# has not moved for STALE_S (or a store that no longer answers: process 0 is gone) ends the
+# others with a message, before JAX's own heartbeat (HEARTBEAT_S) would end them without one.
+BEAT_S = 2.0
+STALE_S = float(os.environ.get("CNNSTUDIO_CLUSTER_STALE_S", 15))
+HEARTBEAT_S = 60
 EXIT_PEER_LOST = 3
 
 
@@ -68,39 +70,76 @@ def join(spec: ClusterSpec) -> None:
 
 
 class Watchdog:
-    """Ends this process with a clear message when training stalls: a peer died and the
-    collective that waits for it would otherwise hang (or JAX would abort without a word)."""
+    """Ends this process with a clear message when another process of the run is gone:
+    the collective waiting for it would otherwise hang, or JAX abort without a word."""
 
-    def __init__(self, spec: ClusterSpec, stall_s: float = STALL_S, exit=os._exit):
-        self.spec, self.stall_s, self.exit = spec, stall_s, exit
-        self.last = None            # armed by the first batch: compiling can take long
+    def __init__(self, spec: ClusterSpec, stale_s: float = STALE_S, exit=os._exit):
+        self.spec, self.stale_s, self.exit = spec, stale_s, exit
         self.run_dir = None
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="cluster-watchdog", daemon=True)
 
     def beat(self, event=None) -> None:
-        kind = type(event).__name__
-        if kind == "RunStarted":
+        if type(event).__name__ == "RunStarted":
             self.run_dir = event.run_dir
-        if kind in ("BatchEnd", "EpochEnd"):
-            self.last = time.monotonic()
-        elif kind in ("RunFinished", "RunFailed"):
-            self.last = None        # the run is over: after_fit and saving are local
 
     def start(self) -> Watchdog:
         self.thread.start()
         return self
 
     def stop(self) -> None:
+        """Training is over here: say so, so the others do not take this one for lost."""
         self.done.set()
+        try:
+            _client().key_value_set(f"cnnstudio/done/{self.spec.process_id}", "1")
+        except Exception:
+            pass
 
     def _watch(self) -> None:
-        while not self.done.wait(1.0):
-            if self.last is not None and time.monotonic() - self.last > self.stall_s:
-                print(lost_message(self.spec, f"no batch for {self.stall_s:.0f} s",
-                                   self.run_dir), file=sys.stderr, flush=True)
-                self.exit(EXIT_PEER_LOST)
-                return
+        client, me = _client(), self.spec.process_id
+        peers = [i for i in range(self.spec.processes) if i != me]
+        seen = {i: (None, time.monotonic()) for i in peers}     # last count, when it moved
+        count = 0
+        while not self.done.wait(BEAT_S):
+            count += 1
+            try:
+                client.key_value_set(f"cnnstudio/alive/{me}", str(count), allow_overwrite=True)
+                for i in peers:
+                    if _has(client, f"cnnstudio/done/{i}"):      # finished, not lost
+                        seen[i] = (None, time.monotonic())
+                        continue
+                    value = _try_get(client, f"cnnstudio/alive/{i}")
+                    if value != seen[i][0]:
+                        seen[i] = (value, time.monotonic())
+                    elif time.monotonic() - seen[i][1] > self.stale_s and not self.done.is_set():
+                        return self._lost(f"process {i} has not answered for "
+                                          f"{self.stale_s:.0f} s")
+            except Exception as exc:       # the store is process 0's: it is gone
+                if not self.done.is_set():
+                    return self._lost(f"the coordinator stopped answering: {exc}"[:200])
+
+    def _lost(self, why: str) -> None:
+        print(lost_message(self.spec, why, self.run_dir), file=sys.stderr, flush=True)
+        self.exit(EXIT_PEER_LOST)
+
+
+def _client():
+    from jax._src import distributed
+
+    return distributed.global_state.client
+
+
+def _try_get(client, key: str):
+    try:
+        return client.key_value_try_get(key)
+    except Exception as exc:          # not set yet: the peer has not beaten once
+        if "NOT_FOUND" in str(exc) or "not found" in str(exc).lower():
+            return None
+        raise
+
+
+def _has(client, key: str) -> bool:
+    return _try_get(client, key) is not None
 
 
 def lost_message(spec: ClusterSpec, why: str, run_dir=None) -> str:

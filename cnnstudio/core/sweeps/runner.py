@@ -65,14 +65,7 @@ def run(sweep: Sweep, runs_root, *, max_parallel: int | None = None,
         raise StudioError(f"--max-parallel must be at least 1, got {max_parallel}")
     started_here = not ray.is_initialized()
     if started_here:
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False,
-                     num_cpus=None if address else (max_parallel or os.cpu_count()),
-                     runtime_env={"env_vars": _worker_env()})
-        except Exception as exc:      # no cluster at that address, a port in use
-            raise StudioError(f"could not start Ray{' at ' + address if address else ''}: "
-                              f"{exc}") from None
+        _init(ray, address, max_parallel)
     t0 = time.perf_counter()
     try:
         limit = max_parallel or max(1, int(ray.available_resources().get("CPU", 1)))
@@ -92,6 +85,23 @@ def run(sweep: Sweep, runs_root, *, max_parallel: int | None = None,
         if started_here:
             ray.shutdown()
     return summarize(sweep, results, time.perf_counter() - t0)
+
+
+def _init(ray, address, max_parallel, tries: int = 2) -> None:
+    for attempt in range(tries):
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False,
+                     num_cpus=None if address else (max_parallel or os.cpu_count()),
+                     runtime_env={"env_vars": _worker_env()})
+            return
+        except Exception as exc:      # no cluster at that address, a port in use
+            # A busy machine can miss Ray's fixed 30 s start-up window; once more, then say so.
+            if "timed out during startup" in str(exc) and attempt + 1 < tries:
+                ray.shutdown()
+                continue
+            raise StudioError(f"could not start Ray{' at ' + address if address else ''}: "
+                              f"{exc}") from None
 
 
 def _get(ray, ref) -> dict[str, Any]:
