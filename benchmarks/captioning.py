@@ -12,7 +12,7 @@ final model captions 500 held-out shape-scenes greedily:
 Beam search (3) and hard-attention decoding are measured too, for comparison (printed,
 not in the JSON).
 
-    python benchmarks/captioning.py [--epochs 14] [--train 8000]
+    python benchmarks/captioning.py [--epochs 14] [--train 8000] [--keep DIR]
 
 Goals: bleu4 ≥ 0.90, exact_match ≥ 0.80, attention_hit_rate ≥ 0.80; training within
 15 minutes on 2 CPU cores. Last line: one JSON object.
@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--train", type=int, default=None, help="training scenes (default: "
                                                                 "the dataset's 8,000)")
+    parser.add_argument("--keep", help="write the run under this folder and keep it (to open "
+                                       "it in the studio afterwards)")
     args = parser.parse_args()
     config = RunConfig.from_dict(json.loads(PRESET.read_text(encoding="utf-8")))
     if args.epochs:
@@ -62,10 +64,12 @@ def main() -> None:
             print(f"epoch {event.epoch:>2}  {time.perf_counter() - t0:7.1f} s  {logs}",
                   flush=True)
 
-    with tempfile.TemporaryDirectory() as root:
-        result = engine.run(config, runs_root=root, sink=sink)
+    with tempfile.TemporaryDirectory() as scratch:
+        result = engine.run(config, runs_root=args.keep or scratch, sink=sink)
         train_s = result.summary.get("fit_seconds", time.perf_counter() - t0)
         model = load_model_file(result.run_dir / "model.keras")
+    if args.keep:
+        print(f"run kept in {result.run_dir}")
     test = load_dataset(config.dataset).test
     refs, objects = test.captions, test.objects
     t1 = time.perf_counter()

@@ -123,13 +123,14 @@ def beam_search(model, images, beam: int = 3, max_words: int | None = None,
 
 
 def _beam(model, images, k, max_words, hard) -> Decoded:
-    import tensorflow as tf
+    from cnnstudio.core.keras_setup import keras
 
+    take = keras().ops.take
     n, steps = len(images), _max_steps(max_words)
     feats, keys, state = model.start(images.astype(np.float32))
     rep = np.repeat(np.arange(n), k)                       # image of each of the n·k rows
-    feats, keys = tf.gather(feats, rep), tf.gather(keys, rep)
-    state = [tf.gather(s, rep) for s in state]
+    feats, keys = take(feats, rep, axis=0), take(keys, rep, axis=0)
+    state = [take(s, rep, axis=0) for s in state]
     scores = np.full((n, k), -np.inf)
     scores[:, 0] = 0.0                                     # one live path to start with
     token = np.full(n * k, scenes.START, np.int32)
@@ -148,7 +149,7 @@ def _beam(model, images, k, max_words, hard) -> Decoded:
         origin, word = best // vocab, (best % vocab).astype(np.int32)
         scores = np.take_along_axis(cand, best, axis=1)
         rows = (np.arange(n)[:, None] * k + origin).reshape(-1)
-        state = [tf.gather(s, rows) for s in state]
+        state = [take(s, rows, axis=0) for s in state]
         seqs = np.concatenate([np.take_along_axis(seqs, origin[..., None], 1), word[..., None]],
                               axis=2)
         alpha = np.asarray(alpha).reshape(n, k, 1, -1)

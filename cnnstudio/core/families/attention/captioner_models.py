@@ -199,9 +199,9 @@ class Captioner(K.Model):
 
 def _clip(grads, norm: float):
     """Global-norm clipping: recurrent nets' gradients can spike early in training."""
-    import tensorflow as tf
-
-    return tf.clip_by_global_norm(grads, norm)
+    total = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads if g is not None))
+    scale = ops.minimum(1.0, norm / ops.maximum(total, 1e-12))
+    return [None if g is None else g * scale for g in grads], total
 
 
 def build(image_shape, filters=16, units=128, attention_units=64, embedding=32, cell="gru",

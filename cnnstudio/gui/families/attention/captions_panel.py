@@ -86,6 +86,7 @@ class CaptionsPanel(QWidget):
         bar.addWidget(self.decoding)
 
         self.gallery = ImageGallery(side=56)
+        self.gallery.setMaximumHeight(250)       # two rows of eight probes; the rest: drawing
         self.gallery.imageClicked.connect(self.choose_probe)
         self.drawer = SceneDrawer()
         self.drawer.sceneDrawn.connect(lambda image, text: self.caption_image(
@@ -93,8 +94,9 @@ class CaptionsPanel(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.gallery, 1)
+        left_layout.addWidget(self.gallery)
         left_layout.addWidget(self.drawer)
+        left_layout.addStretch(1)
 
         self.soft_view, self.hard_view = QLabel(), QLabel()
         for view in (self.soft_view, self.hard_view):
