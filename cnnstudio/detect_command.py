@@ -1,7 +1,7 @@
 """``cnnstudio detect IMAGE... --haar CASCADE``: find objects in photos, headless.
 
     cnnstudio detect astronaut.png --haar frontalface [--scale 1.1] [--neighbors 5]
-                                   [--min-size 30] [--json]
+                                   [--min-size 30] [--max-side 0] [--json]
     cnnstudio detect photo.jpg --coco-pretrained | --run RUN_DIR [--min-score 0.5] [--json]
 
 ``--json`` prints one object, ``{"detections": [{"box": [x, y, w, h], "label": …,
@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Haar: overlapping raw windows a box needs to be kept (5)")
     parser.add_argument("--min-size", type=int, default=30,
                         help="Haar: smallest object searched, in pixels (30)")
+    parser.add_argument("--max-side", type=int, default=0,
+                        help="Haar: search a copy at most this many pixels on its long side "
+                             "(faster; small objects are missed). 0: full size (default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     detect_sources.add_arguments(parser)      # --coco-pretrained, --run RUN_DIR, --min-score
 
@@ -55,7 +58,8 @@ def haar_source(args) -> Detector:
     classifier(args.haar)                  # an unknown cascade fails before any image
 
     def detect(image) -> dict:
-        result = detect_haar(image, args.haar, args.scale, args.neighbors, args.min_size)
+        result = detect_haar(image, args.haar, args.scale, args.neighbors, args.min_size,
+                             max_side=args.max_side)
         return {"detections": result.detections(), "ms": round(result.ms, 3)}
 
     return detect

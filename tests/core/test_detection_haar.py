@@ -47,6 +47,14 @@ def test_the_astronauts_face_is_found(astronaut):
     assert all(x <= ex and ex + ew <= x + w and y <= ey <= y + h for ex, ey, ew, eh in eyes)
 
 
+def test_a_shrunk_search_finds_her_face_in_the_photos_pixels(astronaut):
+    small = detect_haar(astronaut, "frontalface", max_side=256)
+    assert small.image_size == (512, 512) and len(small.boxes) == 1
+    assert iou_xywh(small.boxes[0].tolist(), ASTRONAUT_FACE) > 0.6
+    with pytest.raises(StudioError, match="max-side must be 0"):
+        detect_haar(astronaut, max_side=8)
+
+
 def test_bad_options_and_unknown_cascades_are_one_message(astronaut):
     with pytest.raises(StudioError, match="scale must be above 1"):
         detect_haar(astronaut, scale_factor=1.0)

@@ -81,21 +81,37 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: float = 1.1,
-                min_neighbors: int = 5, min_size: int = 30, max_size: int = 0) -> HaarResult:
-    """Run one cascade on one uint8 image (RGB or grey)."""
+                min_neighbors: int = 5, min_size: int = 30, max_size: int = 0,
+                max_side: int = 0) -> HaarResult:
+    """Run one cascade on one uint8 image (RGB or grey).
+
+    ``max_side`` > 0 searches a copy shrunk to at most that many pixels on its long side
+    (boxes come back in the image's pixels): about (side / max_side)² times less work,
+    but objects smaller than the base window × side / max_side are no longer found.
+    """
     check_options(scale_factor, min_neighbors, min_size)
+    if not isinstance(max_side, int) or max_side < 0 or 0 < max_side < 32:
+        raise StudioError(f"--max-side must be 0 (full size) or at least 32 pixels, "
+                          f"got {max_side}")
     found = classifier(cascade)
     start = time.perf_counter()
-    gray = to_gray(image)
+    gray = full = to_gray(image)
+    shrink = max_side / max(gray.shape) if max_side and max(gray.shape) > max_side else 1.0
+    if shrink < 1.0:
+        gray = cv2.resize(full, (max(1, round(full.shape[1] * shrink)),
+                                 max(1, round(full.shape[0] * shrink))),
+                          interpolation=cv2.INTER_AREA)
     boxes, neighbors = found.detectMultiScale2(
         gray, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
-        minSize=(int(min_size), int(min_size)),
-        maxSize=(int(max_size), int(max_size)) if max_size else (0, 0))
+        minSize=(round(min_size * shrink),) * 2,
+        maxSize=(round(max_size * shrink),) * 2 if max_size else (0, 0))
     ms = (time.perf_counter() - start) * 1000.0
     boxes = np.asarray(boxes, np.int32).reshape(-1, 4)
+    if shrink < 1.0:
+        boxes = np.rint(boxes / shrink).astype(np.int32).reshape(-1, 4)
     neighbors = np.asarray(neighbors, np.int32).reshape(-1)
     if min_neighbors == 0:      # ungrouped raw windows carry no vote count
         neighbors = np.zeros(len(boxes), np.int32)
     order = np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")   # largest first
     return HaarResult(boxes[order], neighbors[order], cascade_label(cascade), cascade, ms,
-                      gray.shape[:2])
+                      full.shape[:2])
