@@ -10,7 +10,7 @@ import pytest
 
 from tests.cluster.helpers import cnnstudio, last_json
 
-pytestmark = [pytest.mark.cluster,
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1500),     # minutes on 2 busy cores
               pytest.mark.skipif(importlib.util.find_spec("jax") is None,
                                  reason='needs JAX: pip install "cnnstudio[cluster]"')]
 

@@ -43,6 +43,7 @@ def test_grid_and_random_sweeps_expand_to_checked_trial_configs():
 
 
 @pytest.mark.cluster
+@pytest.mark.timeout(1200)
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                     reason='needs Ray: pip install "cnnstudio[cluster]"')
 def test_four_trial_grid_on_a_local_ray_writes_four_runs_and_reports_the_best(tmp_path):
@@ -53,7 +54,7 @@ def test_four_trial_grid_on_a_local_ray_writes_four_runs_and_reports_the_best(tm
     root = tmp_path / "runs"
     proc = subprocess.run([sys.executable, "-m", "cnnstudio", "sweep", str(sweep_file),
                            "--runs-root", str(root), "--max-parallel", "2", "--json"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=1100)
     assert proc.returncode == 0, proc.stderr[-3000:]
     best = json.loads(proc.stdout.strip().splitlines()[-1])
     runs = sorted(root.iterdir())

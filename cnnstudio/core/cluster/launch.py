@@ -32,8 +32,10 @@ EXTRA = 'pip install "cnnstudio[cluster]"'
 # has not moved for STALE_S (or a store that no longer answers: process 0 is gone) ends the
 # others with a message, before JAX's own heartbeat (HEARTBEAT_S) would end them without one.
 BEAT_S = 2.0
-STALE_S = float(os.environ.get("CNNSTUDIO_CLUSTER_STALE_S", 15))
-HEARTBEAT_S = 60
+# Judging starts when this process's run has started: a process importing TensorFlow or
+# loading data on a busy machine can hold the interpreter for many seconds.
+STALE_S = float(os.environ.get("CNNSTUDIO_CLUSTER_STALE_S", 30))
+HEARTBEAT_S = 100
 EXIT_PEER_LOST = 3
 
 
@@ -76,12 +78,14 @@ class Watchdog:
     def __init__(self, spec: ClusterSpec, stale_s: float = STALE_S, exit=os._exit):
         self.spec, self.stale_s, self.exit = spec, stale_s, exit
         self.run_dir = None
+        self.armed = threading.Event()
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="cluster-watchdog", daemon=True)
 
     def beat(self, event=None) -> None:
         if type(event).__name__ == "RunStarted":
             self.run_dir = event.run_dir
+            self.armed.set()
 
     def start(self) -> Watchdog:
         self.thread.start()
@@ -102,6 +106,8 @@ class Watchdog:
         count = 0
         while not self.done.wait(BEAT_S):
             count += 1
+            if not self.armed.is_set():
+                seen = {i: (seen[i][0], time.monotonic()) for i in peers}
             try:
                 client.key_value_set(f"cnnstudio/alive/{me}", str(count), allow_overwrite=True)
                 for i in peers:
@@ -111,7 +117,8 @@ class Watchdog:
                     value = _try_get(client, f"cnnstudio/alive/{i}")
                     if value != seen[i][0]:
                         seen[i] = (value, time.monotonic())
-                    elif time.monotonic() - seen[i][1] > self.stale_s and not self.done.is_set():
+                    elif (time.monotonic() - seen[i][1] > self.stale_s and self.armed.is_set()
+                          and not self.done.is_set()):
                         return self._lost(f"process {i} has not answered for "
                                           f"{self.stale_s:.0f} s")
             except Exception as exc:       # the store is process 0's: it is gone
