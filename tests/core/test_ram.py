@@ -116,6 +116,28 @@ def test_scene_generators_repeat_per_seed():
     assert x[0, row, col, 0] == 255 and x.sum() == 64 * 255    # the digit's centre, nothing else
 
 
+def test_epochs_key_the_placements_and_switch_the_location_hint():
+    from types import SimpleNamespace
+
+    from cnnstudio.core.families.attention.ram_task import EpochKey, SceneBatches
+
+    digits = np.zeros((6, 28, 28, 1), np.uint8)
+    digits[:, 12:16, 12:16] = 255
+    batches = SceneBatches(digits, np.arange(6), cv.Scene(canvas=40), 4, seed=1, centres=True)
+    x, (y, centres) = batches[0]
+    assert x.shape == (4, 40, 40, 1) and y.shape == (4,) and centres.shape == (4, 2)
+    assert len(batches) == 2 and batches[1][0].shape == (2, 40, 40, 1)
+    key = EpochKey(batches)
+    key.set_model(SimpleNamespace(hint_weight=tf.Variable(0.0), hint_epochs=2))
+    key.on_epoch_begin(1)
+    assert batches.epoch == 1 and float(key.model.hint_weight.numpy()) == 1.0
+    assert not np.array_equal(batches[0][0], x)             # epoch 1: fresh placements
+    key.on_epoch_begin(2)
+    assert float(key.model.hint_weight.numpy()) == 0.0      # REINFORCE alone from here
+    key.on_epoch_begin(0)
+    assert np.array_equal(batches[0][0], x)                 # and epoch 0 again repeats
+
+
 def test_canvas_datasets_are_registered_with_their_options():
     for dataset_id in ("mnist-translated", "mnist-cluttered", "mnist-noisy-collage"):
         source = DATASETS.get(dataset_id)
