@@ -89,6 +89,18 @@ def test_old_layout_and_broken_files(tmp_path):
         read_cascade(bad)
 
 
+def test_the_haar_model_has_nothing_to_build_or_train():
+    from cnnstudio.core.errors import ModelError
+    from cnnstudio.core.families.profile import arch_profile
+    from cnnstudio.core.models import ARCHITECTURES
+
+    arch = ARCHITECTURES.get("haar-cascade")
+    with pytest.raises(ModelError, match="nothing to build or train.*--haar frontalface"):
+        arch.build((128, 128, 3), 2, {"cascade": "eye"})
+    profile = arch_profile("haar-cascade")
+    assert (profile.task, profile.prediction, profile.plots) == ("haar", "haar", ())
+
+
 def test_the_pyramid_is_opencvs():
     levels = haar_stages.pyramid((512, 512), (24, 24), 1.1, min_size=30)
     # 24·1.1³ = 31.9 px is the first window of at least 30 px; the last still fits 512.

@@ -31,6 +31,7 @@ from cnnstudio.core.families.detection.haar_cascades import Cascade, HaarFeature
 
 THRESHOLD_EPS = 1e-5      # OpenCV lowers every stage threshold by this when it loads one
 MAX_LEVEL_PIXELS = 4096 * 4096
+MAX_WINDOWS = 4_000_000     # ~40 bytes each while counting: a few hundred MB at most
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,10 @@ def count_levels(gray: np.ndarray, cascade: Cascade, levels: list[Level]) -> lis
         ys = np.arange(0, lv.size[1] + 1 - H, lv.step)
         xs = np.arange(0, lv.size[0] + 1 - W, lv.step)
         grids.append(offset + ys[:, None] * ints.stride + xs[None, :])
+    total = sum(g.size for g in grids)
+    if total > MAX_WINDOWS:
+        raise StudioError(f"{total:,} windows are too many to count one by one; use a "
+                          "smaller photo, a larger min size or scale factor")
     base = np.concatenate([g.ravel() for g in grids])
     # σ of the inner window (1-pixel border left out, as OpenCV's normrect); flat windows
     # (σ ≤ 10, i.e. area · norm ≥ 0.1) are refused before the first stage.

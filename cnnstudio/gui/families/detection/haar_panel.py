@@ -87,6 +87,7 @@ class HaarPanel(QWidget):
         self.image = _astronaut() if image is None else np.asarray(image)
         self.caption = caption or ("astronaut (scikit-image)" if image is None else "image")
         self.result: HaarResult | None = None
+        self._image_number = 0          # which image the counts belong to
         self.totals: dict | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haar-count")
         self._future: Future | None = None
@@ -183,6 +184,7 @@ class HaarPanel(QWidget):
     # -- hooks (gui/families/registry.py) -------------------------------------------
     def set_image(self, image: np.ndarray, caption: str = "") -> None:
         self.image, self.caption = np.asarray(image), caption or "the chosen image"
+        self._image_number += 1
         self.redetect()
 
     def busy(self) -> bool:
@@ -191,7 +193,7 @@ class HaarPanel(QWidget):
     def close_panel(self) -> None:
         self._poll.stop()
         self._debounce.stop()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)   # a count ends alone
 
     # -- the detector ------------------------------------------------------------
     @property
@@ -273,7 +275,7 @@ class HaarPanel(QWidget):
 
     # -- rejection counts on the worker thread -------------------------------------
     def _count_later(self, scale: float, min_size: int) -> None:
-        key = (id(self.image), self.cascade_name, scale, min_size)
+        key = (self._image_number, self.cascade_name, scale, min_size)
         if key == self._future_key:
             return                      # min neighbours only groups: the counts stand
         if self._future is not None:
