@@ -272,7 +272,7 @@ def datasets(args) -> int:
         shape = "×".join(map(str, r["input_shape"])) if r["input_shape"] else "any"
         classes = r["classes"] or "any"
         note = "  (downloads once)" if r["download"] else ""
-        print(f"{r['id']:<15}{shape:<10}{classes!s:>4} classes  {r['name']}{note}")
+        print(f"{r['id']:<21}{shape:<10}{classes!s:>4} classes  {r['name']}{note}")
     return 0
 
 
