@@ -169,6 +169,7 @@ class CocoDialog(QDialog):
 
     def _draw(self) -> None:
         self.haar_view.setVisible(self.compare.isChecked())
+        self.view.detail.setVisible(not self.compare.isChecked())   # room for two photos
         if self.result is None:
             return
         photo, instances, name = self.result
