@@ -10,7 +10,6 @@ import pytest
 from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
 from cnnstudio.core.families.attention import shape_scenes as sc
 from cnnstudio.core.families.attention.caption_probes import CaptionStore
-from cnnstudio.core.training import engine
 from cnnstudio.gui.families.attention.caption_prediction_view import CaptionPredictionView
 from cnnstudio.gui.families.attention.captions_panel import CaptionsPanel
 from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS
@@ -20,14 +19,29 @@ pytest.importorskip("tensorflow")
 
 @pytest.fixture(scope="module")
 def caption_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("caption-runs")
-    config = RunConfig(DatasetConfig("shape-scenes", {"limit": 64, "test_count": 12,
-                                                      "max_objects": 1}),
+    """A run folder as the engine leaves it, without the training: a tiny captioner's probes
+    for epochs 1 and 2 (weights nudged in between) and its model.keras."""
+    from cnnstudio.core.datasets import load_dataset
+    from cnnstudio.core.families.attention.caption_probes import CaptionRecorder
+    from cnnstudio.core.families.attention.caption_task import probe_set
+    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.training.rundir import RunDir
+
+    config = RunConfig(DatasetConfig("shape-scenes", {"limit": 8, "test_count": 12,
+                                                      "max_objects": 2}),
                        ModelConfig("captioner", {"filters": 4, "units": 16,
                                                  "attention_units": 8, "embedding": 8}),
-                       TrainConfig(epochs=2, batch_size=32, learning_rate=3e-3,
-                                   validation_split=0.0))
-    return engine.run(config, runs_root=root).run_dir
+                       TrainConfig(epochs=2, validation_split=0.0))
+    folder = RunDir.create(config, root=tmp_path_factory.mktemp("caption-runs"))
+    model = ARCHITECTURES.get("captioner").build((64, 64, 3), 3, config.model.options)
+    recorder = CaptionRecorder(folder.path, probe_set(load_dataset(config.dataset).test))
+    rng = np.random.default_rng(0)
+    for epoch in (1, 2):
+        model.set_weights([w + rng.normal(0, 0.3, w.shape).astype(w.dtype)
+                           for w in model.get_weights()])
+        recorder(model, epoch)
+    model.save(folder.path / "model.keras")
+    return folder.path
 
 
 @pytest.fixture
