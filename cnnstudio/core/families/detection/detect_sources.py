@@ -85,7 +85,7 @@ def run_source(args):
 
     def detect(image) -> dict:
         t0 = time.perf_counter()
-        found = maskrcnn_probes.pipeline(model, image, top_n=1)["detections"]
+        found = maskrcnn_probes.detect(model, image)
         ms = (time.perf_counter() - t0) * 1000
         if not isinstance(found, Instances):
             found = Instances.from_dict(found, np.asarray(image).shape[:2])

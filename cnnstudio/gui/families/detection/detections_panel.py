@@ -29,7 +29,7 @@ def detect_with(model, image: np.ndarray) -> Instances:
     """Runs where the model lives: the run's model on one image → its instances."""
     from cnnstudio.core.families.detection import maskrcnn_probes
 
-    found = maskrcnn_probes.pipeline(model, image, top_n=1)["detections"]
+    found = maskrcnn_probes.detect(model, image)
     return found if isinstance(found, Instances) else \
         Instances.from_dict(found, np.asarray(image).shape[:2])
 
