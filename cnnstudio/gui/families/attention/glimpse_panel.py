@@ -148,7 +148,7 @@ class GlimpsePanel(QWidget):
         split = QSplitter()
         split.addWidget(self.scanpath)
         split.addWidget(right)
-        split.setSizes([520, 420])
+        split.setSizes([480, 520])
         self.status = QLabel("Train a Recurrent Attention Model or open a RAM run to see where "
                              "it looks. Drop an image to watch it look, step by step.")
         self.status.setWordWrap(True)
@@ -300,7 +300,7 @@ class GlimpsePanel(QWidget):
         rgb = np.repeat(patches, 3, axis=-1) if patches.shape[-1] == 1 else patches[..., :3]
         self.strip.show_mosaic(tile(rgb, cols=steps, gap=1), "gray",
                                caption=f"{k} scales × {steps} glimpses of {g}×{g}; each "
-                               "patch stretched to its own brightest pixel", keep_view=True)
+                               "patch stretched to its own brightest pixel")
 
     def _name(self, index) -> str:
         index = int(index)
