@@ -172,7 +172,10 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
 
         probe_hooks = getattr(task, "probe_hooks", None)    # each family records its own
         probes = probe_hooks(dataset, folder.path, sink, cfg) if probe_hooks else []
-        writer = EpochWriter([checkpoint, *probes])
+        # Several processes: save and probe on the training thread of every process alike (the
+        # writer thread's shadow could fail on one process only, and its fallback's collectives
+        # would then meet the other's training step).
+        writer = EpochWriter([checkpoint, *probes], background=distribute.processes() < 2)
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
                                 data.num_train, epoch_hooks=[writer, *epoch_hooks])
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
