@@ -102,10 +102,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--model", default="lenet5")
     parser.add_argument("--dataset", default="mnist-5k")
+    # e.g. --model maskrcnn --dataset shapes --dataset-options '{"count": 400}' --batch-size 8
+    parser.add_argument("--dataset-options", default="{}", help="the dataset's options, JSON")
+    parser.add_argument("--batch-size", type=int, default=None)
     args = parser.parse_args()
     config = RunConfig()
     config.dataset.id, config.model.id = args.dataset, args.model
+    config.dataset.options = json.loads(args.dataset_options)
     config.training.epochs = args.epochs
+    if args.batch_size:
+        config.training.batch_size = args.batch_size
     plain, studio = [], []
     with tempfile.TemporaryDirectory() as root:
         engine_fit(config, root)      # warm-up: imports, first graph traces

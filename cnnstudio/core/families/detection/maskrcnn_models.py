@@ -15,10 +15,13 @@ The network (He et al. 2017, on a budget):
 - RoIAlign on P2 only: FPN's own level rule k = 4 + log2(√(wh)/224) puts every RoI under
   112 px — all of them on 128×128 images — on P2, so the other levels would never be read;
 - heads: 7×7 RoIAlign → two dense layers → class logits and per-class box deltas;
-  14×14 RoIAlign → two 3×3 convolutions → ×2 transposed conv → a 28×28 mask per class.
+  14×14 RoIAlign → two 3×3 convolutions → ×2 transposed conv → a 28×28 mask per class
+  (batch norm after each dense and convolution layer of the heads, as matterport has).
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -32,6 +35,7 @@ from cnnstudio.core.keras_setup import keras
 K = keras()
 L = K.layers
 MASK_SIZE = 28
+_TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # model → traced stages
 LOSS_NAMES = ("loss", "rpn_class_loss", "rpn_box_loss", "class_loss", "box_loss", "mask_loss")
 CLIP_NORM = 5.0     # matterport's GRADIENT_CLIP_NORM: early RPN/box losses can spike
 
@@ -82,8 +86,9 @@ def rpn_network(fpn_filters, per_cell):
 def box_network(fpn_filters, units, classes):
     inp = K.Input((7, 7, fpn_filters), name="roi")
     x = L.Flatten(name="flatten")(inp)
-    x = L.Dense(units, activation="relu", name="fc1")(x)
-    x = L.Dense(units, activation="relu", name="fc2")(x)
+    for i in (1, 2):    # batch norm as in matterport's heads: without it most fc1 ReLUs died
+        x = L.Dense(units, use_bias=False, name=f"fc{i}")(x)
+        x = L.ReLU(name=f"fc{i}_relu")(L.BatchNormalization(name=f"fc{i}_bn")(x))
     logits = L.Dense(classes + 1, name="class_logits")(x)
     deltas = L.Reshape((classes + 1, 4), name="deltas")(L.Dense((classes + 1) * 4,
                                                                  name="box_deltas")(x))
@@ -92,8 +97,10 @@ def box_network(fpn_filters, units, classes):
 
 def mask_network(fpn_filters, filters, classes):
     inp = K.Input((14, 14, fpn_filters), name="roi")
-    x = L.Conv2D(filters, 3, padding="same", activation="relu", name="mask_conv1")(inp)
-    x = L.Conv2D(filters, 3, padding="same", activation="relu", name="mask_conv2")(x)
+    x = inp
+    for i in (1, 2):
+        x = L.Conv2D(filters, 3, padding="same", use_bias=False, name=f"mask_conv{i}")(x)
+        x = L.ReLU(name=f"mask_conv{i}_relu")(L.BatchNormalization(name=f"mask_conv{i}_bn")(x))
     x = L.Conv2DTranspose(filters, 2, 2, activation="relu", name="mask_up")(x)
     return K.Model(inp, L.Conv2D(classes, 1, name="mask_logits")(x), name="mask_head")
 
@@ -187,19 +194,27 @@ class MaskRCNN(K.Model):
                                 training=training)
         return tf.reshape(logits, (b, n, MASK_SIZE, MASK_SIZE, self.num_classes))
 
-    def _detect(self, p2, rois, roi_valid, training=False):
+    def _detect(self, p2, rois, roi_valid, training=False, batched=True):
+        """The heads on proposals: refined, class-wise NMS'd detections and their masks.
+        ``batched=False`` (a batch of one, eagerly: the probes) skips ``map_fn``, which
+        would run autograph on every eager call."""
         logits, deltas = self._box_head(p2, rois, training)
         probs = tf.nn.softmax(logits)
         size = float(self.image_size)
         k = self.max_detections
 
+        @tf.autograph.experimental.do_not_convert
         def one(args):
             return ops_tf.detections(*args, size, k, self.min_score)
 
-        boxes, ids, scores, valid = tf.map_fn(
-            one, (rois, roi_valid, probs, deltas), fn_output_signature=(
-                tf.TensorSpec((k, 4), tf.float32), tf.TensorSpec((k,), tf.int32),
-                tf.TensorSpec((k,), tf.float32), tf.TensorSpec((k,), tf.bool)))
+        if batched:
+            boxes, ids, scores, valid = tf.map_fn(
+                one, (rois, roi_valid, probs, deltas), fn_output_signature=(
+                    tf.TensorSpec((k, 4), tf.float32), tf.TensorSpec((k,), tf.int32),
+                    tf.TensorSpec((k,), tf.float32), tf.TensorSpec((k,), tf.bool)))
+        else:
+            boxes, ids, scores, valid = (t[None] for t in one((rois[0], roi_valid[0],
+                                                               probs[0], deltas[0])))
         mask_logits = self._mask_head(p2, boxes, training)
         channel = tf.maximum(ids - 1, 0)
         picked = tf.gather(tf.transpose(mask_logits, (0, 1, 4, 2, 3)), channel, batch_dims=2)
@@ -216,24 +231,40 @@ class MaskRCNN(K.Model):
                                           self.proposals)
         return self._detect(p2, rois, valid, training)
 
-    def stages(self, images, top_n: int = 50) -> dict:
-        """Every step of ``call`` for a batch of one, eagerly: the RPN's top ``top_n``
-        boxes and objectness before NMS, the proposals NMS keeps, and the detections."""
+    def stage_tensors(self, images) -> dict:
+        """Every step of ``call`` for a batch of one: the RPN's ``pre_nms`` best refined
+        anchors and their objectness before NMS (best first), the proposals NMS keeps
+        (padded, with ``kept_valid``), and the detections."""
         p2, p3, p4 = self._features(images, False)
         logits, deltas = self._rpn(p3, p4, False)
-        anchors = tf.constant(self.anchors)
-        size = float(self.image_size)
-        pool = max(self.pre_nms, int(top_n))
-        boxes, scores = ops_tf.top_proposals(logits[0], deltas[0], anchors, size, pool)
-        kept, kept_scores, valid, _ = ops_tf.nms_padded(boxes[:self.pre_nms],
-                                                        scores[:self.pre_nms],
-                                                        self.proposals, 0.7)
-        out = self._detect(p2, kept[None], valid[None])
-        n_valid = int(tf.reduce_sum(tf.cast(valid, tf.int32)))
-        return {"proposals": boxes[:top_n].numpy(), "objectness": scores[:top_n].numpy(),
-                "after_nms": kept[:n_valid].numpy(),
-                "after_nms_objectness": kept_scores[:n_valid].numpy(),
-                **{key: value[0].numpy() for key, value in out.items()}}
+        boxes, scores = ops_tf.top_proposals(logits[0], deltas[0], tf.constant(self.anchors),
+                                             float(self.image_size), self.pre_nms)
+        kept, kept_scores, valid, _ = ops_tf.nms_padded(boxes, scores, self.proposals, 0.7)
+        out = self._detect(p2, kept[None], valid[None], batched=False)
+        return {"pool": boxes, "pool_objectness": scores, "kept": kept,
+                "kept_objectness": kept_scores, "kept_valid": valid,
+                **{key: value[0] for key, value in out.items()}}
+
+    def stages(self, images, top_n: int = 50) -> dict:
+        """``stage_tensors`` as numpy, traced once per model (eager when the model is
+        compiled with ``run_eagerly``); ``top_n`` (at most ``pre_nms``) boxes before NMS
+        and at most ``top_n`` after."""
+        if self.run_eagerly:
+            fn = self.stage_tensors
+        else:
+            fn = _TRACED.get(self)
+            if fn is None:
+                spec = tf.TensorSpec((1, self.image_size, self.image_size, 3), tf.uint8)
+                fn = _TRACED[self] = tf.function(self.stage_tensors, input_signature=[spec],
+                                                 autograph=False)
+        out = {key: value.numpy() for key, value in
+               fn(tf.convert_to_tensor(np.asarray(images, np.uint8))).items()}
+        top_n = max(1, int(top_n))
+        kept = min(int(out.pop("kept_valid").sum()), top_n)
+        return {"proposals": out.pop("pool")[:top_n],
+                "objectness": out.pop("pool_objectness")[:top_n],
+                "after_nms": out.pop("kept")[:kept],
+                "after_nms_objectness": out.pop("kept_objectness")[:kept], **out}
 
     # -- training ------------------------------------------------------------------------
     def compute_losses(self, data, training):
@@ -249,6 +280,7 @@ class MaskRCNN(K.Model):
             float(self.image_size), self.pre_nms, self.train_proposals)
         t, p = self.rois_per_image, self.positive_rois
 
+        @tf.autograph.experimental.do_not_convert
         def targets(args):
             return ops_tf.detection_targets(*args, t, p, MASK_SIZE)
 

@@ -4,6 +4,7 @@ detections on fixed probe images (replayable from the run folder).
     p = pipeline(model, image_uint8, top_n=50)
     p["anchors"]      {"P3": (A3, 4), "P4": (A4, 4)} float32 [y1, x1, y2, x2] px
     p["proposals"]    (N, 4) the RPN's top_n refined anchors by objectness, before NMS
+                      (N ≤ the model's pre-NMS pool, 300)
     p["objectness"]   (N,) their objectness (sigmoid), best first
     p["after_nms"]    (M, 4) the proposals NMS (IoU 0.7) keeps, at most top_n, best first
     p["detections"]   Instances-format dict: boxes (K, 4), class_ids (K,) 1-based,
@@ -82,7 +83,7 @@ def pipeline(model, image_uint8, top_n: int = 50) -> dict:
     return {"anchors": {name: _scaled(a, sy, sx) for name, a in model.anchor_table.items()},
             "proposals": _scaled(st["proposals"], sy, sx),
             "objectness": np.asarray(st["objectness"], np.float32),
-            "after_nms": _scaled(st["after_nms"][:top_n], sy, sx),
+            "after_nms": _scaled(st["after_nms"], sy, sx),
             "detections": detections, "class_names": names, "image_size": (h, w)}
 
 

@@ -73,11 +73,14 @@ def evaluate_split(model, split: InstanceSplit, batch_size: int = 16) -> dict:
     found = detect_batch(model, split.x, batch_size)
     for d in found:
         d["masks"] = paste_masks(d["mask_28"], d["boxes"], h, w)
-    return coco_eval.evaluate(split.annotations, found, list(model.class_names))
+    return coco_eval.coco_metrics(split.annotations, found)
 
 
 class DetectionTask:
     name = "detection"
+    # True runs train_step, predictions and probes eagerly: slow, but no graph tracing (a
+    # debugger can step through the step; the tests' two-step runs finish sooner).
+    run_eagerly = False
 
     def build_model(self, arch, input_shape, num_classes, options, cfg: TrainConfig):
         height, width = input_shape[:2]
@@ -122,7 +125,8 @@ class DetectionTask:
             model.class_names = list(names)
         steps = data.steps_per_epoch if data else None
         # map_fn, NMS and boolean masks have data-dependent shapes XLA cannot compile.
-        model.compile(optimizer=hyper.make_optimizer(cfg, steps), jit_compile=False)
+        model.compile(optimizer=hyper.make_optimizer(cfg, steps), jit_compile=False,
+                      run_eagerly=self.run_eagerly)
 
     def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
         from cnnstudio.core.families.detection.maskrcnn_probes import (
@@ -150,11 +154,14 @@ class DetectionTask:
             if not data.num_test:
                 return None
             figures = evaluate_split(model, data.test)
-        report = {"task": "detection", "num_test": data.num_test,
-                  "class_names": list(model.class_names), **figures}
-        Path(run_dir, "evaluation.json").write_text(json.dumps(report, indent=1,
-                                                               default=float))
-        return report
+        from cnnstudio.core.families.detection.coco_eval import write_evaluation
+
+        path = Path(run_dir, "evaluation.json")
+        path.write_text(json.dumps({"task": "detection", "metric": "COCOeval",
+                                    "num_test": data.num_test,
+                                    "class_names": list(model.class_names)}, indent=2))
+        write_evaluation(path, figures)
+        return json.loads(path.read_text())
 
 
 TASKS.register("detection", DetectionTask())

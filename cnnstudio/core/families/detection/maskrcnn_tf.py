@@ -100,6 +100,7 @@ def proposals(logits, deltas, anchors, size, pre_nms: int, post_nms: int,
               iou_threshold: float = 0.7):
     """Batch: top ``pre_nms`` anchors by objectness, decoded and clipped, then NMS →
     boxes (B, post_nms, 4), objectness (B, post_nms), valid (B, post_nms)."""
+    @tf.autograph.experimental.do_not_convert      # plain tensor code: skip autograph
     def one(args):
         lg, dl = args
         boxes, scores = top_proposals(lg, dl, anchors, size, pre_nms)
