@@ -12,7 +12,8 @@ final model captions 500 held-out shape-scenes greedily:
 Beam search (3) and hard-attention decoding are measured too, for comparison (printed,
 not in the JSON).
 
-    python benchmarks/captioning.py [--epochs 14] [--train 8000] [--keep DIR]
+    python benchmarks/captioning.py [--epochs 14] [--train 8000] [--box-attention 1]
+                                    [--keep DIR]
 
 Goals: bleu4 ≥ 0.90, exact_match ≥ 0.80, attention_hit_rate ≥ 0.80; training within
 15 minutes on 2 CPU cores. Last line: one JSON object.
@@ -43,6 +44,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--train", type=int, default=None, help="training scenes (default: "
                                                                 "the dataset's 8,000)")
+    parser.add_argument("--box-attention", type=float, default=None,
+                        help="the captioner's box_attention λ (default: the preset's)")
     parser.add_argument("--keep", help="write the run under this folder and keep it (to open "
                                        "it in the studio afterwards)")
     args = parser.parse_args()
@@ -50,17 +53,20 @@ def main() -> None:
     if args.epochs:
         config.training.epochs = args.epochs
     config.dataset.options["test_count"] = HELD_OUT
+    if args.box_attention is not None:
+        config.model.options["box_attention"] = args.box_attention
     if args.train:
         config.dataset.options["limit"] = args.train
     print(f"captioner {config.model.options} on shape-scenes {config.dataset.options}, "
           f"{config.training.epochs} epochs, batch {config.training.batch_size}, "
           f"lr {config.training.learning_rate}")
     t0 = time.perf_counter()
+    box = config.model.options.get("box_attention", 0)
 
     def sink(event):
         if isinstance(event, EpochEnd):
             logs = "  ".join(f"{k} {v:.4f}" for k, v in sorted(event.logs.items())
-                             if "penalty" not in k)
+                             if "penalty" not in k and (box or "box" not in k))
             print(f"epoch {event.epoch:>2}  {time.perf_counter() - t0:7.1f} s  {logs}",
                   flush=True)
 

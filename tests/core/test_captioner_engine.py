@@ -13,12 +13,13 @@ from cnnstudio.core.errors import DataError
 from cnnstudio.core.predict import load_model_file
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.control import RunControl
-from cnnstudio.core.training.events import ProbeReady
+from cnnstudio.core.training.events import EpochEnd, ProbeReady
 from cnnstudio.core.training.rundir import RunDir
 
 pytest.importorskip("tensorflow")
 
-TINY_MODEL = {"filters": 4, "units": 16, "attention_units": 8, "embedding": 8}
+TINY_MODEL = {"filters": 4, "units": 16, "attention_units": 8, "embedding": 8,
+              "box_attention": 1.0}
 
 
 def tiny(epochs=2, dataset="shape-scenes", options=None) -> RunConfig:
@@ -66,6 +67,8 @@ def test_stop_then_resume_continues_the_optimizer_and_the_probes(resumed):
                                                            strict=True))
     assert [e.epoch for e in events if isinstance(e, ProbeReady) and e.name == "captions"] \
         == [1, 2]
+    logs = [e.logs for e in events if isinstance(e, EpochEnd)]
+    assert len(logs) == 2 and all(log["box_attention_loss"] > 0 for log in logs)
     test = final.summary["test"]
     for key in ("bleu4", "exact_match", "attention_hit_rate"):
         assert 0.0 <= test[key] <= 1.0

@@ -110,6 +110,25 @@ def test_bleu4_exact_match_and_attention_hits_on_known_answers():
     assert hits == [(2, True), (7, False)]
 
 
+def test_box_targets_name_the_cells_of_each_words_shape():
+    red, blue = S("circle", "red", "large", 0, 1), S("square", "blue", "small", 2, 1)
+    text = "a red circle above a small blue square"
+    targets = cm.attention_targets([text], sc.objects_array([red, blue])[None], 9, (8, 8))
+    assert targets.shape == (1, 9, 64)
+    grid = targets[0].reshape(9, 8, 8)
+    # The red circle (box x 23..41, y 2..20): cell centres at rows 0-2, columns 3-4.
+    circle = np.zeros((8, 8), np.uint8)
+    circle[0:3, 3:5] = 1
+    for t in (1, 2):                          # "red", "circle"
+        assert np.array_equal(grid[t], circle)
+    square = np.zeros((8, 8), np.uint8)
+    square[6, 4] = 1                          # box x 28..36, y 49..57: one cell centre
+    for t in (5, 6, 7):                       # "small", "blue", "square"
+        assert np.array_equal(grid[t], square)
+    for t in (0, 3, 4, 8):                    # "a", "above", "a", <end>
+        assert grid[t].sum() == 0
+
+
 def test_attention_pictures_have_known_pixels():
     image = np.zeros((64, 64, 3), np.uint8)
     alpha = np.zeros((8, 8), np.float32)

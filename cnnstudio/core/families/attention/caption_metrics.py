@@ -92,3 +92,31 @@ def caption_scores(decoded, references: list[str], objects) -> dict[str, float]:
     return {"bleu4": bleu4(decoded.captions, references),
             "exact_match": exact_match(decoded.captions, references),
             "attention_hit_rate": attention_hit_rate(decoded, objects)}
+
+
+def box_cells(rows, grid: tuple[int, int]) -> list[np.ndarray]:
+    """Per object (reading order): uint8 (cells,) — 1 where a cell's centre lies in its box."""
+    gh, gw = grid
+    ys, xs = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
+    cx, cy = cell_centre((ys, xs), grid)
+    out = []
+    for obj in scenes.scene_objects(rows):
+        x0, y0, x1, y1 = obj.box
+        out.append(((cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)).astype(np.uint8).ravel())
+    return out
+
+
+def attention_targets(captions: list[str], objects, steps: int,
+                      grid: tuple[int, int]) -> np.ndarray:
+    """uint8 (N, steps, cells): for each size, colour and shape word of each caption, the
+    cells of the shape it names (the box supervision option); zeros elsewhere. Step t is
+    the step that writes word t (teacher forcing's target t)."""
+    content = {"small", *scenes.COLOURS, *scenes.SHAPES}
+    out = np.zeros((len(captions), steps, grid[0] * grid[1]), np.uint8)
+    for n, (text, rows) in enumerate(zip(captions, objects, strict=True)):
+        cells = box_cells(rows, grid)
+        words = text.split()
+        for t, (word, k) in enumerate(zip(words, scenes.phrase_of_words(words), strict=True)):
+            if word in content and 0 <= k < len(cells) and t < steps:
+                out[n, t] = cells[k]
+    return out

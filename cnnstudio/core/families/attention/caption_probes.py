@@ -100,20 +100,22 @@ class CaptionStore:
                                 [str(s) for s in data["hard_captions"]], str(path))
 
 
-def describe(model, images) -> CaptionFrame:
+def describe(model, images, max_words: int | None = None) -> CaptionFrame:
     """Greedy captions with their soft attention maps, and the hard-attention captions."""
-    soft = caption_decode.greedy(model, images)
-    hard = caption_decode.greedy(model, images, hard=True)
+    soft = caption_decode.greedy(model, images, max_words)
+    hard = caption_decode.greedy(model, images, max_words, hard=True)
     return CaptionFrame(0, soft.captions, soft.alphas, hard.captions)
 
 
 class CaptionRecorder:
     """Epoch hook ``recorder(model, epoch)``: caption the probe scenes, store, announce.
 
-    The probe set is written once; a resumed run reads it back and keeps its scenes."""
+    The probe set is written once; a resumed run reads it back and keeps its scenes.
+    ``max_words`` caps the captions at the data's longest: an untrained model babbles to
+    the cap, and this runs where the engine writes its epochs, off the training thread."""
 
-    def __init__(self, run_dir, probes: ProbeSet, sink=None):
-        self.store, self.sink = CaptionStore(run_dir), sink
+    def __init__(self, run_dir, probes: ProbeSet, sink=None, max_words: int | None = None):
+        self.store, self.sink, self.max_words = CaptionStore(run_dir), sink, max_words
         stored = self.store.probes()
         if stored is None:
             self.store.write_probes(probes)
@@ -121,7 +123,7 @@ class CaptionRecorder:
         self.probes = stored
 
     def __call__(self, model, epoch: int) -> Path:
-        frame = describe(model, self.probes.images)
+        frame = describe(model, self.probes.images, self.max_words)
         frame.epoch = epoch
         frame.path = str(self.store.write(frame))
         if self.sink is not None:

@@ -71,11 +71,16 @@ class CaptioningTask:
                         "contradict its caption", level="info"))
         length = token_length(train, *([test] if len(test) else []))
         tokens = scenes.encode(train.captions, length)
+        # Each written word's box cells, for the box_attention option (the encoder's grid
+        # is the image over 8: three stride-2 convolutions).
+        grid = (int(shape[0]) // 8, int(shape[1]) // 8)
+        boxes = caption_metrics.attention_targets(train.captions, train.objects, length - 1,
+                                                  grid)
         tr_idx, val_idx = split_indices(len(train), cfg.validation_split, cfg.seed)
-        kwargs = {"x": train.x[tr_idx], "y": tokens[tr_idx], "batch_size": cfg.batch_size,
-                  "shuffle": True}
+        kwargs = {"x": train.x[tr_idx], "y": (tokens[tr_idx], boxes[tr_idx]),
+                  "batch_size": cfg.batch_size, "shuffle": True}
         if len(val_idx):
-            kwargs["validation_data"] = (train.x[val_idx], tokens[val_idx])
+            kwargs["validation_data"] = (train.x[val_idx], (tokens[val_idx], boxes[val_idx]))
         test_tokens = scenes.encode(test.captions, length) if len(test) else tokens[:0]
         return FitData(kwargs, (test.x, test_tokens), len(tr_idx), len(val_idx), len(test),
                        math.ceil(len(tr_idx) / cfg.batch_size),
@@ -103,7 +108,8 @@ class CaptioningTask:
 
     def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
         split = dataset.test if len(dataset.test) else dataset.train
-        return [caption_probes.CaptionRecorder(run_dir, probe_set(split), sink)]
+        longest = token_length(dataset.train, split) - 2
+        return [caption_probes.CaptionRecorder(run_dir, probe_set(split), sink, longest)]
 
 
 TASKS.register(TASK, CaptioningTask())

@@ -32,7 +32,7 @@ def _positive(**values) -> None:
 
 
 def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, embedding=32,
-           cell="gru", attention_penalty=0.0):
+           cell="gru", attention_penalty=0.0, box_attention=0.0):
     from cnnstudio.core.families.attention import captioner_models
 
     _positive(filters=filters, units=units, attention_units=attention_units,
@@ -41,12 +41,12 @@ def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, 
         raise ModelError(f"the captioner reads colour scenes (H×W×3), got {input_shape[2]} "
                          "channel(s)")
     try:
-        penalty = float(attention_penalty)
+        penalty, box = float(attention_penalty), float(box_attention)
     except (TypeError, ValueError):
-        raise ModelError(f"attention_penalty must be a number ≥ 0, got "
-                         f"{attention_penalty!r}") from None
+        raise ModelError(f"attention_penalty and box_attention must be numbers ≥ 0, got "
+                         f"{attention_penalty!r} and {box_attention!r}") from None
     return captioner_models.build(tuple(input_shape), filters, units, attention_units,
-                                  embedding, str(cell), penalty)
+                                  embedding, str(cell), penalty, box)
 
 
 CAPTIONER = Architecture(
@@ -58,14 +58,16 @@ CAPTIONER = Architecture(
     "Xu et al. 2015, Show, Attend and Tell; Bahdanau et al. 2015; the book's chapter 9",
     _build,
     defaults={"filters": 16, "units": 128, "attention_units": 64, "embedding": 32,
-              "cell": "gru", "attention_penalty": 0.0},
+              "cell": "gru", "attention_penalty": 0.0, "box_attention": 0.0},
     options_help={"filters": "filters of the encoder's first block (×2, ×4 deeper)",
                   "units": "hidden units of the decoder's recurrent cell",
                   "attention_units": "size of the additive attention's hidden layer",
                   "embedding": "length of each word's embedding vector",
                   "cell": "decoder cell: gru or lstm",
                   "attention_penalty": "λ of the doubly stochastic attention penalty "
-                                       "(0: off; Xu et al. use 1)"},
+                                       "(0: off; Xu et al. use 1)",
+                  "box_attention": "λ of a loss pulling each size, colour and shape word's "
+                                   "attention into that shape's box (0: off)"},
     task=TASK, min_size=16, preferred_size=64)
 
 ARCHITECTURES.register(CAPTIONER.id, CAPTIONER)

@@ -14,6 +14,10 @@ with Bahdanau's additive score ``v·tanh(W_f f + W_h h)``; the softmax over the 
 recurrent cell. Training uses teacher forcing: the reference's previous word, not the
 model's own. The doubly stochastic penalty ``λ Σ_cells (1 − Σ_t α_t)²`` (option
 ``attention_penalty``) asks every cell to be looked at about once over the caption.
+``box_attention`` (λ ≥ 0, off by default) adds −log Σ_{cells in the box} α for each
+size, colour and shape word: the scene's boxes supervise where the model looks, so the
+attention at a shape word lands on that shape instead of wherever the recurrent state
+already remembers it from (without it the model reads the object at the colour word).
 
 Hard attention (the book's contrast): ``step(..., hard=True)`` feeds the single most
 attended cell's features instead of the α-weighted mean.
@@ -47,7 +51,8 @@ def encoder_network(shape, filters: int):
 class Captioner(K.Model):
     def __init__(self, image_shape=(64, 64, 3), vocab=scenes.VOCAB, filters: int = 16,
                  units: int = 128, attention_units: int = 64, embedding: int = 32,
-                 cell: str = "gru", attention_penalty: float = 0.0, **kwargs):
+                 cell: str = "gru", attention_penalty: float = 0.0,
+                 box_attention: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.vocab = [str(w) for w in vocab]
@@ -56,8 +61,10 @@ class Captioner(K.Model):
         self.cell_kind, self.attention_penalty = str(cell), float(attention_penalty)
         if self.cell_kind not in ("gru", "lstm"):
             raise ModelError(f"cell must be 'gru' or 'lstm', got {cell!r}")
-        if self.attention_penalty < 0:
-            raise ModelError(f"attention_penalty must be ≥ 0, got {attention_penalty!r}")
+        self.box_attention = float(box_attention)
+        if self.attention_penalty < 0 or self.box_attention < 0:
+            raise ModelError(f"attention_penalty and box_attention must be ≥ 0, got "
+                             f"{attention_penalty!r} and {box_attention!r}")
         layers, v = K.layers, len(self.vocab)
         self.encoder = encoder_network(self.image_shape, self.filters)
         gh, gw, depth = (int(d) for d in self.encoder.compute_output_shape((1, *self.image_shape))[1:])
@@ -75,7 +82,8 @@ class Captioner(K.Model):
         self.out_hidden = layers.Dense(self.embedding_size, activation="tanh", name="deep_out")
         self.out_logits = layers.Dense(v, name="word_logits")
         self.trackers = {name: K.metrics.Mean(name=name)
-                         for name in ("loss", "word_accuracy", "attention_penalty")}
+                         for name in ("loss", "word_accuracy", "attention_penalty",
+                                      "box_attention_loss")}
         self._build_parts()
 
     def _build_parts(self) -> None:
@@ -99,7 +107,8 @@ class Captioner(K.Model):
         return {**super().get_config(), "image_shape": self.image_shape, "vocab": self.vocab,
                 "filters": self.filters, "units": self.units,
                 "attention_units": self.attention_units, "embedding": self.embedding_size,
-                "cell": self.cell_kind, "attention_penalty": self.attention_penalty}
+                "cell": self.cell_kind, "attention_penalty": self.attention_penalty,
+                "box_attention": self.box_attention}
 
     # -- the pieces decoding is made of ---------------------------------------------
     def features(self, images, training=False):
@@ -157,7 +166,11 @@ class Captioner(K.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def _caption_losses(self, images, tokens, training):
+    def _caption_losses(self, images, targets_in, training):
+        """(total loss, word accuracy, penalty, box loss); ``targets_in`` is the token
+        matrix, or (tokens, boxes) with the box cells of each written word."""
+        tokens, boxes = (targets_in if isinstance(targets_in, (tuple, list))
+                         else (targets_in, None))
         tokens = ops.cast(tokens, "int32")
         logits, alphas = self((images, tokens[:, :-1]), training=training)
         targets = tokens[:, 1:]
@@ -169,13 +182,21 @@ class Captioner(K.Model):
         penalty = ops.mean(ops.sum(ops.square(1.0 - seen), axis=-1))
         hits = ops.cast(ops.equal(ops.argmax(logits, -1), targets), "float32")
         accuracy = ops.sum(hits * mask) / words
-        return loss + self.attention_penalty * penalty, accuracy, penalty
+        box_loss = ops.zeros(())
+        if boxes is not None:
+            boxes = ops.cast(boxes, "float32")
+            named = ops.cast(ops.sum(boxes, axis=-1) > 0, "float32")       # words with a box
+            inside = ops.sum(alphas * boxes, axis=-1)
+            box_loss = ops.sum(-ops.log(inside + 1e-6) * named) / ops.maximum(ops.sum(named), 1.0)
+        total = loss + self.attention_penalty * penalty + self.box_attention * box_loss
+        return total, accuracy, penalty, box_loss
 
-    def _update(self, loss, accuracy, penalty):
+    def _update(self, loss, accuracy, penalty, box_loss):
         t = self.trackers
         t["loss"].update_state(loss)
         t["word_accuracy"].update_state(accuracy)
         t["attention_penalty"].update_state(penalty)
+        t["box_attention_loss"].update_state(box_loss)
         return {name: m.result() for name, m in t.items()}
 
     def train_step(self, data):
@@ -185,13 +206,13 @@ class Captioner(K.Model):
         variables = self.trainable_variables
 
         def loss_fn():
-            loss, accuracy, penalty = self._caption_losses(images, tokens, True)
-            return loss, (accuracy, penalty)
+            loss, *rest = self._caption_losses(images, tokens, True)
+            return loss, rest
 
-        loss, (accuracy, penalty), grads = value_and_grads(loss_fn, variables)
+        loss, rest, grads = value_and_grads(loss_fn, variables)
         grads, _ = _clip(grads, 5.0)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return self._update(loss, accuracy, penalty)
+        return self._update(loss, *rest)
 
     def test_step(self, data):
         return self._update(*self._caption_losses(data[0], data[1], False))
@@ -205,6 +226,6 @@ def _clip(grads, norm: float):
 
 
 def build(image_shape, filters=16, units=128, attention_units=64, embedding=32, cell="gru",
-          attention_penalty=0.0) -> Captioner:
+          attention_penalty=0.0, box_attention=0.0) -> Captioner:
     return Captioner(image_shape, scenes.VOCAB, filters, units, attention_units, embedding,
-                     cell, attention_penalty, name="captioner")
+                     cell, attention_penalty, box_attention, name="captioner")
