@@ -2,8 +2,8 @@
 "detection".
 
 Light on purpose: registering it imports no Keras. The network and its ``train_step`` live
-in ``maskrcnn_models.py`` (TensorFlow glue in ``maskrcnn_tf.py``, losses in
-``maskrcnn_losses.py``); data, compilation, evaluation and per-epoch probes in
+in ``maskrcnn_models_tf.py`` (TensorFlow glue in ``maskrcnn_tf.py``, losses in
+``maskrcnn_losses_tf.py``); data, compilation, evaluation and per-epoch probes in
 ``maskrcnn_task.py``; the step-by-step pipeline for the GUI in ``maskrcnn_probes.py``.
 """
 
@@ -15,7 +15,7 @@ from cnnstudio.core.families.profile import Plot, Profile, Series, register_prof
 from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.models.base import Architecture
 
-MODELS = "cnnstudio.core.families.detection.maskrcnn_models"
+MODELS = "cnnstudio.core.families.detection.maskrcnn_models_tf"
 
 LIMITS = {"filters": (4, 256), "fpn_filters": (8, 256), "head_units": (16, 2048),
           "mask_filters": (4, 256), "blocks": (1, 4), "proposals": (1, 1000),
@@ -23,7 +23,7 @@ LIMITS = {"filters": (4, 256), "fpn_filters": (8, 256), "head_units": (16, 2048)
 
 
 def _build(input_shape, num_classes, **options):
-    from cnnstudio.core.families.detection import maskrcnn_models
+    from cnnstudio.core.families.detection import maskrcnn_models_tf
 
     for name, (low, high) in LIMITS.items():
         value = options.get(name)
@@ -36,7 +36,7 @@ def _build(input_shape, num_classes, **options):
                          f"{input_shape[2]}; set the dataset's size option")
     # The real names come from the data when the task compiles a fresh model.
     names = ["background", *(f"class {i}" for i in range(1, int(num_classes) + 1))]
-    return maskrcnn_models.build_maskrcnn(height, names, **options)
+    return maskrcnn_models_tf.build_maskrcnn(height, names, **options)
 
 
 MASKRCNN = Architecture(

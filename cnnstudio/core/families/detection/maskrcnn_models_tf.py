@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.detection import anchors as anchor_lib
-from cnnstudio.core.families.detection import maskrcnn_losses as losses
+from cnnstudio.core.families.detection import maskrcnn_losses_tf as losses
 from cnnstudio.core.families.detection import maskrcnn_tf as ops_tf
 from cnnstudio.core.keras_setup import keras
 
