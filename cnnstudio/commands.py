@@ -116,8 +116,12 @@ def train(args) -> int:
             printer._close()
             if args.json:
                 print(json.dumps(result.summary, default=float))
-            return {"finished": 0, "stopped": 130, "failed": 1}[result.status]
-        return _report(args, printer, result)
+            code = {"finished": 0, "stopped": 130, "failed": 1}[result.status]
+        else:
+            code = _report(args, printer, result)
+        if result.status == "failed":   # a lost peer would hold JAX's shutdown barrier for minutes
+            launch.leave(code)
+        return code
     from cnnstudio.core.training import engine
 
     printer = ProgressPrinter(quiet=args.json)

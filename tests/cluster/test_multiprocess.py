@@ -55,10 +55,10 @@ def test_a_killed_process_stops_the_other_with_a_message_and_the_run_resumes(tmp
         time.sleep(0.5)
     procs[1].kill()                                   # a machine of the cluster goes away
     killed = time.monotonic()
-    out, err = procs[0].communicate(timeout=120)
-    assert time.monotonic() - killed < 60
-    assert procs[0].returncode != 0
-    assert "another process of the cluster is gone" in err and "--resume" in err
+    out, err = procs[0].communicate(timeout=300)
+    took = time.monotonic() - killed
+    assert "another process of the cluster is gone" in err and "--resume" in err, err[-2000:]
+    assert procs[0].returncode != 0 and took < 60
     procs[1].communicate()
     run = next(root.iterdir())
     status = json.loads((run / "status.json").read_text())["status"]
