@@ -124,7 +124,9 @@ class InsightTabs(QTabWidget):
     def probe_ready(self, event) -> None:
         self._hook("probe_ready", event)
         if self._classifier_shown():
-            self.epochs.reload()
+            # The epoch replay redraws its mosaics on reload: only worth it on screen.
+            self._stale.add(self.epochs)
+            self._refresh_if_shown()
             self._show_first_probe(self.window.bridge.run_dir)
 
     def run_finished(self, event) -> None:
@@ -175,7 +177,7 @@ class InsightTabs(QTabWidget):
         self._hook("epoch_done", event)
         # A refresh asks the training thread for work: only the tab on screen is worth it;
         # the other one catches up when it is shown.
-        self._stale = {self.filters, self.feature_maps, self.confusion, self.errors}
+        self._stale |= {self.filters, self.feature_maps, self.confusion, self.errors}
         self._refresh_if_shown()
 
     def _refresh_if_shown(self, *_args) -> None:

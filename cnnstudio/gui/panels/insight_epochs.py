@@ -109,6 +109,9 @@ class EpochSliderPanel(QWidget):
         else:
             self._update_label()
 
+    def refresh(self) -> None:          # its tab came to the front with new epochs
+        self.reload()
+
     def set_epoch(self, epoch: int) -> None:
         if epoch not in self.epochs:
             raise ValueError(f"no probes for epoch {epoch}; stored: {self.epochs}")

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -116,6 +117,11 @@ class PlotsPanel(QWidget):
             plot.spec = spec
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
+            for axis in ("left", "bottom"):
+                # The grid belongs to the axis items and spans the plot, so every new point
+                # repainted the axes' text; cached, they are only redrawn when their range
+                # moves (the largest GUI cost while training, by profile).
+                plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.addLegend(offset=(-10, 10) if col == 0 else (-10, -10))

@@ -29,7 +29,7 @@ from superqt import QCollapsible
 from cnnstudio.core.config import OPTIMIZERS, TrainConfig
 from cnnstudio.gui.widgets.vscroll import vscroll
 
-TEXT_INTERVAL_S = 0.1
+TEXT_INTERVAL_S = 0.25
 SCHEDULES = (("constant", "Constant"), ("step", "Step decay"), ("cosine", "Cosine decay"),
              ("plateau", "Reduce on plateau"))
 INITIALIZERS = (("default", "Architecture's own"), ("glorot", "Glorot / Xavier"),
@@ -370,15 +370,19 @@ class TrainingPanel(QWidget):
                             f"{event.params:,} parameters")
 
     def on_batches(self, batches: list) -> None:
-        # Text updates cost the training thread GIL time: ten a second are plenty.
+        # Text updates cost the training thread GIL time: four a second are plenty.
         now = time.perf_counter()
         if self._run is None or not batches or now - self._shown_at < TEXT_INTERVAL_S:
             return
         self._shown_at = now
         b, run = batches[-1], self._run
         done = (b.epoch - 1) * b.steps + b.step
+        # QProgressBar repaints synchronously whenever its text changes, so the bar names
+        # only the epoch; the step goes in the label below, repainted with the window.
+        self.bar.setUpdatesEnabled(False)      # setValue's own repaint is synchronous …
         self.bar.setValue(done)
-        self.bar.setFormat(f"Epoch {b.epoch}/{run.epochs} · step {b.step}/{b.steps}")
+        self.bar.setFormat(f"Epoch {b.epoch}/{run.epochs}")
+        self.bar.setUpdatesEnabled(True)       # … this one joins the window's next paint
         left_steps = run.epochs * b.steps - done
         rate = b.samples_per_sec
         if b.step < max(5, b.steps // 10) and self._epoch_rate:
@@ -388,7 +392,8 @@ class TrainingPanel(QWidget):
         eta = left_steps * run.batch_size / rate if rate > 0 else 0
         loss = b.logs.get("loss")
         acc = b.logs.get("accuracy")
-        parts = [f"{rate:,.0f} samples/s", f"about {_duration(eta)} left"]
+        parts = [f"step {b.step}/{b.steps}", f"{rate:,.0f} samples/s",
+                 f"about {_duration(eta)} left"]
         if loss is not None:
             parts.append(f"loss {loss:.4f}")
         if acc is not None:
