@@ -110,7 +110,7 @@ class MaskRCNN(K.Model):
     def __init__(self, image_size=128, class_names=("background", "object"), filters=32,
                  fpn_filters=64, head_units=256, mask_filters=32, blocks=1,
                  anchor_sizes=((32.0, 45.0), (64.0, 90.0)), anchor_ratios=(0.5, 1.0, 2.0),
-                 pre_nms=300, train_proposals=64, proposals=50, rois_per_image=32,
+                 pre_nms=300, train_proposals=64, proposals=50, rois_per_image=24,
                  positive_rois=8, max_detections=20, min_score=0.05, **kwargs):
         super().__init__(**kwargs)
         self.image_size = int(image_size)
