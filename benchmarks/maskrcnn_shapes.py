@@ -1,7 +1,7 @@
 """The compact Mask R-CNN trained from scratch on generated shapes within a fixed wall-time
 budget, then scored with COCOeval on 200 held-out images.
 
-    python benchmarks/maskrcnn_shapes.py [--budget-min 20] [--train-images 3000]
+    python benchmarks/maskrcnn_shapes.py [--budget-min 24] [--train-images 3000]
                                          [--batch-size 8] [--lr 0.002] [--seed 1]
 
 The budget is kept by measuring the first steps and fixing the number of steps that fit
@@ -70,7 +70,7 @@ def budget_callback(model, budget_s: float, lr: float, t0: float):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--budget-min", type=float, default=20.0,
+    parser.add_argument("--budget-min", type=float, default=24.0,
                         help="training wall time in minutes (tracing included)")
     parser.add_argument("--train-images", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=8)
