@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/cnnstudio
 
-# Two workers, one test file each at a time (module fixtures are built once): most tests
-# spend their time in Python (Keras tracing, Qt), so the second core was idle.
+# Two workers: most tests spend their time in Python (Keras tracing, Qt), so the second
+# core was idle. (--dist loadfile hung once a worker had crashed; plain load reschedules.)
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not cluster"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not cluster"
 
 # Several processes and Ray sweeps (minutes on 2 cores): pip install -e ".[cluster]" first.
 test-cluster: $(STAMP)

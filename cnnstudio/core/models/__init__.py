@@ -18,8 +18,11 @@ for _arch in (MLP, LENET5, BOOK_CIFAR, DOGS_VS_CATS, TRAFFIC_SIGNS_BN, ALEXNET, 
     ARCHITECTURES.register(_arch.id, _arch)
 
 # The families of the book's second half register their architectures (and tasks) here too.
+# Registration order is the model picker's order (chapters 6 and 8, 9, 7).
+# isort: off
 from cnnstudio.core.families import generative  # noqa: E402, F401
 from cnnstudio.core.families import attention  # noqa: E402, F401
 from cnnstudio.core.families import detection  # noqa: E402, F401
+# isort: on
 
 __all__ = ["ARCHITECTURES", "Architecture", "format_table", "layer_table"]

@@ -5,6 +5,10 @@ Each module imported below registers what it offers when imported; heavy (Tensor
 modules are imported only when a model is built, loaded or run.
 """
 
-from cnnstudio.core.families.detection import maskrcnn  # noqa: E402, F401
-from cnnstudio.core.families.detection import coco_model, sample_photos  # noqa: E402, F401
-from cnnstudio.core.families.detection import coco_dataset, haar  # noqa: E402, F401
+from cnnstudio.core.families.detection import (  # noqa: F401
+    coco_dataset,
+    coco_model,
+    haar,
+    maskrcnn,
+    sample_photos,
+)

@@ -4,6 +4,7 @@ dock's detection view and the COCO Mask R-CNN action."""
 from cnnstudio.gui.families.detection import (  # noqa: F401
     detection_prediction_view,
     detections_panel,
+    haar_panel,
+    haar_prediction_view,
     pipeline_stepper,
 )
-from cnnstudio.gui.families.detection import haar_panel, haar_prediction_view  # noqa: F401
