@@ -27,7 +27,8 @@ def test_defaults_are_the_offline_lenet_run():
     ("learning_rate", 0.0, "learning_rate must be a number between 0 and 10, got 0.0"),
     ("validation_split", 1.0, "validation_split must be a fraction in [0, 1), got 1.0"),
     ("optimizer", "adamm", "unknown optimizer 'adamm' — known: adam, sgd"),
-    ("device", "tpu", "device must be 'auto', 'cpu', or 'gpu:N', got 'tpu'"),
+    ("device", "tpu", "device must be 'auto', 'cpu', 'gpu:N' or 'all' (every GPU, data "
+                      "parallel), got 'tpu'"),
     ("seed", 1.5, "seed must be a non-negative integer, got 1.5"),
 ])
 def test_each_bad_number_gets_one_clear_sentence(field, value, message):

@@ -12,13 +12,14 @@ from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.training.hyper import apply_hyperparameters
 
-MNIST, CIFAR, PHOTO = (28, 28, 1), (32, 32, 3), (128, 128, 3)
+MNIST, CIFAR, PHOTO, CANVAS = (28, 28, 1), (32, 32, 3), (128, 128, 3), (60, 60, 1)
 CLAIMS = {
     "mlp": [MNIST, CIFAR], "lenet5": [MNIST, CIFAR], "book-cifar": [MNIST, CIFAR],
     "dogs-vs-cats": [CIFAR, PHOTO], "traffic-signs-bn": [MNIST, CIFAR],
     "alexnet": [MNIST, CIFAR, PHOTO], "vgg-small": [MNIST, CIFAR],
     "vgg16": [CIFAR, PHOTO], "googlenet": [MNIST, CIFAR, PHOTO],
     "resnet": [MNIST, CIFAR, PHOTO],
+    "fc-256": [MNIST, CANVAS], "conv-2": [MNIST, CANVAS],      # the RAM paper's baselines
 }
 # Small settings for the training check only: the architecture, not its width, is under test.
 FAST = {"vgg16": {"fc_units": 64, "batch_norm": True}, "googlenet": {"width": 0.25},
