@@ -132,7 +132,10 @@ def main() -> None:
     print(f"stalls p50 {figures['stall_p50_ms']} ms, p99 {figures['stall_p99_ms']} ms, "
           f"max {figures['stall_max_ms']} ms; studio {studio_rate:,.0f} samples/s vs "
           f"plain fit {fit_rate:,.0f} samples/s")
-    print(json.dumps(figures))
+    print(json.dumps(figures), flush=True)
+    # PySide 6.12 may abort in the interpreter's final teardown of Qt wrappers (bool_dealloc);
+    # everything is printed by now, so leave without it, as the studio and the tests do.
+    os._exit(0)
 
 
 if __name__ == "__main__":
