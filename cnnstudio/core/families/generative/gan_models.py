@@ -80,8 +80,43 @@ def dcgan_networks(shape, latent_size: int, filters: int):
     return K.Sequential(g, name="generator"), K.Sequential(d, name="discriminator")
 
 
+class GeneratorOptimizerModel(K.Model):
+    """What both GANs share beyond their networks: trackers as metrics, seeded noise, and
+    G's optimizer state carried in get/set_weights.
+
+    The epoch writer snapshots get_weights() + optimizer.variables to write checkpoints off
+    the training thread; G's optimizer rides along with the weights so the copy it saves
+    holds both optimizers' state. Subclasses set ``g_optimizer``, ``trackers``,
+    ``latent_size`` and ``seed_generator``.
+    """
+
+    def _g_state(self):
+        opt = self.g_optimizer
+        return list(opt.variables) if opt is not None and opt.built else []
+
+    def get_weights(self):
+        return super().get_weights() + [ops.convert_to_numpy(v) for v in self._g_state()]
+
+    def set_weights(self, weights):
+        own = len(self.weights)
+        super().set_weights(weights[:own])
+        extra, state = weights[own:], self._g_state()
+        if extra and len(extra) != len(state):
+            raise ValueError(f"expected {len(state)} generator-optimizer arrays, got "
+                             f"{len(extra)}")
+        for variable, value in zip(state, extra, strict=False):
+            variable.assign(value)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _noise(self, n):
+        return K.random.normal((n, self.latent_size), seed=self.seed_generator)
+
+
 @K.saving.register_keras_serializable(package="cnnstudio")
-class Gan(K.Model):
+class Gan(GeneratorOptimizerModel):
     """G and D trained in turn: D on real (target 1 − smoothing) and fake (target 0) images,
     then G to make D call its images real (the non-saturating loss)."""
 
@@ -136,34 +171,6 @@ class Gan(K.Model):
         # Slots must exist before load_model assigns the saved Adam moments to them.
         self.optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-
-    # The epoch writer snapshots get_weights() + optimizer.variables to write checkpoints
-    # off the training thread; G's optimizer rides along with the weights so the copy it
-    # saves holds both optimizers' state.
-    def _g_state(self):
-        opt = self.g_optimizer
-        return list(opt.variables) if opt is not None and opt.built else []
-
-    def get_weights(self):
-        return super().get_weights() + [v.numpy() for v in self._g_state()]
-
-    def set_weights(self, weights):
-        own = len(self.weights)
-        super().set_weights(weights[:own])
-        extra, state = weights[own:], self._g_state()
-        if extra and len(extra) != len(state):
-            raise ValueError(f"expected {len(state)} generator-optimizer arrays, got "
-                             f"{len(extra)}")
-        for variable, value in zip(state, extra, strict=False):
-            variable.assign(value)
-
-    # -- training --------------------------------------------------------------------
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def _noise(self, n):
-        return K.random.normal((n, self.latent_size), seed=self.seed_generator)
 
     def train_step(self, data):
         from cnnstudio.core.families.generative.gan_tf import value_and_grads

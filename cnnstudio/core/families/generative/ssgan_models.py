@@ -31,6 +31,7 @@ import numpy as np
 
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.generative import ssgan_losses as L
+from cnnstudio.core.families.generative.gan_models import GeneratorOptimizerModel
 from cnnstudio.core.keras_setup import keras
 
 K = keras()
@@ -88,7 +89,7 @@ def conv_networks(shape, num_classes: int, latent_size: int, filters: int = 64):
 
 
 @K.saving.register_keras_serializable(package="cnnstudio")
-class SemiSupervisedGan(K.Model):
+class SemiSupervisedGan(GeneratorOptimizerModel):
     """D: a K-class classifier whose log-sum-exp is its real/fake logit. G: feature matching.
 
     ``labelled_per_class`` is kept in the config so a resumed run picks the same labels;
@@ -183,34 +184,6 @@ class SemiSupervisedGan(K.Model):
         des = K.saving.deserialize_keras_object
         self.compile(d_optimizer=des(config["d_optimizer"]),
                      g_optimizer=des(config["g_optimizer"]))
-
-    # The epoch writer snapshots get_weights() + optimizer.variables to write checkpoints
-    # off the training thread; G's optimizer rides along with the weights so the copy it
-    # saves holds both optimizers' state (as in gan_models.Gan).
-    def _g_state(self):
-        opt = self.g_optimizer
-        return list(opt.variables) if opt is not None and opt.built else []
-
-    def get_weights(self):
-        return super().get_weights() + [ops.convert_to_numpy(v) for v in self._g_state()]
-
-    def set_weights(self, weights):
-        own = len(self.weights)
-        super().set_weights(weights[:own])
-        extra, state = weights[own:], self._g_state()
-        if extra and len(extra) != len(state):
-            raise ValueError(f"expected {len(state)} generator-optimizer arrays, got "
-                             f"{len(extra)}")
-        for variable, value in zip(state, extra, strict=False):
-            variable.assign(value)
-
-    # -- training --------------------------------------------------------------------
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def _noise(self, n):
-        return K.random.normal((n, self.latent_size), seed=self.seed_generator)
 
     def train_step(self, data):
         from cnnstudio.core.families.generative.gan_tf import value_and_grads
