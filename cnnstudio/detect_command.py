@@ -1,7 +1,8 @@
 """``cnnstudio detect IMAGE... --haar CASCADE``: find objects in photos, headless.
 
     cnnstudio detect astronaut.png --haar frontalface [--scale 1.1] [--neighbors 5]
-                                   [--min-size 30] [--max-side 0] [--json]
+                                   [--min-size 30] [--max-side 0] [--search octaves]
+                                   [--json]
     cnnstudio detect photo.jpg --coco-pretrained | --run RUN_DIR [--min-score 0.5] [--json]
 
 ``--json`` prints one object, ``{"detections": [{"box": [x, y, w, h], "label": …,
@@ -42,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-side", type=int, default=0,
                         help="Haar: search a copy at most this many pixels on its long side "
                              "(faster; small objects are missed). 0: full size (default)")
+    parser.add_argument("--search", choices=("octaves", "full"), default="octaves",
+                        help="Haar: 'octaves' (default) searches each halved image for "
+                             "windows 1-2x the base size, about twice as fast; 'full' is "
+                             "OpenCV's own single scan")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     detect_sources.add_arguments(parser)      # --coco-pretrained, --run RUN_DIR, --min-score
 
@@ -59,7 +64,7 @@ def haar_source(args) -> Detector:
 
     def detect(image) -> dict:
         result = detect_haar(image, args.haar, args.scale, args.neighbors, args.min_size,
-                             max_side=args.max_side)
+                             max_side=args.max_side, search=args.search)
         return {"detections": result.detections(), "ms": round(result.ms, 3)}
 
     return detect

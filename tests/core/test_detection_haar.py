@@ -55,6 +55,36 @@ def test_a_shrunk_search_finds_her_face_in_the_photos_pixels(astronaut):
         detect_haar(astronaut, max_side=8)
 
 
+@pytest.mark.parametrize("side", [36, 46, 50, 70, 95, 140, 200])
+def test_the_octave_search_finds_a_face_of_every_size(astronaut, side):
+    # Her face pasted at one size on a grey 320×320 page: sizes on both sides of the
+    # octave boundaries (48 and 96 px for a 24 px base window) are found where it was put.
+    x0, y0, w0, h0 = 165, 50, 125, 125                       # her face with a margin
+    scale = side / ASTRONAUT_FACE[2]
+    face = cv2.resize(astronaut[y0:y0 + h0, x0:x0 + w0],
+                      (round(w0 * scale), round(h0 * scale)), interpolation=cv2.INTER_AREA)
+    page = np.full((320, 320, 3), 128, np.uint8)
+    px, py = 320 - face.shape[1] - 7, 11
+    page[py:py + face.shape[0], px:px + face.shape[1]] = face
+    truth = (px + round((ASTRONAUT_FACE[0] - x0) * scale), py + round((ASTRONAUT_FACE[1] - y0)
+             * scale), round(ASTRONAUT_FACE[2] * scale), round(ASTRONAUT_FACE[3] * scale))
+    found = detect_haar(page, "frontalface", min_size=30, search="octaves")
+    assert max((iou_xywh(b.tolist(), truth) for b in found.boxes), default=0) > 0.5, found
+
+
+def test_octave_and_full_search_agree_and_respect_the_sizes(astronaut):
+    octaves = detect_haar(astronaut, "frontalface", search="octaves")
+    full = detect_haar(astronaut, "frontalface", search="full")
+    assert len(octaves.boxes) == len(full.boxes) == 1
+    assert iou_xywh(octaves.boxes[0].tolist(), full.boxes[0].tolist()) > 0.9
+    raw = detect_haar(astronaut, "frontalface", min_neighbors=0, min_size=40,
+                      max_size=150)
+    assert len(raw.boxes) > len(octaves.boxes) and not raw.neighbors.any()    # ungrouped
+    assert raw.boxes[:, 2].min() >= 40 and raw.boxes[:, 2].max() <= 150
+    with pytest.raises(StudioError, match="--search must be one of octaves, full"):
+        detect_haar(astronaut, search="fast")
+
+
 def test_bad_options_and_unknown_cascades_are_one_message(astronaut):
     with pytest.raises(StudioError, match="scale must be above 1"):
         detect_haar(astronaut, scale_factor=1.0)
@@ -65,7 +95,7 @@ def test_bad_options_and_unknown_cascades_are_one_message(astronaut):
 
 
 def test_frontalface_default_structure_from_its_xml():
-    cascade = read_cascade(cascade_path("frontalface"))
+    cascade = read_cascade(cascade_path("frontalface_default"))
     assert cascade.window == (24, 24) and cascade.layout == "current"
     assert len(cascade.stages) == 25
     assert [s.weak_count for s in cascade.stages[:5]] == [9, 16, 27, 32, 52]

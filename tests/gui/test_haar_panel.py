@@ -42,7 +42,7 @@ def test_sliders_redraw_the_boxes_at_once(qtbot, panel):
         panel.min_size.setValue(30)
         panel.scale.setValue(1.3)
     assert panel.options() == (1.3, 0, 30)
-    assert "Image pyramid:" in panel.pyramid_title.text()
+    assert "full-scan pyramid:" in panel.pyramid_title.text()
 
 
 def test_structure_features_and_rejections(qtbot, panel):

@@ -11,6 +11,21 @@ window that passes all stages is a raw candidate, and candidates that overlap ar
 grouped: a group with fewer than ``min_neighbors`` members is dropped (0 keeps every raw
 window, ungrouped). The cascade has no probability, so the common instance format gets
 score 1.0; the votes say how sure it is.
+
+Two ways to search (``search=``):
+
+- ``"octaves"`` (default): one OpenCV call per octave of an image pyramid halved each
+  time, each call limited to windows 1× to 2× the cascade's base window, then one grouping
+  of all raw windows. OpenCV steps its window by 2 pixels of the scaled image below 2× the
+  base window and by 1 pixel from there on, so its own scan spends most of its time on
+  large objects at a stride far finer than their size; per octave the stride stays at about
+  8 % of the window everywhere. Above the first octave that is 4× fewer windows than
+  OpenCV tries, so a large object gathers fewer votes (her face: 12 against 40), which
+  ``min_neighbors`` then weighs: fewer false alarms, and a borderline large object can be
+  missed where the full scan keeps it. On scikit-image's astronaut (512², 2 cores) the
+  search takes about half the time and finds the same face.
+- ``"full"``: OpenCV's own single ``detectMultiScale`` call (the scan the Haar tab's stage
+  counts and pyramid describe).
 """
 
 from __future__ import annotations
@@ -58,6 +73,10 @@ def classifier(name: str) -> cv2.CascadeClassifier:
         found = cv2.CascadeClassifier(path)
         if found.empty():
             raise StudioError(f"OpenCV could not load the cascade {path}")
+        # One search on a blank image starts OpenCV's worker threads and fills the
+        # cascade's buffers now, so the first photo's time is the detector's own.
+        w, h = found.getOriginalWindowSize()
+        found.detectMultiScale(np.zeros((2 * h, 2 * w), np.uint8))
         cache[path] = found
     return cache[path]
 
@@ -80,9 +99,43 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image.reshape(image.shape[:2]))
 
 
+SEARCHES = ("octaves", "full")
+
+
+def _search_octaves(found: cv2.CascadeClassifier, gray: np.ndarray, scale_factor: float,
+                    min_neighbors: int, min_size: tuple[int, int],
+                    max_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Raw windows octave by octave (1×–2× the base window each), grouped once at the end."""
+    bw, bh = found.getOriginalWindowSize()
+    full_h, full_w = gray.shape
+    raw, octave = [], gray
+    while octave.shape[0] >= bh and octave.shape[1] >= bw:
+        sx, sy = full_w / octave.shape[1], full_h / octave.shape[0]
+        lo = (max(bw, int(np.ceil(min_size[0] / sx))), max(bh, int(np.ceil(min_size[1] / sy))))
+        hi = (2 * bw - 1, 2 * bh - 1)
+        if max_size[0]:
+            hi = (min(hi[0], int(max_size[0] / sx)), min(hi[1], int(max_size[1] / sy)))
+        if hi[0] < bw or hi[1] < bh:
+            break                               # the user's max size lies below this octave
+        if lo[0] <= hi[0] and lo[1] <= hi[1]:
+            boxes, _ = found.detectMultiScale2(octave, scaleFactor=scale_factor,
+                                               minNeighbors=0, minSize=lo, maxSize=hi)
+            for x, y, w, h in np.asarray(boxes).reshape(-1, 4):
+                raw.append([round(x * sx), round(y * sy), round(w * sx), round(h * sy)])
+        if octave.shape[0] < 2 * bh or octave.shape[1] < 2 * bw:
+            break
+        octave = cv2.resize(octave, (octave.shape[1] // 2, octave.shape[0] // 2),
+                            interpolation=cv2.INTER_AREA)
+    if min_neighbors == 0 or not raw:
+        return np.asarray(raw, np.int32).reshape(-1, 4), np.zeros(len(raw), np.int32)
+    # The grouping detectMultiScale does itself (eps 0.2, groups of ≤ min_neighbors dropped).
+    boxes, votes = cv2.groupRectangles(raw, int(min_neighbors), 0.2)
+    return np.asarray(boxes, np.int32).reshape(-1, 4), np.asarray(votes, np.int32).reshape(-1)
+
+
 def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: float = 1.1,
                 min_neighbors: int = 5, min_size: int = 30, max_size: int = 0,
-                max_side: int = 0) -> HaarResult:
+                max_side: int = 0, search: str = "octaves") -> HaarResult:
     """Run one cascade on one uint8 image (RGB or grey).
 
     ``max_side`` > 0 searches a copy shrunk to at most that many pixels on its long side
@@ -93,6 +146,8 @@ def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: f
     if not isinstance(max_side, int) or max_side < 0 or 0 < max_side < 32:
         raise StudioError(f"--max-side must be 0 (full size) or at least 32 pixels, "
                           f"got {max_side}")
+    if search not in SEARCHES:
+        raise StudioError(f"--search must be one of {', '.join(SEARCHES)}, got {search!r}")
     found = classifier(cascade)
     start = time.perf_counter()
     gray = full = to_gray(image)
@@ -101,10 +156,15 @@ def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: f
         gray = cv2.resize(full, (max(1, round(full.shape[1] * shrink)),
                                  max(1, round(full.shape[0] * shrink))),
                           interpolation=cv2.INTER_AREA)
-    boxes, neighbors = found.detectMultiScale2(
-        gray, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
-        minSize=(round(min_size * shrink),) * 2,
-        maxSize=(round(max_size * shrink),) * 2 if max_size else (0, 0))
+    lo = (round(min_size * shrink),) * 2
+    hi = (round(max_size * shrink),) * 2 if max_size else (0, 0)
+    if search == "octaves":
+        boxes, neighbors = _search_octaves(found, gray, float(scale_factor),
+                                           int(min_neighbors), lo, hi)
+    else:
+        boxes, neighbors = found.detectMultiScale2(
+            gray, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
+            minSize=lo, maxSize=hi)
     ms = (time.perf_counter() - start) * 1000.0
     boxes = np.asarray(boxes, np.int32).reshape(-1, 4)
     if shrink < 1.0:

@@ -120,6 +120,11 @@ class HaarPanel(QWidget):
         self.neighbors.setToolTip("How many overlapping raw windows a box needs (0: show "
                                   "every raw window, ungrouped)")
         self.min_size.setToolTip("Smallest object searched, in pixels (fewer levels)")
+        self.search = QComboBox()
+        self.search.addItem("octaves (about twice as fast)", "octaves")
+        self.search.addItem("OpenCV's full scan (what the counts below describe)", "full")
+        self.search.setToolTip("Octaves: one OpenCV call per halved image, windows 1–2× the "
+                               "base size, so large objects are not scanned pixel by pixel")
         opener = QPushButton("Open photo…")
         opener.clicked.connect(self.ask_photo)
         form = QFormLayout()
@@ -127,6 +132,7 @@ class HaarPanel(QWidget):
         form.addRow("Scale factor", self.scale)
         form.addRow("Min neighbours", self.neighbors)
         form.addRow("Min size (px)", self.min_size)
+        form.addRow("Search", self.search)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 
@@ -177,6 +183,7 @@ class HaarPanel(QWidget):
         outer.addWidget(self.pyramid)
 
         self.cascade.currentIndexChanged.connect(self._cascade_changed)
+        self.search.currentIndexChanged.connect(lambda _=None: self.redetect())
         for slider in (self.scale, self.neighbors, self.min_size):
             slider.valueChanged.connect(lambda _=None: self._debounce.start())
         self._cascade_changed()
@@ -221,7 +228,7 @@ class HaarPanel(QWidget):
         scale, neighbors, min_size = self.options()
         try:
             self.result = detect_haar(self.image, self.cascade_name, scale, neighbors,
-                                      min_size)
+                                      min_size, search=self.search.currentData())
         except StudioError as exc:
             self.summary.setText(f"<span style='color:#e57373'>{exc}</span>")
             return
@@ -229,7 +236,8 @@ class HaarPanel(QWidget):
         found = f"{len(r.boxes)} × {r.label}" if len(r.boxes) else f"no {r.label}"
         votes = ", ".join(str(n) for n in r.neighbors[:6]) if neighbors else "ungrouped"
         self.summary.setText(f"{self.caption}: <b>{found}</b> in {r.ms:.1f} ms "
-                             f"(OpenCV detectMultiScale; votes: {votes})")
+                             f"(OpenCV detectMultiScale, {self.search.currentData()} search; "
+                             f"votes: {votes})")
         self.photo.setImage(haar_probes.draw_boxes(self.image, r.boxes))
         self.box.autoRange(padding=0.01)
         self._show_features()
@@ -251,9 +259,10 @@ class HaarPanel(QWidget):
         tiles = haar_probes.feature_tiles(window, cascade, stage=0, tile=60, limit=12)
         columns = 5 if len(tiles) > 8 else 4 if len(tiles) > 6 else len(tiles)
         self.features.setPixmap(QPixmap.fromImage(to_qimage(_grid(tiles, columns))))
+        count, weak = len(cascade.stage_features(0)), cascade.stages[0].weak_count
+        trees = "" if count == weak else f" (in {weak} small trees)"
         self.features_title.setText(
-            f"Stage 1's {cascade.stages[0].weak_count} Haar features {where} "
-            "(white adds, black subtracts)")
+            f"Stage 1's {count} Haar features{trees} {where} (white adds, black subtracts)")
 
     def _show_pyramid(self, scale: float, min_size: int) -> None:
         cascade = read_cascade(cascade_path(self.cascade_name))
@@ -264,7 +273,7 @@ class HaarPanel(QWidget):
         self.pyramid.setPixmap(QPixmap.fromImage(to_qimage(strip)))
         if levels:
             self.pyramid_title.setText(
-                f"Image pyramid: {len(levels)} levels, from {levels[0].size[0]}×"
+                f"OpenCV's full-scan pyramid: {len(levels)} levels, from {levels[0].size[0]}×"
                 f"{levels[0].size[1]} (window {levels[0].window(cascade.window)[0]} px) to "
                 f"{levels[-1].size[0]}×{levels[-1].size[1]} (window "
                 f"{levels[-1].window(cascade.window)[0]} px); yellow: the "
