@@ -8,7 +8,8 @@ budget, then measured on the same 500 fixed test canvases. The trained RAM is me
 second time looking at uniformly random places instead of where its location network
 points (``random_policy_cluttered_error``).
 
-    python benchmarks/ram_accuracy.py [--minutes 20] [--seed 0]
+    python benchmarks/ram_accuracy.py [--minutes 20] [--hint-epochs 0] [--patch-net dense]
+                                      [--seed 0]
 
 ``--minutes`` is the budget per dataset on 2 CPU cores, split RAM 60 % / conv 25 % /
 FC 15 %; training stops at the first epoch end past a model's share. It is counted in
@@ -59,14 +60,16 @@ class Budget(keras().callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(model_id: str, dataset, cpu_seconds: float, seed: int, hint: int) -> dict:
+def train(model_id: str, dataset, cpu_seconds: float, seed: int, hint: int,
+          patch_net: str = "dense") -> dict:
     """Train one model under its budget on freshly placed digits; its test figures."""
     k = keras()
     k.utils.set_random_seed(seed)
     cfg = TrainConfig(epochs=10_000, batch_size=64, learning_rate=1e-3, seed=seed,
                       validation_split=0.0)
     arch = ARCHITECTURES.get(model_id)
-    options = {**RAM_OPTIONS, "hint_epochs": hint} if model_id == "ram" else {}
+    options = ({**RAM_OPTIONS, "hint_epochs": hint, "patch_net": patch_net}
+               if model_id == "ram" else {})
     model = arch.build(dataset.input_shape, dataset.num_classes, options)
     ram_task = TASKS.get("ram")
     # The same generator feeds every model: the ram task's batches (fresh placements
@@ -100,6 +103,8 @@ def main() -> None:
     parser.add_argument("--hint-epochs", type=int, default=0,
                         help="the RAM's hybrid start (see the ram option hint_epochs); 0: "
                              "pure REINFORCE")
+    parser.add_argument("--patch-net", choices=("dense", "conv"), default="dense",
+                        help="the RAM's patch pathway (the ram option patch_net)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     results = {}
@@ -108,7 +113,7 @@ def main() -> None:
         dataset = load_dataset(DatasetConfig(dataset_id, {"canvas": 60}))
         for model_id in ("ram", "fc-256", "conv-2"):
             r = train(model_id, dataset, 2 * args.minutes * 60 * SHARES[model_id], args.seed,
-                      args.hint_epochs)
+                      args.hint_epochs, args.patch_net)
             results[(name, model_id)] = r
             extra = f"  random fixations {r['random_error']:.2%}" if "random_error" in r else ""
             print(f"{dataset_id:<18}{model_id:<8} error {r['error']:7.2%}  after "
@@ -123,6 +128,7 @@ def main() -> None:
         "conv_cluttered_error": results[("cluttered", "conv-2")]["error"],
         "random_policy_cluttered_error": results[("cluttered", "ram")]["random_error"],
         "glimpses": RAM_OPTIONS["glimpses"],
+        "patch_net": args.patch_net, "hint_epochs": args.hint_epochs, "minutes": args.minutes,
     }
     s = summary
     goals = {

@@ -215,6 +215,7 @@ def test_predict_prints_the_class_and_the_fixations(stopped_run, capsys):
 @pytest.mark.parametrize("options, message", [
     ({"glimpses": 40}, "glimpses 40 exceeds the glimpse budget of 16"),
     ({"patch": 40}, "patch 40 is larger than the 32×32 images"),
+    ({"patch_net": "cnn"}, "patch_net must be 'dense' or 'conv', got 'cnn'"),
 ])
 def test_bad_ram_options_get_one_clear_message_before_any_folder(tmp_path, options, message):
     with pytest.raises(ModelError, match=message):
@@ -222,3 +223,21 @@ def test_bad_ram_options_get_one_clear_message_before_any_folder(tmp_path, optio
     assert not any(tmp_path.iterdir())
     with pytest.raises(StudioError):
         engine.run(tiny(std=0.0), runs_root=tmp_path)
+
+
+def test_a_conv_patch_pathway_trains_saves_and_reloads(tmp_path):
+    from cnnstudio.core.models import ARCHITECTURES
+
+    result = engine.run(tiny(epochs=1, patch_net="conv"), runs_root=tmp_path)
+    assert result.status == "finished"
+    trained = load_model_file(result.run_dir / "model.keras")
+    assert trained.get_config()["patch_net"] == "conv"
+    assert {"patch_conv1", "patch_conv2"} <= {w.path.split("/")[-2] for w in trained.weights}
+    # A fresh conv RAM's answers survive the .keras round trip exactly.
+    model = ARCHITECTURES.get("ram").build((32, 32, 1), 10, {"glimpses": 2, "patch": 8,
+                                                             "scales": 2, "hidden": 16,
+                                                             "patch_net": "conv"})
+    images = load_dataset(DatasetConfig("mnist-translated", {"canvas": 32, "limit": 96})).test.x
+    model.save(tmp_path / "conv_ram.keras")
+    again = load_model_file(tmp_path / "conv_ram.keras")
+    np.testing.assert_array_equal(np.asarray(model(images[:4])), np.asarray(again(images[:4])))

@@ -29,12 +29,16 @@ RAM_HELP = {
     "hidden": "size of the core network's state (and of the glimpse vector)",
     "core": "core network: lstm, or rnn (the paper's ReLU recurrent net)",
     "samples": "at test time: 1 looks at the location means; M > 1 averages M sampled runs",
+    "patch_net": "the glimpse network's patch pathway: dense (the paper's one layer of 128 "
+                 "units) or conv (two small convolutions over the patch, its scales as "
+                 "channels, then 128 units: reads a digit's strokes from fewer glimpses)",
     "hint_epochs": "hybrid start: for this many first epochs the location network is also "
                    "taught to look at the digit (its known centre on the canvas datasets), "
                    "then REINFORCE alone; 0 = pure REINFORCE, as in the paper",
 }
 RAM_DEFAULTS = {"glimpses": 6, "patch": 12, "scales": 3, "scale_ratio": 2, "std": 0.15,
-                "hidden": 256, "core": "lstm", "samples": 1, "hint_epochs": 0}
+                "hidden": 256, "core": "lstm", "samples": 1, "hint_epochs": 0,
+                "patch_net": "dense"}
 
 
 def _int_in(name, value, low, high):
@@ -66,6 +70,8 @@ def check_ram(options: dict, input_shape) -> None:
     _int_in("hint_epochs", o["hint_epochs"], 0, 10_000)
     if o["core"] not in ("lstm", "rnn"):
         raise ModelError(f"core must be 'lstm' or 'rnn', got {o['core']!r}")
+    if o["patch_net"] not in ("dense", "conv"):
+        raise ModelError(f"patch_net must be 'dense' or 'conv', got {o['patch_net']!r}")
 
 
 def _build_ram(input_shape, num_classes, **options):
@@ -76,7 +82,8 @@ def _build_ram(input_shape, num_classes, **options):
     return ram_models.build_ram(input_shape, num_classes, glimpses=o["glimpses"],
                                 patch=o["patch"], scales=o["scales"], ratio=o["scale_ratio"],
                                 std=float(o["std"]), hidden=o["hidden"], core=o["core"],
-                                samples=o["samples"], hint_epochs=o["hint_epochs"])
+                                samples=o["samples"], hint_epochs=o["hint_epochs"],
+                                patch_net=o["patch_net"])
 
 
 def _build_fc(input_shape, num_classes, units=256, layers=2):

@@ -104,17 +104,24 @@ class RecurrentAttention(K.Model):
     def __init__(self, image_shape=(60, 60, 1), num_classes: int = 10, glimpses: int = 6,
                  patch: int = 12, scales: int = 3, ratio: int = 2, std: float = 0.15,
                  hidden: int = 256, core: str = "lstm", samples: int = 1,
-                 hint_epochs: int = 0, **kwargs):
+                 hint_epochs: int = 0, patch_net: str = "dense", **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.num_classes, self.glimpses = int(num_classes), int(glimpses)
         self.patch, self.scales, self.ratio = int(patch), int(scales), int(ratio)
         self.std, self.hidden, self.core_kind = float(std), int(hidden), str(core)
         self.samples, self.hint_epochs = int(samples), int(hint_epochs)
+        self.patch_net_kind = str(patch_net)
         if self.core_kind not in ("lstm", "rnn"):
             raise ModelError(f"core must be 'lstm' or 'rnn', got {core!r}")
+        if self.patch_net_kind not in ("dense", "conv"):
+            raise ModelError(f"patch_net must be 'dense' or 'conv', got {patch_net!r}")
         layers = K.layers
         self.sensor = GlimpseSensor(self.patch, self.scales, self.ratio, name="glimpse_sensor")
+        self.patch_convs = [] if self.patch_net_kind == "dense" else [
+            layers.Conv2D(32, 3, padding="same", activation="relu", name="patch_conv1"),
+            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu",
+                          name="patch_conv2")]
         self.patch_net = layers.Dense(128, activation="relu", name="patch_pathway")
         self.where_net = layers.Dense(128, activation="relu", name="location_pathway")
         self.glimpse_from_patch = layers.Dense(self.hidden, name="glimpse_what")
@@ -139,7 +146,8 @@ class RecurrentAttention(K.Model):
                 "num_classes": self.num_classes, "glimpses": self.glimpses,
                 "patch": self.patch, "scales": self.scales, "ratio": self.ratio,
                 "std": self.std, "hidden": self.hidden, "core": self.core_kind,
-                "samples": self.samples, "hint_epochs": self.hint_epochs}
+                "samples": self.samples, "hint_epochs": self.hint_epochs,
+                "patch_net": self.patch_net_kind}
 
     def build(self, input_shape=None):
         self.built = True        # built in __init__
@@ -166,7 +174,7 @@ class RecurrentAttention(K.Model):
         out = {k: [] for k in ("logits", "locations", "means", "baselines", "glimpses")}
         for t in range(self.glimpses):
             patches = self.sensor(x, ops.stop_gradient(loc))
-            flat = ops.reshape(patches, (n, -1))
+            flat = self._patch_features(patches, n)
             g = ops.relu(self.glimpse_from_patch(self.patch_net(flat))
                          + self.glimpse_from_where(self.where_net(loc)))
             h, state = self.core(g, state, training=training)
@@ -179,6 +187,17 @@ class RecurrentAttention(K.Model):
                 out["means"].append(mean)
                 out["baselines"].append(ops.squeeze(self.baseliner(ops.stop_gradient(h)), -1))
         return out
+
+    def _patch_features(self, patches, n):
+        """(B, scales, g, g, C) → what the patch pathway reads: the pixels (dense), or the
+        convolutions' maps over the scales stacked as channels (they share one centre)."""
+        if not self.patch_convs:
+            return ops.reshape(patches, (n, -1))
+        x = ops.transpose(patches, (0, 2, 3, 1, 4))
+        x = ops.reshape(x, (n, self.patch, self.patch, -1))
+        for conv in self.patch_convs:
+            x = conv(x)
+        return ops.reshape(x, (n, -1))
 
     def call(self, images, training=False):
         """Class probabilities: the location means, or the average of ``samples`` sampled
