@@ -20,7 +20,10 @@ Goals (issue 9): RAM below FC on both datasets and below conv on cluttered; tran
 error ≤ 0.05; random fixations at least twice the learned policy's error.
 
 The RAM trains exactly as the studio trains it (``ram_task``: one Adam, the loss in
-``RecurrentAttention.train_step``); nothing here is supervised beyond the class label.
+``RecurrentAttention.train_step``). With ``--hint-epochs 0`` (the default) nothing is
+supervised beyond the class label; with N > 0 the location network is also taught the
+digit's centre for the first N epochs (the ram option ``hint_epochs``), then REINFORCE
+alone — the JSON line records which.
 """
 
 from __future__ import annotations
