@@ -52,32 +52,36 @@ def test_schedule_fields_show_only_when_relevant(panel):
     expected = {"constant": (False, False, False), "step": (True, True, False),
                 "cosine": (False, False, False), "plateau": (True, False, True)}
     for schedule, shown in expected.items():
-        panel.schedule.setCurrentIndex(panel.schedule.findData(schedule))
-        visible = panel.schedule_fields_visible()
+        panel.advanced_options.schedule.setCurrentIndex(
+            panel.advanced_options.schedule.findData(schedule))
+        visible = panel.advanced_options.schedule_fields_visible()
         assert (visible["lr_decay"], visible["lr_step_epochs"], visible["lr_patience"]) == shown
         assert panel.train_config().lr_schedule == schedule
     # Patience and the dropout rate are only editable when their switch is on.
-    assert not panel.patience.isEnabled() and not panel.dropout.isEnabled()
-    panel.early.setChecked(True)
-    panel.dropout_on.setChecked(True)
-    assert panel.patience.isEnabled() and panel.dropout.isEnabled()
+    options = panel.advanced_options
+    assert not options.patience.isEnabled() and not options.dropout.isEnabled()
+    options.early.setChecked(True)
+    options.dropout_on.setChecked(True)
+    assert options.patience.isEnabled() and options.dropout.isEnabled()
 
 
 def test_invalid_hyperparameters_show_the_problem_and_disable_train(qtbot, studio):
     configure(qtbot, studio, tiny_config())
     training = studio.training
     assert training.start.isEnabled()
-    training.l2.setValue(1.0)
+    training.advanced_options.l2.setValue(1.0)
     assert not training.start.isEnabled()
     assert "l2 must be a penalty in [0, 1), got 1.0" in training.problems.text()
     assert training.problems.isVisible()
-    training.l2.setValue(0.0005)
+    training.advanced_options.l2.setValue(0.0005)
     assert training.start.isEnabled() and not training.problems.isVisible()
     # The MLP has no batch-norm option: switching it is refused with the reason.
-    training.batch_norm.setCurrentIndex(training.batch_norm.findData("on"))
+    training.advanced_options.batch_norm.setCurrentIndex(
+        training.advanced_options.batch_norm.findData("on"))
     assert "batch_norm cannot be switched for 'mlp'" in training.problems.text()
     assert not training.start.isEnabled()
-    training.batch_norm.setCurrentIndex(training.batch_norm.findData("default"))
+    training.advanced_options.batch_norm.setCurrentIndex(
+        training.advanced_options.batch_norm.findData("default"))
     assert training.start.isEnabled()
     assert studio.run_config().training.l2 == 0.0005
 
@@ -184,7 +188,7 @@ def test_chapter3_folder_preset_asks_for_the_folder(qtbot, studio, tmp_path):
     # The other folder lesson too, and its initialiser arrives in the Advanced section.
     menus.load_preset(studio, find_preset("chapter3-traffic-signs-bn"))
     assert "Choose the folder for this lesson" in dataset.error.text()
-    assert studio.training.initializer.currentData() == "glorot"
+    assert studio.training.advanced_options.initializer.currentData() == "glorot"
     assert not studio.training.start.isEnabled()
     qtbot.waitUntil(lambda: studio.background.idle, timeout=30_000)
 

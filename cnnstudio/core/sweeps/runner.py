@@ -88,12 +88,20 @@ def run(sweep: Sweep, runs_root, *, max_parallel: int | None = None,
 
 
 def _init(ray, address, max_parallel, tries: int = 2) -> None:
+    # A local Ray's workers inherit this process's environment, so the variables are set
+    # here; a runtime_env would start Ray's runtime-env agent and a worker pool of its own
+    # for the first trial (seconds on two cores). A cluster's workers need the runtime_env.
+    env = _worker_env()
+    if address:
+        options = {"runtime_env": {"env_vars": env}}
+    else:
+        os.environ.update(env)
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        options = {"num_cpus": max_parallel or os.cpu_count()}
     for attempt in range(tries):
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False,
-                     num_cpus=None if address else (max_parallel or os.cpu_count()),
-                     runtime_env={"env_vars": _worker_env()})
+                     configure_logging=False, **options)
             return
         except Exception as exc:      # no cluster at that address, a port in use
             # A busy machine can miss Ray's fixed 30 s start-up window; once more, then say so.
