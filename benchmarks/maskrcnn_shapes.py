@@ -56,7 +56,7 @@ def budget_callback(model, budget_s: float, lr: float, t0: float):
                 per_step = (time.perf_counter() - self.mark) / (self.step - 3)
                 left = budget_s - (time.perf_counter() - t0)
                 total = self.step + max(0, int(left / per_step))
-                if total != self.total and self.step == 3 + CALIBRATE:
+                if self.step == 3 + CALIBRATE:
                     print(f"{per_step * 1000:.0f} ms a step: {total} steps fit the budget",
                           flush=True)
                 self.total = total

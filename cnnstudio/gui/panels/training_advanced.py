@@ -32,6 +32,15 @@ ADVANCED = ("lr_schedule", "lr_decay", "lr_step_epochs", "lr_patience", "initial
             "dropout", "batch_norm", "l1", "l2", "early_stopping", "patience")
 
 
+def _combo(items, tip: str) -> QComboBox:
+    """A combo box of (key, text) items: shows the text, holds the key as its data."""
+    box = QComboBox()
+    for key, text in items:
+        box.addItem(text, key)
+    box.setToolTip(tip)
+    return box
+
+
 class AdvancedOptions(QObject):
     """The section's widgets; ``section`` is the collapsible to lay out, ``changed`` fires
     on any edit, ``values()`` are its TrainConfig fields."""
@@ -40,12 +49,9 @@ class AdvancedOptions(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.schedule = QComboBox()
-        for key, text in SCHEDULES:
-            self.schedule.addItem(text, key)
-        self.schedule.setToolTip("How the learning rate changes during training: constant, "
-                                 "cut every few epochs, a cosine curve to zero, or cut when "
-                                 "validation loss stalls.")
+        self.schedule = _combo(SCHEDULES, "How the learning rate changes during training: "
+                               "constant, cut every few epochs, a cosine curve to zero, or "
+                               "cut when validation loss stalls.")
         self.decay = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0, singleStep=0.05,
                                     value=0.1)
         self.decay.setToolTip("Each cut multiplies the learning rate by this factor "
@@ -55,12 +61,9 @@ class AdvancedOptions(QObject):
         self.lr_patience = QSpinBox(minimum=1, maximum=1_000, value=3, suffix=" epochs")
         self.lr_patience.setToolTip("Reduce-on-plateau cuts the learning rate after this many "
                                     "epochs without a lower validation loss.")
-        self.initializer = QComboBox()
-        for key, text in INITIALIZERS:
-            self.initializer.addItem(text, key)
-        self.initializer.setToolTip("How the weights start: Glorot (Xavier) suits tanh and "
-                                    "sigmoid, He suits ReLU; the default keeps the "
-                                    "architecture's choice.")
+        self.initializer = _combo(INITIALIZERS, "How the weights start: Glorot (Xavier) suits "
+                                  "tanh and sigmoid, He suits ReLU; the default keeps the "
+                                  "architecture's choice.")
         self.dropout_on = QCheckBox("Override")
         self.dropout_on.setToolTip("Tick to give every Dropout layer this rate instead of the "
                                    "architecture's own.")
@@ -75,12 +78,10 @@ class AdvancedOptions(QObject):
         dropout_row.setContentsMargins(0, 0, 0, 0)
         dropout_row.addWidget(self.dropout_on)
         dropout_row.addWidget(self.dropout, 1)
-        self.batch_norm = QComboBox()
-        for key, text, _ in BATCH_NORM:
-            self.batch_norm.addItem(text, key)
-        self.batch_norm.setToolTip("Batch normalisation re-centres each layer's outputs per "
-                                   "batch; only architectures with a batch-norm option can "
-                                   "switch it.")
+        self.batch_norm = _combo([(key, text) for key, text, _ in BATCH_NORM],
+                                 "Batch normalisation re-centres each layer's outputs per "
+                                 "batch; only architectures with a batch-norm option can "
+                                 "switch it.")
         self.l1 = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.0001)
         self.l1.setToolTip("L1 penalty on the weights: pushes many of them to exactly zero.")
         self.l2 = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1.0, singleStep=0.0001)
