@@ -6,6 +6,10 @@ their worker), so the ratio is what Ray adds: starting its local cluster, schedu
 moving the sweep and the results. Goal ≤ 1.15.
 
     python benchmarks/sweep_overhead.py [--epochs 1] [--dataset mnist-5k] [--model lenet5]
+                                        [--rounds 3]
+
+Each round times both sides one after the other; the figure is the median round's ratio,
+with the spread of all rounds beside it (this machine is shared and noisy).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,30 +39,40 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--dataset", default="mnist-5k")
     parser.add_argument("--model", default="lenet5")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     base = RunConfig(DatasetConfig(args.dataset, {}), ModelConfig(args.model, {}),
                      TrainConfig(epochs=args.epochs, batch_size=64)).to_dict()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    rounds = []
     with tempfile.TemporaryDirectory() as root:
         sweep = os.path.join(root, "sweep.json")
         with open(sweep, "w") as f:
             json.dump({"base": base, "metric": "val_accuracy",
                        "grid": {"training.learning_rate": [0.001, 0.003],
                                 "training.batch_size": [64, 128]}}, f)
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", LOOP, sweep, os.path.join(root, "loop")],
-                       check=True, env=env, capture_output=True)
-        loop = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cnnstudio", "sweep", sweep, "--runs-root",
-                        os.path.join(root, "ray"), "--max-parallel", "1", "--json"],
-                       check=True, env=env, capture_output=True)
-        ray = time.perf_counter() - t0
-        runs = len(os.listdir(os.path.join(root, "ray")))
-    print(f"one process, one after another  {loop:7.1f} s")
-    print(f"Ray, --max-parallel 1           {ray:7.1f} s  ({runs} run directories)")
-    print(json.dumps({"overhead_ratio": round(ray / loop, 3), "loop_s": round(loop, 1),
-                      "ray_s": round(ray, 1), "trials": 4}))
+        for r in range(args.rounds):
+            loop = _timed([sys.executable, "-c", LOOP, sweep, os.path.join(root, f"loop{r}")],
+                          env)
+            ray_root = os.path.join(root, f"ray{r}")
+            ray = _timed([sys.executable, "-m", "cnnstudio", "sweep", sweep, "--runs-root",
+                          ray_root, "--max-parallel", "1", "--json"], env)
+            runs = len(os.listdir(ray_root))
+            rounds.append((ray / loop, loop, ray))
+            print(f"round {r + 1}: one process {loop:6.1f} s · Ray --max-parallel 1 {ray:6.1f} s "
+                  f"({runs} run directories) · ratio {ray / loop:.3f}", flush=True)
+    ratios = [x[0] for x in rounds]
+    median = sorted(rounds)[len(rounds) // 2]
+    print(json.dumps({"overhead_ratio": round(statistics.median(ratios), 3),
+                      "spread": [round(min(ratios), 3), round(max(ratios), 3)],
+                      "rounds": [round(x, 3) for x in ratios], "loop_s": round(median[1], 1),
+                      "ray_s": round(median[2], 1), "trials": 4}))
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(command, check=True, env=env, capture_output=True)
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

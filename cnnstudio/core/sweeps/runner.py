@@ -19,6 +19,7 @@ from cnnstudio.core.sweeps.results import TAG
 from cnnstudio.core.sweeps.spec import Sweep
 
 EXTRA = 'pip install "cnnstudio[cluster]"'
+PRELOAD = "cnnstudio.core.training.engine"
 
 
 def require_ray():
@@ -97,6 +98,12 @@ def _init(ray, address, max_parallel, tries: int = 2) -> None:
     else:
         os.environ.update(env)
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # Ray's raylet starts one worker a CPU as it starts, and each imports the engine
+        # (TensorFlow: seconds) while Ray's own services still start, instead of after.
+        # Set as RAY_* variables, not _system_config: a Ray that lacks a key ignores a
+        # variable, while its GCS refuses an unknown _system_config key and never starts.
+        os.environ.setdefault("RAY_enable_worker_prestart", "1")
+        os.environ.setdefault("RAY_preload_python_modules", PRELOAD)
         options = {"num_cpus": max_parallel or os.cpu_count()}
     for attempt in range(tries):
         try:
