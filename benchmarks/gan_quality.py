@@ -13,7 +13,9 @@ saw (mnist-5k's 500 test digits + 500 training digits held out from the LeNet):
     python benchmarks/gan_quality.py [--mlp-epochs 150] [--dcgan-epochs 30]
 
 Each GAN trains with its chapter-8 preset (resources/presets/chapter8-*-mnist.json:
-model options, learning rate, batch size); only the epoch count is the budget's.
+model options, learning rate, batch size); only the epoch count is the budget's. Samples
+are drawn as the studio draws them (``gan_probes.generate``): gan-mlp's from the moving
+average of G's weights (its ``ema`` option, on by default), dcgan's from G itself.
 
 Goals: dcgan_score ≥ 0.85 × real_score, mlp_gan_score ≥ 0.70 × real_score,
 dcgan_fd < mlp_gan_fd. Last line: one JSON object.

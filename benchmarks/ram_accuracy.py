@@ -9,7 +9,7 @@ second time looking at uniformly random places instead of where its location net
 points (``random_policy_cluttered_error``).
 
     python benchmarks/ram_accuracy.py [--minutes 20] [--hint-epochs 0] [--patch-net dense]
-                                      [--seed 0]
+                                      [--schedule cosine] [--seed 0]
 
 ``--minutes`` is the budget per dataset on 2 CPU cores, split RAM 60 % / conv 25 % /
 FC 15 %; training stops at the first epoch end past a model's share. It is counted in
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 
 import numpy as np
@@ -48,14 +49,23 @@ RAM_OPTIONS = {"glimpses": 6, "patch": 12, "scales": 3}
 
 class Budget(keras().callbacks.Callback):
     """Stop at the first epoch end past ``cpu_seconds`` of this process's CPU time (all
-    threads); counts epochs."""
+    threads); counts epochs. With ``base_lr`` set, each epoch's learning rate follows a
+    cosine over the budget spent so far: base_lr · ½(1 + cos(π · used / budget)) — the
+    epoch count a budget allows is unknown beforehand, the budget is not."""
 
-    def __init__(self, cpu_seconds: float):
+    def __init__(self, cpu_seconds: float, base_lr: float | None = None):
         super().__init__()
         self.cpu_seconds, self.epochs, self.start = cpu_seconds, 0, time.process_time()
+        self.base_lr = base_lr
 
     def used(self) -> float:
         return time.process_time() - self.start
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.base_lr is not None:
+            spent = min(1.0, self.used() / self.cpu_seconds)
+            self.model.optimizer.learning_rate.assign(
+                self.base_lr * 0.5 * (1.0 + math.cos(math.pi * spent)))
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs = epoch + 1
@@ -64,7 +74,7 @@ class Budget(keras().callbacks.Callback):
 
 
 def train(model_id: str, dataset, cpu_seconds: float, seed: int, hint: int,
-          patch_net: str = "dense") -> dict:
+          patch_net: str = "dense", schedule: str = "cosine") -> dict:
     """Train one model under its budget on freshly placed digits; its test figures."""
     k = keras()
     k.utils.set_random_seed(seed)
@@ -84,7 +94,7 @@ def train(model_id: str, dataset, cpu_seconds: float, seed: int, hint: int,
     else:
         model.compile(optimizer=hyper.make_optimizer(cfg), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
-    budget = Budget(cpu_seconds)
+    budget = Budget(cpu_seconds, cfg.learning_rate if schedule == "cosine" else None)
     start = time.perf_counter()
     model.fit(**data.fit_kwargs, epochs=cfg.epochs,
               callbacks=[*ram_task.callbacks(cfg, data), budget], verbose=0)
@@ -108,6 +118,9 @@ def main() -> None:
                              "pure REINFORCE")
     parser.add_argument("--patch-net", choices=("dense", "conv"), default="dense",
                         help="the RAM's patch pathway (the ram option patch_net)")
+    parser.add_argument("--schedule", choices=("cosine", "constant"), default="cosine",
+                        help="every model's learning rate: a cosine over its budget, or "
+                             "constant 1e-3")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     results = {}
@@ -116,7 +129,7 @@ def main() -> None:
         dataset = load_dataset(DatasetConfig(dataset_id, {"canvas": 60}))
         for model_id in ("ram", "fc-256", "conv-2"):
             r = train(model_id, dataset, 2 * args.minutes * 60 * SHARES[model_id], args.seed,
-                      args.hint_epochs, args.patch_net)
+                      args.hint_epochs, args.patch_net, args.schedule)
             results[(name, model_id)] = r
             extra = f"  random fixations {r['random_error']:.2%}" if "random_error" in r else ""
             print(f"{dataset_id:<18}{model_id:<8} error {r['error']:7.2%}  after "
@@ -132,6 +145,7 @@ def main() -> None:
         "random_policy_cluttered_error": results[("cluttered", "ram")]["random_error"],
         "glimpses": RAM_OPTIONS["glimpses"],
         "patch_net": args.patch_net, "hint_epochs": args.hint_epochs, "minutes": args.minutes,
+        "schedule": args.schedule,
     }
     s = summary
     goals = {

@@ -109,6 +109,34 @@ def test_dcgan_draws_images_of_the_dataset_shape(shape):
     assert gp.class_probabilities(model, images) is None         # no class logits
 
 
+def test_weight_average_warms_up_then_keeps_its_decay():
+    from cnnstudio.core.families.generative.gan_models import K, average_into
+
+    average, value = K.Variable(np.zeros(2, np.float32)), K.Variable(np.full(2, 10.0, np.float32))
+    average_into([average], [value], 0.9, step=0)      # decay min(0.9, 1/10) = 0.1
+    assert np.allclose(average.numpy(), 9.0)
+    average.assign(np.zeros(2, np.float32))
+    average_into([average], [value], 0.9, step=10**6)  # warm-up over: the decay itself
+    assert np.allclose(average.numpy(), 1.0)
+
+
+def test_samples_come_from_the_weight_average_only_when_asked():
+    build = TASKS.get("gan").build_model
+    plain = build(ARCHITECTURES.get("gan-mlp"), (8, 8, 1), 10,
+                  {"latent_size": 4, "hidden_units": 8, "ema": 0}, None)
+    assert plain.generator_ema is None
+    averaged = build(ARCHITECTURES.get("gan-mlp"), (8, 8, 1), 10,
+                     {"latent_size": 4, "hidden_units": 8}, None)
+    assert averaged.ema == 0.999                       # the default
+    z = np.ones((2, 4), np.float32)
+    averaged.generator_ema.set_weights([w * 0.5 for w in averaged.generator.get_weights()])
+    expected = np.asarray(averaged.generator_ema(z, training=False))
+    assert np.allclose(averaged.generate(z), expected)
+    assert not np.allclose(np.asarray(averaged.generator(z, training=False)), expected)
+    with pytest.raises(ModelError, match="ema must be 0"):
+        build(ARCHITECTURES.get("gan-mlp"), (8, 8, 1), 10, {"ema": 1.0}, None)
+
+
 def test_dcgan_rejects_sides_it_cannot_upsample_to():
     with pytest.raises(ModelError, match="divisible by 4"):
         TASKS.get("gan").build_model(ARCHITECTURES.get("dcgan"), (30, 30, 1), 10, {}, None)
@@ -159,6 +187,10 @@ def test_stop_then_resume_restores_both_optimizers(runs_root):
     assert int(saved.g_optimizer.iterations.numpy()) == 6        # G's too
     moments = [v.numpy() for v in saved.g_optimizer.variables[2:]]
     assert any(np.abs(m).sum() > 0 for m in moments)             # Adam's slots, not zeros
+    # G's weight average is saved with it: its own values, not a copy of G's.
+    averaged, current = saved.generator_ema.get_weights(), saved.generator.get_weights()
+    assert len(averaged) == len(current)
+    assert not all(np.allclose(a, c) for a, c in zip(averaged, current, strict=True))
 
     resumed = engine.resume(stopped.run_dir)
     assert resumed.status == "finished"

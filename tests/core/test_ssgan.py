@@ -191,3 +191,20 @@ def test_colour_images_get_the_conv_networks():
     images = np.zeros((3, 32, 32, 3), np.uint8)
     assert model.classify(images).shape == (3, 10)
     assert tuple(model(images).shape) == (3, 1)
+
+
+def test_inference_reads_the_average_of_ds_weights_and_training_reads_d():
+    from cnnstudio.core.models import ARCHITECTURES
+
+    arch = ARCHITECTURES.get("ssgan")
+    model = arch.build((8, 8, 1), 10, {"latent_size": 4})
+    assert model.ema == 0.99 and model.discriminator_ema is not None      # the default
+    images = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 1)).astype(np.uint8)
+    model.discriminator_ema.set_weights([w * 0 for w in model.discriminator.get_weights()])
+    # All-zero weights: every class logit 0, so p(class) is uniform and D(x) = 10 / 11.
+    assert np.allclose(model.classify(images), 0.1)
+    assert np.allclose(np.asarray(model(images)), 10 / 11, atol=1e-6)
+    trained = keras().ops.convert_to_numpy(model.class_logits(images, training=True))
+    assert np.abs(trained).sum() > 0                     # training steps see D itself
+    plain = arch.build((8, 8, 1), 10, {"latent_size": 4, "ema": 0})
+    assert plain.discriminator_ema is None

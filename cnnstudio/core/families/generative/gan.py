@@ -19,6 +19,9 @@ MODELS = "cnnstudio.core.families.generative.gan_models"
 COMMON_HELP = {
     "latent_size": "length of the noise vector z the generator turns into an image",
     "smoothing": "one-sided label smoothing: D's target for real images is 1 − smoothing",
+    "ema": "decay of the moving average of G's weights that draws the samples (0.999 ≈ "
+           "the last 1,000 steps; 0 samples from G's current weights). On for gan-mlp, "
+           "off for dcgan: with batch norm in G the average scored lower on mnist-5k",
 }
 
 
@@ -28,20 +31,22 @@ def _check(**sizes) -> None:
             raise ModelError(f"{name} must be an integer between 1 and 4096, got {value!r}")
 
 
-def _build_mlp(input_shape, num_classes, latent_size=100, hidden_units=256, smoothing=0.1):
+def _build_mlp(input_shape, num_classes, latent_size=100, hidden_units=256, smoothing=0.1,
+               ema=0.999):
     from cnnstudio.core.families.generative import gan_models
 
     _check(latent_size=latent_size, hidden_units=hidden_units)
 
-    return gan_models.build_mlp_gan(input_shape, latent_size, hidden_units, smoothing)
+    return gan_models.build_mlp_gan(input_shape, latent_size, hidden_units, smoothing, ema)
 
 
-def _build_dcgan(input_shape, num_classes, latent_size=100, filters=32, smoothing=0.1):
+def _build_dcgan(input_shape, num_classes, latent_size=100, filters=32, smoothing=0.1,
+                 ema=0.0):
     from cnnstudio.core.families.generative import gan_models
 
     _check(latent_size=latent_size, filters=filters)
 
-    return gan_models.build_dcgan(input_shape, latent_size, filters, smoothing)
+    return gan_models.build_dcgan(input_shape, latent_size, filters, smoothing, ema)
 
 
 GAN_MLP = Architecture(
@@ -49,7 +54,7 @@ GAN_MLP = Architecture(
     "The book's MNIST GAN: a fully connected generator and discriminator with leaky ReLU, "
     "tanh images in [−1, 1], one-sided label smoothing and Adam.",
     "Goodfellow et al. 2014; the book's chapter 8", _build_mlp,
-    defaults={"latent_size": 100, "hidden_units": 256, "smoothing": 0.1},
+    defaults={"latent_size": 100, "hidden_units": 256, "smoothing": 0.1, "ema": 0.999},
     options_help={**COMMON_HELP, "hidden_units": "units of the hidden layer of G and of D"},
     task="gan", min_size=4)
 
@@ -58,7 +63,7 @@ DCGAN = Architecture(
     "Deep convolutional GAN: a transposed-convolution generator with batch norm and a "
     "strided-convolution discriminator (28×28×1 MNIST, 32×32×3 CIFAR/SVHN).",
     "Radford, Metz & Chintala 2015; the book's chapter 8", _build_dcgan,
-    defaults={"latent_size": 100, "filters": 32, "smoothing": 0.1},
+    defaults={"latent_size": 100, "filters": 32, "smoothing": 0.1, "ema": 0.0},
     options_help={**COMMON_HELP,
                   "filters": "filters of D's first convolution and G's last (doubling inward)"},
     task="gan", min_size=8)

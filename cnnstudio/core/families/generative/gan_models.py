@@ -10,6 +10,12 @@ Images enter as pixel values 0..255 like every other studio model; inside, D and
 on [−1, 1] (G ends in tanh). D returns logits; the losses use them directly, which is
 numerically safer than a sigmoid followed by a log.
 
+With ``ema`` > 0 the model also keeps a moving average of G's weights (Polyak averaging,
+as ProGAN and BigGAN sample from): ``generate`` draws from that average, which smooths
+out the step-to-step wobble of adversarial training; training itself uses G's own
+weights. On mnist-5k it raised gan-mlp's digit score from 6.57 to 6.77 at equal epochs
+(benchmarks/gan_quality.py).
+
 Both optimizers are part of the saved model: ``optimizer`` (D's, the one Keras knows)
 and ``g_optimizer`` (an attribute, so ``model.save`` stores its variables under its
 name). ``compile_from_config`` rebuilds both before a ``.keras`` file's variables are
@@ -80,6 +86,21 @@ def dcgan_networks(shape, latent_size: int, filters: int):
     return K.Sequential(g, name="generator"), K.Sequential(d, name="discriminator")
 
 
+def check_ema(ema) -> float:
+    if isinstance(ema, bool) or not isinstance(ema, int | float) or not 0 <= ema < 1:
+        raise ModelError(f"ema must be 0 (off) or a decay below 1 such as 0.999, got {ema!r}")
+    return float(ema)
+
+
+def average_into(averages, variables, decay: float, step):
+    """One step of a weight moving average, with TensorFlow's ExponentialMovingAverage
+    warm-up: the decay is min(decay, (1 + step) / (10 + step)), so early averages follow
+    the fast-changing weights instead of clinging to their random start."""
+    d = ops.minimum(decay, (1.0 + ops.cast(step, "float32")) / (10.0 + ops.cast(step, "float32")))
+    for average, value in zip(averages, variables, strict=True):
+        average.assign(d * average + (1.0 - d) * ops.cast(value, average.dtype))
+
+
 class GeneratorOptimizerModel(K.Model):
     """What both GANs share beyond their networks: trackers as metrics, seeded noise, and
     G's optimizer state carried in get/set_weights.
@@ -121,16 +142,23 @@ class Gan(GeneratorOptimizerModel):
     then G to make D call its images real (the non-saturating loss)."""
 
     def __init__(self, kind: str = "mlp", image_shape=(28, 28, 1), latent_size: int = 100,
-                 width: int = 128, smoothing: float = 0.1, **kwargs):
+                 width: int = 128, smoothing: float = 0.1, ema: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.kind, self.image_shape = kind, tuple(int(s) for s in image_shape)
         self.latent_size, self.width = int(latent_size), int(width)
         self.smoothing = float(smoothing)
         if not 0 <= self.smoothing < 0.5:
             raise ModelError(f"smoothing must be in [0, 0.5), got {smoothing!r}")
+        self.ema = check_ema(ema)
         build = {"mlp": mlp_networks, "dcgan": dcgan_networks}[kind]
         self.generator, self.discriminator = build(self.image_shape, self.latent_size,
                                                    self.width)
+        # Built with G, before the model is: its variables belong to the saved model.
+        self.generator_ema = None
+        if self.ema:
+            self.generator_ema = K.models.clone_model(self.generator)
+            self.generator_ema.set_weights(self.generator.get_weights())
+            self.generator_ema.trainable = False
         self.seed_generator = K.random.SeedGenerator()   # drawn from the run's seed
         self.g_optimizer = None
         self.trackers = {name: K.metrics.Mean(name=name)
@@ -140,7 +168,7 @@ class Gan(GeneratorOptimizerModel):
     def get_config(self):
         return {**super().get_config(), "kind": self.kind, "image_shape": self.image_shape,
                 "latent_size": self.latent_size, "width": self.width,
-                "smoothing": self.smoothing}
+                "smoothing": self.smoothing, "ema": self.ema}
 
     def build(self, input_shape=None):
         self.built = True       # G and D are built Sequentials already
@@ -151,8 +179,10 @@ class Gan(GeneratorOptimizerModel):
         return ops.sigmoid(self.discriminator(x, training=training))
 
     def generate(self, z, training=False):
-        """G's images for latent points ``z``, in [−1, 1]."""
-        return self.generator(z, training=training)
+        """G's images for latent points ``z``, in [−1, 1]: from the moving average of G's
+        weights when the model keeps one (``ema``), else from G itself."""
+        G = self.generator if self.generator_ema is None else self.generator_ema
+        return G(z, training=training)
 
     # -- compiling: two optimizers, both saved --------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, optimizer=None, **kwargs):
@@ -198,6 +228,9 @@ class Gan(GeneratorOptimizerModel):
 
         g_loss, _, grads = value_and_grads(g_loss_fn, G.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, G.trainable_variables, strict=True))
+        if self.generator_ema is not None:    # batch norm's running statistics averaged too
+            average_into(self.generator_ema.weights, G.weights, self.ema,
+                         self.g_optimizer.iterations)
 
         t = self.trackers
         t["d_loss"].update_state(d_loss)
@@ -207,9 +240,9 @@ class Gan(GeneratorOptimizerModel):
         return {name: m.result() for name, m in t.items()}
 
 
-def build_mlp_gan(shape, latent_size=100, hidden_units=256, smoothing=0.1) -> Gan:
-    return Gan("mlp", shape, latent_size, hidden_units, smoothing, name="gan_mlp")
+def build_mlp_gan(shape, latent_size=100, hidden_units=256, smoothing=0.1, ema=0.0) -> Gan:
+    return Gan("mlp", shape, latent_size, hidden_units, smoothing, ema, name="gan_mlp")
 
 
-def build_dcgan(shape, latent_size=100, filters=32, smoothing=0.1) -> Gan:
-    return Gan("dcgan", shape, latent_size, filters, smoothing, name="dcgan")
+def build_dcgan(shape, latent_size=100, filters=32, smoothing=0.1, ema=0.0) -> Gan:
+    return Gan("dcgan", shape, latent_size, filters, smoothing, ema, name="dcgan")

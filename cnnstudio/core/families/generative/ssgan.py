@@ -29,7 +29,7 @@ PROFILE = register_profile(Profile(
 
 
 def _build(input_shape, num_classes, latent_size=100, network="auto", filters=64,
-           labelled_per_class=10, unsupervised_weight=1.0):
+           labelled_per_class=10, unsupervised_weight=1.0, ema=0.99):
     from cnnstudio.core.errors import ModelError
     from cnnstudio.core.families.generative import ssgan_models
 
@@ -41,7 +41,7 @@ def _build(input_shape, num_classes, latent_size=100, network="auto", filters=64
         raise ModelError(f"unknown network '{network}' for ssgan — known: auto, "
                          f"{', '.join(ssgan_models.NETWORKS)}")
     return ssgan_models.build(input_shape, num_classes, latent_size, network, filters,
-                              labelled_per_class, unsupervised_weight)
+                              labelled_per_class, unsupervised_weight, ema)
 
 
 SSGAN = Architecture(
@@ -53,7 +53,7 @@ SSGAN = Architecture(
     "Salimans et al. 2016, Improved Techniques for Training GANs; the book's chapter 8",
     _build,
     defaults={"latent_size": 100, "network": "auto", "filters": 64,
-              "labelled_per_class": 10, "unsupervised_weight": 1.0},
+              "labelled_per_class": 10, "unsupervised_weight": 1.0, "ema": 0.99},
     options_help={
         "latent_size": "length of the noise vector z the generator turns into an image",
         "network": "auto (MLP with Gaussian noise for grey images, conv for colour), mlp "
@@ -62,7 +62,10 @@ SSGAN = Architecture(
         "labelled_per_class": "training images per class whose label is used (seeded "
                               "choice); the rest are used without labels",
         "unsupervised_weight": "weight of the real/fake loss in D's loss; 0 trains D on "
-                               "the labels alone (the supervised baseline)"},
+                               "the labels alone (the supervised baseline)",
+        "ema": "decay of the moving average of D's weights that classifies and judges "
+               "images after training steps (Improved GAN's parameter averaging; 0: D's "
+               "current weights)"},
     task=TASK, min_size=8)
 
 ARCHITECTURES.register(SSGAN.id, SSGAN)
