@@ -275,8 +275,8 @@ class DatasetPanel(QWidget):
         skewed = {names.index(balance["smallest"]), names.index(balance["largest"])} \
             if balance["warning"] else set()
         self.balance.set_counts(names, counts, highlight=skewed)
-        self.balance_warning.setText("⚠ " + balance["warning"].capitalize()
-                                     if balance["warning"] else "")
+        warning = balance["warning"]     # first letter only: class names keep their case
+        self.balance_warning.setText("⚠ " + warning[:1].upper() + warning[1:] if warning else "")
         self.balance_title.show()
         self.balance.show()
         self.balance_warning.setVisible(bool(balance["warning"]))

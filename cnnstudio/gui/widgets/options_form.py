@@ -27,6 +27,9 @@ OPTIONAL.update({"seed": ("int", 0, 1_000_000, 1), "max_objects": ("int", 1, 3, 
                  "test_count": ("int", 100, 20_000, 100)})
 CHOICES["cell"] = ["gru", "lstm"]          # the captioner's decoder cell
 HIDDEN = {"path", "stream"}
+# Float options whose useful values are not 0..1 in steps of 0.05: (min, max, step, decimals).
+# A weight average's decay lives just below 1 (0.99, 0.999).
+FLOATS = {"ema": (0.0, 0.9999, 0.001, 4)}
 
 
 class OptionsForm(QWidget):
@@ -57,7 +60,9 @@ class OptionsForm(QWidget):
                 self.optional.add(key)
             else:
                 editor = self._editor(key, defaults[key])
-            editor.setToolTip(help_texts.get(key, key).capitalize() + ".")
+            text = help_texts.get(key, key)
+            # Only the first letter: str.capitalize() would lower "D's", "G's", "RoI"…
+            editor.setToolTip(text[:1].upper() + text[1:] + ".")
             editor.setObjectName(f"option_{key}")
             self.editors[key] = editor
             self.layout_.addRow(key.replace("_", " ") + ":", editor)
@@ -74,10 +79,11 @@ class OptionsForm(QWidget):
             editor.setValue(default)
             editor.valueChanged.connect(self.changed)
         elif isinstance(default, float):
+            low, high, step, decimals = FLOATS.get(key, (0.0, 1.0, 0.05, 3))
             editor = QDoubleSpinBox()
-            editor.setRange(0.0, 1.0)
-            editor.setDecimals(3)
-            editor.setSingleStep(0.05)
+            editor.setRange(low, high)
+            editor.setDecimals(decimals)
+            editor.setSingleStep(step)
             editor.setValue(default)
             editor.valueChanged.connect(self.changed)
         else:

@@ -1,0 +1,27 @@
+"""The options form built from an architecture's defaults: editors, ranges and values."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
+
+from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.gui.widgets.options_form import OptionsForm
+
+
+def test_a_gans_options_get_editors_fit_for_their_values(qtbot):
+    arch = ARCHITECTURES.get("gan-mlp")
+    form = OptionsForm()
+    qtbot.addWidget(form)
+    form.build(arch.defaults, arch.options_help)
+    ema, smoothing = form.editors["ema"], form.editors["smoothing"]
+    assert isinstance(form.editors["hidden_units"], QSpinBox)
+    assert isinstance(ema, QDoubleSpinBox) and isinstance(smoothing, QDoubleSpinBox)
+    # A decay lives just below 1: fine steps, and 1 itself (no averaging at all) refused.
+    assert (ema.value(), ema.singleStep(), ema.maximum()) == (0.999, 0.001, 0.9999)
+    assert (smoothing.value(), smoothing.singleStep(), smoothing.maximum()) == (0.1, 0.05, 1.0)
+    assert ema.toolTip().startswith("Decay of the moving average of G's weights")
+    assert smoothing.toolTip().endswith("D's target for real images is 1 − smoothing.")
+    with qtbot.waitSignal(form.changed):
+        ema.setValue(0.99)
+    assert form.values() == {"latent_size": 100, "hidden_units": 256, "smoothing": 0.1,
+                             "ema": 0.99}
