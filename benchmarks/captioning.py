@@ -12,8 +12,13 @@ final model captions 500 held-out shape-scenes greedily:
 Beam search (3) and hard-attention decoding are measured too, for comparison (printed,
 not in the JSON).
 
+``--attention hard`` trains the captioner with stochastic hard attention instead (one cell
+sampled from α per word, REINFORCE; the captioner's ``attention`` option): then the JSON's
+scores are its greedy captions with hard attention (the most attended cell), the way it
+was trained, and soft decoding of the same model is printed beside them.
+
     python benchmarks/captioning.py [--epochs 14] [--train 8000] [--box-attention 1]
-                                    [--keep DIR]
+                                    [--attention soft|hard] [--keep DIR]
 
 Goals: bleu4 ≥ 0.90, exact_match ≥ 0.80, attention_hit_rate ≥ 0.80; training within
 15 minutes on 2 CPU cores. Last line: one JSON object.
@@ -46,6 +51,8 @@ def main() -> None:
                                                                 "the dataset's 8,000)")
     parser.add_argument("--box-attention", type=float, default=None,
                         help="the captioner's box_attention λ (default: the preset's)")
+    parser.add_argument("--attention", choices=("soft", "hard"), default=None,
+                        help="the captioner's attention option (default: the preset's)")
     parser.add_argument("--keep", help="write the run under this folder and keep it (to open "
                                        "it in the studio afterwards)")
     args = parser.parse_args()
@@ -55,6 +62,8 @@ def main() -> None:
     config.dataset.options["test_count"] = HELD_OUT
     if args.box_attention is not None:
         config.model.options["box_attention"] = args.box_attention
+    if args.attention:
+        config.model.options["attention"] = args.attention
     if args.train:
         config.dataset.options["limit"] = args.train
     print(f"captioner {config.model.options} on shape-scenes {config.dataset.options}, "
@@ -78,17 +87,20 @@ def main() -> None:
         print(f"run kept in {result.run_dir}")
     test = load_dataset(config.dataset).test
     refs, objects = test.captions, test.objects
+    trained_hard = getattr(model, "attention", "soft") == "hard"
     t1 = time.perf_counter()
-    greedy = caption_decode.greedy(model, test.x)
+    greedy = caption_decode.greedy(model, test.x, hard=trained_hard)
     decode_s = time.perf_counter() - t1
     scores = caption_metrics.caption_scores(greedy, refs, objects)
-    beam = caption_metrics.caption_scores(caption_decode.beam_search(model, test.x, 3), refs,
-                                          objects)
-    hard = caption_metrics.caption_scores(caption_decode.greedy(model, test.x, hard=True),
-                                          refs, objects)
+    beam = caption_metrics.caption_scores(
+        caption_decode.beam_search(model, test.x, 3, hard=trained_hard), refs, objects)
+    other = caption_metrics.caption_scores(
+        caption_decode.greedy(model, test.x, hard=not trained_hard), refs, objects)
+    own, twin = ("hard", "soft") if trained_hard else ("soft", "hard")
     print(f"\ntraining {train_s:.0f} s ({train_s / 60:.1f} min) for {config.training.epochs} "
           f"epochs; greedy captions of {len(refs)} held-out scenes in {decode_s:.1f} s")
-    for name, s in (("greedy, soft", scores), ("beam 3, soft", beam), ("greedy, hard", hard)):
+    for name, s in ((f"greedy, {own}", scores), (f"beam 3, {own}", beam),
+                    (f"greedy, {twin}", other)):
         print(f"{name:<14} BLEU-4 {s['bleu4']:.4f}  exact {s['exact_match']:.3f}  "
               f"attention hits {s['attention_hit_rate']:.3f}")
     for i in range(5):
@@ -96,7 +108,9 @@ def main() -> None:
     print("goals: bleu4 ≥ 0.90, exact_match ≥ 0.80, attention_hit_rate ≥ 0.80 — "
           + ", ".join(f"{k} {'met' if scores[k] >= goal else 'NOT met'}" for k, goal in
                       (("bleu4", 0.9), ("exact_match", 0.8), ("attention_hit_rate", 0.8))))
-    print(json.dumps({k: round(v, 4) for k, v in scores.items()}))
+    print(json.dumps({**{k: round(v, 4) for k, v in scores.items()}, "attention": own,
+                      "box_attention": box, "epochs": config.training.epochs,
+                      "train_seconds": round(train_s, 1)}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ OPTIONAL = {"size": ("int", 8, 512, 1), "limit": ("int", 100, 10_000_000, 1000),
 OPTIONAL.update({"seed": ("int", 0, 1_000_000, 1), "max_objects": ("int", 1, 3, 1),
                  "test_count": ("int", 100, 20_000, 100)})
 CHOICES["cell"] = ["gru", "lstm"]          # the captioner's decoder cell
+CHOICES["attention"] = ["soft", "hard"]    # … and how it is trained to look
 HIDDEN = {"path", "stream"}
 # Float options whose useful values are not 0..1 in steps of 0.05: (min, max, step, decimals).
 # A weight average's decay lives just below 1 (0.99, 0.999).

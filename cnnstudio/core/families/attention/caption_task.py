@@ -98,11 +98,13 @@ class CaptioningTask:
 
     def evaluate(self, model, data: FitData, batch_size: int) -> dict[str, float]:
         """Greedy captions of the test scenes scored against their references
-        (caption_metrics): what the model says on its own, not teacher-forced."""
+        (caption_metrics): what the model says on its own, not teacher-forced, with the
+        attention it was trained with (a hard model reads its most attended cell)."""
         if data.num_test == 0:
             return {}
         images = data.test[0][:EVAL_LIMIT]
-        decoded = caption_decode.greedy(model, images)
+        decoded = caption_decode.greedy(model, images,
+                                        hard=getattr(model, "attention", "soft") == "hard")
         return caption_metrics.caption_scores(decoded, data.extra["test_captions"][:len(images)],
                                               data.extra["test_objects"][:len(images)])
 

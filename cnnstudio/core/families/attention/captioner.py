@@ -32,7 +32,7 @@ def _positive(**values) -> None:
 
 
 def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, embedding=32,
-           cell="gru", attention_penalty=0.0, box_attention=0.0):
+           cell="gru", attention_penalty=0.0, box_attention=0.0, attention="soft"):
     from cnnstudio.core.families.attention import captioner_models
 
     _positive(filters=filters, units=units, attention_units=attention_units,
@@ -45,8 +45,12 @@ def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, 
     except (TypeError, ValueError):
         raise ModelError(f"attention_penalty and box_attention must be numbers ≥ 0, got "
                          f"{attention_penalty!r} and {box_attention!r}") from None
+    if attention not in ("soft", "hard"):
+        raise ModelError(f"attention must be 'soft' (trained on α-weighted features) or "
+                         f"'hard' (one sampled cell per word, trained with REINFORCE), "
+                         f"got {attention!r}")
     return captioner_models.build(tuple(input_shape), filters, units, attention_units,
-                                  embedding, str(cell), penalty, box)
+                                  embedding, str(cell), penalty, box, attention)
 
 
 CAPTIONER = Architecture(
@@ -54,11 +58,12 @@ CAPTIONER = Architecture(
     "A CNN encoder turns a scene into an 8×8 grid of features; a GRU (or LSTM) decoder "
     "writes the caption word by word, looking at the grid through additive (Bahdanau) "
     "attention. Teacher forcing in training; greedy or beam decoding; hard attention "
-    "(the most attended cell) beside soft.",
+    "(the most attended cell) beside soft, or trained hard with REINFORCE.",
     "Xu et al. 2015, Show, Attend and Tell; Bahdanau et al. 2015; the book's chapter 9",
     _build,
     defaults={"filters": 16, "units": 128, "attention_units": 64, "embedding": 32,
-              "cell": "gru", "attention_penalty": 0.0, "box_attention": 0.0},
+              "cell": "gru", "attention_penalty": 0.0, "box_attention": 0.0,
+              "attention": "soft"},
     options_help={"filters": "filters of the encoder's first block (×2, ×4 deeper)",
                   "units": "hidden units of the decoder's recurrent cell",
                   "attention_units": "size of the additive attention's hidden layer",
@@ -67,7 +72,10 @@ CAPTIONER = Architecture(
                   "attention_penalty": "λ of the doubly stochastic attention penalty "
                                        "(0: off; Xu et al. use 1)",
                   "box_attention": "λ of a loss pulling each size, colour and shape word's "
-                                   "attention into that shape's box (0: off)"},
+                                   "attention into that shape's box (0: off)",
+                  "attention": "soft: the decoder reads the α-weighted mean of the grid; "
+                               "hard: in training it reads one cell sampled from α, "
+                               "learnt by REINFORCE (Xu et al.'s stochastic hard attention)"},
     task=TASK, min_size=16, preferred_size=64)
 
 ARCHITECTURES.register(CAPTIONER.id, CAPTIONER)

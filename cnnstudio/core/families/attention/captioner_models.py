@@ -20,7 +20,14 @@ attention at a shape word lands on that shape instead of wherever the recurrent 
 already remembers it from (without it the model reads the object at the colour word).
 
 Hard attention (the book's contrast): ``step(..., hard=True)`` feeds the single most
-attended cell's features instead of the α-weighted mean.
+attended cell's features instead of the α-weighted mean. A model built with
+``attention="hard"`` is also *trained* that way, as Xu et al.'s stochastic hard attention:
+each word's cell is sampled from α and only its features feed the decoder, so no gradient
+reaches α through the words; REINFORCE supplies it instead, with the caption's own
+log-likelihood as the reward, a moving-average baseline (b ← 0.9 b + 0.1 mean reward) and an
+entropy bonus on α. As in the paper, half the captions of a batch (chosen at random) are
+given the expected context α instead of a sample, which steadies learning and keeps soft
+decoding of the same model sensible. Decoding a hard-trained model uses the argmax cell.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ from cnnstudio.core.keras_setup import keras
 
 K = keras()
 ops = K.ops
+
+ATTENTION = ("soft", "hard")
+REINFORCE_WEIGHT = 1.0      # λ_r of Xu et al.'s hard-attention rule
+ENTROPY_WEIGHT = 0.01       # λ_e: keeps α from collapsing onto one cell too early
+EXPECTED_SHARE = 0.5        # captions given the expected context α (Xu et al. §4.1)
 
 
 def encoder_network(shape, filters: int):
@@ -52,7 +64,7 @@ class Captioner(K.Model):
     def __init__(self, image_shape=(64, 64, 3), vocab=scenes.VOCAB, filters: int = 16,
                  units: int = 128, attention_units: int = 64, embedding: int = 32,
                  cell: str = "gru", attention_penalty: float = 0.0,
-                 box_attention: float = 0.0, **kwargs):
+                 box_attention: float = 0.0, attention: str = "soft", **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.vocab = [str(w) for w in vocab]
@@ -62,6 +74,9 @@ class Captioner(K.Model):
         if self.cell_kind not in ("gru", "lstm"):
             raise ModelError(f"cell must be 'gru' or 'lstm', got {cell!r}")
         self.box_attention = float(box_attention)
+        self.attention = str(attention)
+        if self.attention not in ATTENTION:
+            raise ModelError(f"attention must be 'soft' or 'hard', got {attention!r}")
         if self.attention_penalty < 0 or self.box_attention < 0:
             raise ModelError(f"attention_penalty and box_attention must be ≥ 0, got "
                              f"{attention_penalty!r} and {box_attention!r}")
@@ -81,9 +96,14 @@ class Captioner(K.Model):
             self.units, name="decoder_cell")
         self.out_hidden = layers.Dense(self.embedding_size, activation="tanh", name="deep_out")
         self.out_logits = layers.Dense(v, name="word_logits")
-        self.trackers = {name: K.metrics.Mean(name=name)
-                         for name in ("loss", "word_accuracy", "attention_penalty",
-                                      "box_attention_loss")}
+        names = ["loss", "word_accuracy", "attention_penalty", "box_attention_loss"]
+        if self.attention == "hard":
+            # Only hard models carry these, so soft models saved before them still load.
+            self.sample_seed = K.random.SeedGenerator()   # drawn from the run's seed
+            self.reward_baseline = self.add_weight(shape=(), initializer="zeros",
+                                                   trainable=False, name="reward_baseline")
+            names += ["reward", "attention_entropy"]
+        self.trackers = {name: K.metrics.Mean(name=name) for name in names}
         self._build_parts()
 
     def _build_parts(self) -> None:
@@ -108,7 +128,7 @@ class Captioner(K.Model):
                 "filters": self.filters, "units": self.units,
                 "attention_units": self.attention_units, "embedding": self.embedding_size,
                 "cell": self.cell_kind, "attention_penalty": self.attention_penalty,
-                "box_attention": self.box_attention}
+                "box_attention": self.box_attention, "attention": self.attention}
 
     # -- the pieces decoding is made of ---------------------------------------------
     def features(self, images, training=False):
@@ -140,82 +160,147 @@ class Captioner(K.Model):
 
     def step(self, tokens, state, feats, keys, hard=False, training=False):
         """One decoder step: logits of the next word, the new state and this step's α."""
+        logits, state, alpha, _ = self._step(tokens, state, feats, keys,
+                                             "argmax" if hard else "soft", training)
+        return logits, state, alpha
+
+    def _step(self, tokens, state, feats, keys, mode, training, expected=None):
+        """``mode``: "soft" (α-weighted mean), "argmax" (the most attended cell) or "sample"
+        (a cell drawn from α; rows where ``expected`` is 1 take the soft context instead).
+        Also returns the one-hot picked cells (None for "soft")."""
         alpha, context = self.attend(state[0], feats, keys)
-        if hard:     # the single most attended cell's features
+        pick = None
+        if mode == "argmax":
             pick = ops.one_hot(ops.argmax(alpha, axis=-1), ops.shape(alpha)[1])
-            context = ops.sum(pick[..., None] * feats, axis=1)
+        elif mode == "sample":
+            cell = K.random.categorical(ops.log(alpha + 1e-8), 1, seed=self.sample_seed)[:, 0]
+            pick = ops.one_hot(cell, ops.shape(alpha)[1])
+        if pick is not None:
+            hard_context = ops.sum(pick[..., None] * feats, axis=1)
+            context = hard_context if expected is None else \
+                expected[:, None] * context + (1.0 - expected[:, None]) * hard_context
         emb = self.embed(tokens)
         out, new_state = self.rnn(ops.concatenate([emb, context], -1), state, training=training)
         new_state = list(new_state) if isinstance(new_state, (list, tuple)) else [new_state]
         logits = self.out_logits(self.out_hidden(ops.concatenate([out, context, emb], -1)))
-        return logits, new_state, alpha
+        return logits, new_state, alpha, pick
 
     def call(self, inputs, training=False):
         """Teacher-forced logits (N, T, vocab) and α (N, T, cells) for (images, tokens_in)."""
-        images, tokens = inputs
+        logits, alphas, _ = self._teacher_forced(*inputs, training=training)
+        return logits, alphas
+
+    def _teacher_forced(self, images, tokens, training=False, mode=None, expected=None):
+        """(logits, α, picked cells or None) over the reference's words. ``mode`` defaults
+        to the model's own: soft, or argmax for a hard model (training samples instead)."""
+        mode = mode or ("argmax" if self.attention == "hard" else "soft")
         feats, keys, state = self.start(images, training)
-        logits, alphas = [], []
+        logits, alphas, picks = [], [], []
         for t in range(tokens.shape[1]):
-            out, state, alpha = self.step(tokens[:, t], state, feats, keys, training=training)
+            out, state, alpha, pick = self._step(tokens[:, t], state, feats, keys, mode,
+                                                 training, expected)
             logits.append(out)
             alphas.append(alpha)
-        return ops.stack(logits, axis=1), ops.stack(alphas, axis=1)
+            picks.append(pick)
+        picked = None if picks[0] is None else ops.stack(picks, axis=1)
+        return ops.stack(logits, axis=1), ops.stack(alphas, axis=1), picked
 
     # -- training ------------------------------------------------------------------
     @property
     def metrics(self):
         return list(self.trackers.values())
 
-    def _caption_losses(self, images, targets_in, training):
-        """(total loss, word accuracy, penalty, box loss); ``targets_in`` is the token
-        matrix, or (tokens, boxes) with the box cells of each written word."""
+    def _caption_losses(self, images, targets_in, training, sample=False):
+        """A dict of the loss (cross-entropy + the options' penalties), the word accuracy,
+        the penalties and, with ``sample`` (a hard model in training), the REINFORCE
+        surrogate, the mean reward and α's entropy. ``targets_in`` is the token matrix, or
+        (tokens, boxes) with the box cells of each written word."""
         tokens, boxes = (targets_in if isinstance(targets_in, (tuple, list))
                          else (targets_in, None))
         tokens = ops.cast(tokens, "int32")
-        logits, alphas = self((images, tokens[:, :-1]), training=training)
+        expected = None
+        if sample:
+            draw = K.random.uniform((ops.shape(tokens)[0],), seed=self.sample_seed)
+            expected = ops.cast(draw < EXPECTED_SHARE, "float32")
+        logits, alphas, picks = self._teacher_forced(
+            images, tokens[:, :-1], training, "sample" if sample else None, expected)
         targets = tokens[:, 1:]
         mask = ops.cast(ops.not_equal(targets, scenes.PAD), "float32")
         ce = K.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         words = ops.maximum(ops.sum(mask), 1.0)
-        loss = ops.sum(ce * mask) / words
+        out = {"loss": ops.sum(ce * mask) / words}
         seen = ops.sum(alphas * mask[..., None], axis=1)              # Σ_t α per cell
-        penalty = ops.mean(ops.sum(ops.square(1.0 - seen), axis=-1))
+        out["attention_penalty"] = ops.mean(ops.sum(ops.square(1.0 - seen), axis=-1))
         hits = ops.cast(ops.equal(ops.argmax(logits, -1), targets), "float32")
-        accuracy = ops.sum(hits * mask) / words
-        box_loss = ops.zeros(())
+        out["word_accuracy"] = ops.sum(hits * mask) / words
+        out["box_attention_loss"] = ops.zeros(())
         if boxes is not None:
             boxes = ops.cast(boxes, "float32")
             named = ops.cast(ops.sum(boxes, axis=-1) > 0, "float32")       # words with a box
             inside = ops.sum(alphas * boxes, axis=-1)
-            box_loss = ops.sum(-ops.log(inside + 1e-6) * named) / ops.maximum(ops.sum(named), 1.0)
-        total = loss + self.attention_penalty * penalty + self.box_attention * box_loss
-        return total, accuracy, penalty, box_loss
+            out["box_attention_loss"] = (ops.sum(-ops.log(inside + 1e-6) * named)
+                                         / ops.maximum(ops.sum(named), 1.0))
+        out["loss"] = (out["loss"] + self.attention_penalty * out["attention_penalty"]
+                       + self.box_attention * out["box_attention_loss"])
+        if sample:
+            out.update(reinforce_terms(ce, mask, alphas, picks, 1.0 - expected,
+                                       self.reward_baseline))
+        return out
 
-    def _update(self, loss, accuracy, penalty, box_loss):
-        t = self.trackers
-        t["loss"].update_state(loss)
-        t["word_accuracy"].update_state(accuracy)
-        t["attention_penalty"].update_state(penalty)
-        t["box_attention_loss"].update_state(box_loss)
-        return {name: m.result() for name, m in t.items()}
+    def _update(self, values: dict):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(values[name])
+        return {name: m.result() for name, m in self.trackers.items()}
 
     def train_step(self, data):
         from cnnstudio.core.families.generative.gan_tf import value_and_grads
 
         images, tokens = data[0], data[1]
         variables = self.trainable_variables
+        hard = self.attention == "hard"
 
         def loss_fn():
-            loss, *rest = self._caption_losses(images, tokens, True)
-            return loss, rest
+            out = self._caption_losses(images, tokens, True, sample=hard)
+            objective = out["loss"]
+            if hard:
+                objective = (objective + REINFORCE_WEIGHT * out["surrogate"]
+                             - ENTROPY_WEIGHT * out["attention_entropy"])
+            return objective, out
 
-        loss, rest, grads = value_and_grads(loss_fn, variables)
+        _, out, grads = value_and_grads(loss_fn, variables)
         grads, _ = _clip(grads, 5.0)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return self._update(loss, *rest)
+        if hard:    # Xu et al.: b_k = 0.9 b_(k−1) + 0.1 log p(y | s̃_k, a)
+            self.reward_baseline.assign(0.9 * self.reward_baseline + 0.1 * out["reward"])
+        return self._update(out)
 
     def test_step(self, data):
-        return self._update(*self._caption_losses(data[0], data[1], False))
+        out = self._caption_losses(data[0], data[1], False)
+        if self.attention == "hard":     # no sampling here: the argmax cell's captions
+            out["reward"] = out["attention_entropy"] = ops.zeros(())
+        return self._update(out)
+
+
+def reinforce_terms(ce, mask, alphas, picks, sampled, baseline) -> dict:
+    """Xu et al.'s rule for stochastic hard attention, as a loss whose gradient is it.
+
+    ``ce`` (N, T) per-word cross-entropy, ``mask`` (N, T) real words, ``alphas`` (N, T,
+    cells), ``picks`` (N, T, cells) one-hot sampled cells, ``sampled`` (N,) 1 for captions
+    whose contexts were sampled (the others had the expected context, no sample to credit).
+    Reward: the caption's log-likelihood log p(y | s̃) = −Σ_t ce. The surrogate
+    −(reward − b) · Σ_t log α_t[s̃_t], summed over sampled captions and divided by the
+    words (as the cross-entropy is), raises the probability of cells that made the caption
+    likelier than usual. Returns the surrogate, the mean reward (for the baseline) and the
+    mean entropy of α over the words."""
+    reward = ops.stop_gradient(-ops.sum(ce * mask, axis=1))
+    log_pick = ops.log(ops.sum(alphas * picks, axis=-1) + 1e-8)           # (N, T)
+    advantage = (reward - baseline) * sampled
+    words = ops.maximum(ops.sum(mask), 1.0)
+    surrogate = -ops.sum(advantage * ops.sum(log_pick * mask, axis=1)) / words
+    entropy = -ops.sum(alphas * ops.log(alphas + 1e-8), axis=-1)
+    return {"surrogate": surrogate,
+            "reward": ops.sum(reward * sampled) / ops.maximum(ops.sum(sampled), 1.0),
+            "attention_entropy": ops.sum(entropy * mask) / words}
 
 
 def _clip(grads, norm: float):
@@ -226,6 +311,6 @@ def _clip(grads, norm: float):
 
 
 def build(image_shape, filters=16, units=128, attention_units=64, embedding=32, cell="gru",
-          attention_penalty=0.0, box_attention=0.0) -> Captioner:
+          attention_penalty=0.0, box_attention=0.0, attention="soft") -> Captioner:
     return Captioner(image_shape, scenes.VOCAB, filters, units, attention_units, embedding,
-                     cell, attention_penalty, box_attention, name="captioner")
+                     cell, attention_penalty, box_attention, attention, name="captioner")
