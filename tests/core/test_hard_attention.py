@@ -72,15 +72,16 @@ def test_a_hard_run_trains_logs_its_reward_and_reloads(tmp_path):
                                                  "attention_units": 8, "embedding": 8,
                                                  "attention": "hard"}),
                        TrainConfig(epochs=2, batch_size=32, learning_rate=3e-3, seed=4,
-                                   validation_split=0.0))
+                                   validation_split=0.25))
     events = []
     result = engine.run(config, runs_root=tmp_path, sink=events.append)
     assert result.status == "finished"
     logs = [e.logs for e in events if isinstance(e, EpochEnd)]
     assert len(logs) == 2
     for log in logs:
-        assert log["reward"] < 0                          # a log-likelihood
-        assert 0 < log["attention_entropy"] <= np.log(64) + 1e-4   # 8×8 cells at most
+        for prefix in ("", "val_"):      # sampled cells in training, the argmax ones in validation
+            assert log[prefix + "reward"] < 0                          # a log-likelihood
+            assert 0 < log[prefix + "attention_entropy"] <= np.log(64) + 1e-4   # 8×8 cells
     model = load_model_file(result.run_dir / "model.keras")
     assert model.attention == "hard"
     assert int(model.optimizer.iterations.numpy()) == 4

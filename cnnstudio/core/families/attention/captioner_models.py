@@ -212,8 +212,8 @@ class Captioner(K.Model):
 
     def _caption_losses(self, images, targets_in, training, sample=False):
         """A dict of the loss (cross-entropy + the options' penalties), the word accuracy,
-        the penalties and, with ``sample`` (a hard model in training), the REINFORCE
-        surrogate, the mean reward and α's entropy. ``targets_in`` is the token matrix, or
+        the penalties and, for a hard model, the REINFORCE surrogate, the mean reward and
+        α's entropy (cells sampled with ``sample``, in training; else the argmax cells). ``targets_in`` is the token matrix, or
         (tokens, boxes) with the box cells of each written word."""
         tokens, boxes = (targets_in if isinstance(targets_in, (tuple, list))
                          else (targets_in, None))
@@ -242,8 +242,9 @@ class Captioner(K.Model):
                                          / ops.maximum(ops.sum(named), 1.0))
         out["loss"] = (out["loss"] + self.attention_penalty * out["attention_penalty"]
                        + self.box_attention * out["box_attention_loss"])
-        if sample:
-            out.update(reinforce_terms(ce, mask, alphas, picks, 1.0 - expected,
+        if self.attention == "hard":     # evaluation: the argmax cells' log-likelihood
+            credited = 1.0 - expected if sample else ops.ones((ops.shape(tokens)[0],))
+            out.update(reinforce_terms(ce, mask, alphas, picks, credited,
                                        self.reward_baseline))
         return out
 
@@ -275,10 +276,7 @@ class Captioner(K.Model):
         return self._update(out)
 
     def test_step(self, data):
-        out = self._caption_losses(data[0], data[1], False)
-        if self.attention == "hard":     # no sampling here: the argmax cell's captions
-            out["reward"] = out["attention_entropy"] = ops.zeros(())
-        return self._update(out)
+        return self._update(self._caption_losses(data[0], data[1], False))
 
 
 def reinforce_terms(ce, mask, alphas, picks, sampled, baseline) -> dict:
