@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -24,11 +23,10 @@ from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.imaging import is_image_name
 from cnnstudio.core.training.rundir import RunDir, default_runs_root
-from cnnstudio.gui import menus
+from cnnstudio.gui import menus, window_docks
 from cnnstudio.gui.background import Background
 from cnnstudio.gui.bridge import RunBridge
 from cnnstudio.gui.insight_tabs import InsightTabs
-from cnnstudio.gui.panels import augmentation_panel
 from cnnstudio.gui.panels.architecture_panel import ArchitecturePanel
 from cnnstudio.gui.panels.dataset_panel import DatasetPanel
 from cnnstudio.gui.panels.plots_panel import PlotsPanel
@@ -95,30 +93,7 @@ class MainWindow(QMainWindow):
         self.follower = RunFollower(self.runs.watcher, self.plots, self)   # runs others write
         self.insight = InsightTabs(self)     # the plots and the insight panels, as tabs
         self.setCentralWidget(self.insight)
-        self.docks: dict[str, QDockWidget] = {}
-        for key, title, panel, area in (
-                ("dataset", "Dataset", self.dataset, Qt.LeftDockWidgetArea),
-                ("architecture", "Architecture", self.architecture, Qt.LeftDockWidgetArea),
-                ("training", "Training", self.training, Qt.RightDockWidgetArea),
-                ("prediction", "Prediction", self.prediction, Qt.RightDockWidgetArea),
-                ("runs", "Runs", self.runs, Qt.BottomDockWidgetArea)):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{key}")
-            dock.setWidget(panel)
-            self.addDockWidget(area, dock)
-            self.docks[key] = dock
-        self.augmentation = augmentation_panel.install(self)     # tabbed with Training
-        # Side columns run the full height; the runs table sits under the plots only.
-        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
-        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
-        self.resize(1440, 900)
-        self.resizeDocks([self.docks["dataset"], self.docks["training"]], [390, 400],
-                         Qt.Horizontal)
-        self.resizeDocks([self.docks["dataset"], self.docks["architecture"]], [430, 470],
-                         Qt.Vertical)
-        self.resizeDocks([self.docks["training"], self.docks["prediction"]], [500, 400],
-                         Qt.Vertical)
-        self.resizeDocks([self.docks["runs"]], [190], Qt.Vertical)
+        window_docks.install(self)         # the panels docked around the tabs
         self.default_state = self.saveState()
         self.message = QLabel("Loading TensorFlow in the background…")
         self.device = DeviceIndicator()
