@@ -25,3 +25,17 @@ def test_a_gans_options_get_editors_fit_for_their_values(qtbot):
         ema.setValue(0.99)
     assert form.values() == {"latent_size": 100, "hidden_units": 256, "smoothing": 0.1,
                              "ema": 0.99}
+
+
+def test_the_captioners_attention_is_a_choice_of_soft_or_hard(qtbot):
+    arch = ARCHITECTURES.get("captioner")
+    form = OptionsForm()
+    qtbot.addWidget(form)
+    form.build(arch.defaults, arch.options_help)
+    combo = form.editors["attention"]
+    assert [combo.itemText(i) for i in range(combo.count())] == ["soft", "hard"]
+    assert combo.currentText() == "soft"
+    assert "REINFORCE" in combo.toolTip()
+    with qtbot.waitSignal(form.changed):
+        combo.setCurrentText("hard")
+    assert form.values()["attention"] == "hard"
