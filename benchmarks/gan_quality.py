@@ -10,7 +10,7 @@ saw (mnist-5k's 500 test digits + 500 training digits held out from the LeNet):
 - Fréchet distance between the LeNet's penultimate features (f6, 84 numbers) of the
   images and of the 4,500 real training digits (lower is closer to real).
 
-    python benchmarks/gan_quality.py [--mlp-epochs 150] [--dcgan-epochs 30]
+    python benchmarks/gan_quality.py [--mlp-epochs 150] [--dcgan-epochs 40]
 
 Each GAN trains with its chapter-8 preset (resources/presets/chapter8-*-mnist.json:
 model options, learning rate, batch size); only the epoch count is the budget's. Samples
@@ -86,7 +86,7 @@ def train_gan(preset: str, epochs: int, root: str, seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mlp-epochs", type=int, default=150)
-    parser.add_argument("--dcgan-epochs", type=int, default=30)
+    parser.add_argument("--dcgan-epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", help="copy the sample grids (PNG) into this folder")
     args = parser.parse_args()

@@ -229,3 +229,62 @@ def test_a_folder_dataset_trains_on_its_images(tmp_path, runs_root):
     started = next(e for e in events if type(e).__name__ == "RunStarted")
     assert started.num_train > 0 and started.steps_per_epoch == -(-started.num_train // 8)
     assert gp.GridStore(result.run_dir).load(1).images.shape == (64, 8, 8, 3)
+
+
+# -- dcgan's discriminator options: d_filters, d_kernel, r1 -------------------------------------
+def test_dcgan_sizes_its_discriminator_apart_from_its_generator():
+    build = TASKS.get("gan").build_model
+    model = build(ARCHITECTURES.get("dcgan"), (28, 28, 1), 10,
+                  {"filters": 8, "latent_size": 16, "d_filters": 12, "d_kernel": 5}, None)
+    convs = [la for la in model.discriminator.layers if type(la).__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size) for c in convs] == [(12, (5, 5)), (24, (5, 5))]
+    assert model.generator.layers[-1].input.shape[-1] == 8       # G's last: still filters
+    plain = build(ARCHITECTURES.get("dcgan"), (32, 32, 3), 10, {"filters": 8}, None)
+    convs = [la for la in plain.discriminator.layers if type(la).__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size) for c in convs] == [(8, (4, 4)), (16, (4, 4)),
+                                                          (32, (4, 4))]
+    assert plain.r1 == 0.0 and plain.d_width == 0
+    for options, message in (({"r1": -1}, "r1 must be 0"), ({"r1": True}, "r1 must be 0"),
+                             ({"d_kernel": 1}, "d_kernel must be an integer between 2 and 7"),
+                             ({"d_filters": -8}, "d_filters must be 0")):
+        with pytest.raises(ModelError, match=message):
+            build(ARCHITECTURES.get("dcgan"), (28, 28, 1), 10, options, None)
+
+
+def test_r1_gradient_norm_of_a_linear_discriminator_is_its_squared_weights():
+    import tensorflow as tf
+
+    from cnnstudio.core.families.generative.gan_models import K
+    from cnnstudio.core.families.generative.gan_tf import value_and_grads, with_input_gradient
+
+    D = K.Sequential([K.Input((2, 2, 1)), K.layers.Flatten(), K.layers.Dense(1)])
+    D.layers[-1].set_weights([np.array([[1.0], [2.0], [0.0], [-2.0]], np.float32),
+                              np.zeros(1, np.float32)])
+    x = tf.constant(np.random.default_rng(0).normal(size=(3, 2, 2, 1)), tf.float32)
+    out, norms = with_input_gradient(D, x)
+    np.testing.assert_allclose(norms.numpy(), [9.0, 9.0, 9.0], rtol=1e-6)   # 1 + 4 + 0 + 4
+    # The penalty is differentiable w.r.t. the weights: d/dw (‖w‖²/2) = w.
+    _, _, grads = value_and_grads(lambda: (0.5 * tf.reduce_mean(with_input_gradient(D, x)[1]),
+                                           None), D.trainable_variables)
+    np.testing.assert_allclose(grads[0].numpy().ravel(), [1.0, 2.0, 0.0, -2.0], rtol=1e-6)
+
+
+def test_a_dcgan_with_r1_trains_saves_and_reloads(tmp_path):
+    from cnnstudio.core.families.generative.gan_models import Gan, K
+
+    model = TASKS.get("gan").build_model(
+        ARCHITECTURES.get("dcgan"), (12, 12, 1), 10,
+        {"filters": 4, "latent_size": 8, "d_filters": 6, "d_kernel": 5, "r1": 2.0}, None)
+    model.compile()
+    x = np.random.default_rng(0).integers(0, 255, (16, 12, 12, 1)).astype(np.uint8)
+    logs = model.fit(x, batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(logs["d_loss"][-1]) and np.isfinite(logs["g_loss"][-1])
+    model.save(tmp_path / "m.keras")
+    again = load_model_file(tmp_path / "m.keras")
+    assert (again.r1, again.d_width, again.d_kernel) == (2.0, 6, 5)
+    # A model saved before these options existed has none of their keys: built as it was.
+    old = {k: v for k, v in model.get_config().items() if k not in ("r1", "d_width", "d_kernel")}
+    legacy = Gan.from_config(old)
+    convs = [la for la in legacy.discriminator.layers if isinstance(la, K.layers.Conv2D)]
+    assert legacy.r1 == 0.0 and [(c.filters, c.kernel_size) for c in convs] == [(4, (4, 4)),
+                                                                                (8, (4, 4))]

@@ -41,12 +41,17 @@ def _build_mlp(input_shape, num_classes, latent_size=100, hidden_units=256, smoo
 
 
 def _build_dcgan(input_shape, num_classes, latent_size=100, filters=32, smoothing=0.1,
-                 ema=0.0):
+                 ema=0.0, d_filters=0, d_kernel=4, r1=0.0):
     from cnnstudio.core.families.generative import gan_models
 
     _check(latent_size=latent_size, filters=filters)
-
-    return gan_models.build_dcgan(input_shape, latent_size, filters, smoothing, ema)
+    if isinstance(d_filters, bool) or not isinstance(d_filters, int) or not 0 <= d_filters <= 4096:
+        raise ModelError(f"d_filters must be 0 (the same as filters) or an integer between 1 "
+                         f"and 4096, got {d_filters!r}")
+    if isinstance(d_kernel, bool) or not isinstance(d_kernel, int) or not 2 <= d_kernel <= 7:
+        raise ModelError(f"d_kernel must be an integer between 2 and 7, got {d_kernel!r}")
+    return gan_models.build_dcgan(input_shape, latent_size, filters, smoothing, ema,
+                                  d_filters, d_kernel, r1)
 
 
 GAN_MLP = Architecture(
@@ -63,9 +68,18 @@ DCGAN = Architecture(
     "Deep convolutional GAN: a transposed-convolution generator with batch norm and a "
     "strided-convolution discriminator (28×28×1 MNIST, 32×32×3 CIFAR/SVHN).",
     "Radford, Metz & Chintala 2015; the book's chapter 8", _build_dcgan,
-    defaults={"latent_size": 100, "filters": 32, "smoothing": 0.1, "ema": 0.0},
+    defaults={"latent_size": 100, "filters": 32, "smoothing": 0.1, "ema": 0.0,
+              "d_filters": 0, "d_kernel": 4, "r1": 0.0},
     options_help={**COMMON_HELP,
-                  "filters": "filters of D's first convolution and G's last (doubling inward)"},
+                  "filters": "filters of G's last transposed convolution, doubling inward, and "
+                             "of D's first convolution unless d_filters says otherwise",
+                  "d_filters": "filters of D's first convolution, doubling inward (0: the same "
+                               "as filters); 64 with r1 in the chapter-8 MNIST preset",
+                  "d_kernel": "kernel side of D's convolutions (4 as in DCGAN; 5 in the "
+                              "chapter-8 MNIST preset)",
+                  "r1": "R1 penalty weight γ: D's loss gains γ/2 · E‖∇ₓD(x)‖² on real "
+                        "images, keeping D smooth around the data (0: off; 2 in the "
+                        "chapter-8 MNIST preset)"},
     task="gan", min_size=8)
 
 for _arch in (GAN_MLP, DCGAN):
