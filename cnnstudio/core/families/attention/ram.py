@@ -32,13 +32,16 @@ RAM_HELP = {
     "patch_net": "the glimpse network's patch pathway: dense (the paper's one layer of 128 "
                  "units) or conv (two small convolutions over the patch, its scales as "
                  "channels, then 128 units: reads a digit's strokes from fewer glimpses)",
+    "glimpse_mix": "how the glimpse network joins the patch (\"what\") and location "
+                   "(\"where\") pathways: add (the paper's) or multiply (what × where, "
+                   "Ba et al. 2015: each feature gated by where it was seen)",
     "hint_epochs": "hybrid start: for this many first epochs the location network is also "
                    "taught to look at the digit (its known centre on the canvas datasets), "
                    "then REINFORCE alone; 0 = pure REINFORCE, as in the paper",
 }
 RAM_DEFAULTS = {"glimpses": 6, "patch": 12, "scales": 3, "scale_ratio": 2, "std": 0.15,
                 "hidden": 256, "core": "lstm", "samples": 1, "hint_epochs": 0,
-                "patch_net": "dense"}
+                "patch_net": "dense", "glimpse_mix": "add"}
 
 
 def _int_in(name, value, low, high):
@@ -72,6 +75,8 @@ def check_ram(options: dict, input_shape) -> None:
         raise ModelError(f"core must be 'lstm' or 'rnn', got {o['core']!r}")
     if o["patch_net"] not in ("dense", "conv"):
         raise ModelError(f"patch_net must be 'dense' or 'conv', got {o['patch_net']!r}")
+    if o["glimpse_mix"] not in ("add", "multiply"):
+        raise ModelError(f"glimpse_mix must be 'add' or 'multiply', got {o['glimpse_mix']!r}")
 
 
 def _build_ram(input_shape, num_classes, **options):
@@ -83,7 +88,8 @@ def _build_ram(input_shape, num_classes, **options):
                                 patch=o["patch"], scales=o["scales"], ratio=o["scale_ratio"],
                                 std=float(o["std"]), hidden=o["hidden"], core=o["core"],
                                 samples=o["samples"], hint_epochs=o["hint_epochs"],
-                                patch_net=o["patch_net"])
+                                patch_net=o["patch_net"],
+                                glimpse_mix=o["glimpse_mix"])
 
 
 def _build_fc(input_shape, num_classes, units=256, layers=2):

@@ -8,7 +8,10 @@ as one ``keras.Model`` with its own ``train_step``.
     model.trace(images, mode="mean")          # locations, glimpses, probabilities per step
 
 Per step t: the Glimpse Sensor reads k patches at l_t; the glimpse network mixes a patch
-pathway and a location pathway, g_t = ReLU(W_g·ReLU(W_p·patches) + W_l·ReLU(W_q·l_t));
+pathway and a location pathway, g_t = ReLU(W_g·ReLU(W_p·patches) + W_l·ReLU(W_q·l_t))
+(``glimpse_mix="add"``, the paper's), or "what" times "where",
+g_t = ReLU(W_g·ReLU(W_p·patches) + b_g) ⊙ ReLU(W_l·ReLU(W_q·l_t) + b_l) ("multiply", Ba et
+al. 2015's glimpse network);
 the core network (LSTM, or the paper's ReLU RNN) updates h_t; the location network's
 tanh gives the mean of l_{t+1} ~ N(mean, std²) (std fixed); the baseline network predicts
 the final reward from h_t. The first glimpse is at the centre.
@@ -104,18 +107,21 @@ class RecurrentAttention(K.Model):
     def __init__(self, image_shape=(60, 60, 1), num_classes: int = 10, glimpses: int = 6,
                  patch: int = 12, scales: int = 3, ratio: int = 2, std: float = 0.15,
                  hidden: int = 256, core: str = "lstm", samples: int = 1,
-                 hint_epochs: int = 0, patch_net: str = "dense", **kwargs):
+                 hint_epochs: int = 0, patch_net: str = "dense", glimpse_mix: str = "add",
+                 **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.num_classes, self.glimpses = int(num_classes), int(glimpses)
         self.patch, self.scales, self.ratio = int(patch), int(scales), int(ratio)
         self.std, self.hidden, self.core_kind = float(std), int(hidden), str(core)
         self.samples, self.hint_epochs = int(samples), int(hint_epochs)
-        self.patch_net_kind = str(patch_net)
+        self.patch_net_kind, self.glimpse_mix = str(patch_net), str(glimpse_mix)
         if self.core_kind not in ("lstm", "rnn"):
             raise ModelError(f"core must be 'lstm' or 'rnn', got {core!r}")
         if self.patch_net_kind not in ("dense", "conv"):
             raise ModelError(f"patch_net must be 'dense' or 'conv', got {patch_net!r}")
+        if self.glimpse_mix not in ("add", "multiply"):
+            raise ModelError(f"glimpse_mix must be 'add' or 'multiply', got {glimpse_mix!r}")
         layers = K.layers
         self.sensor = GlimpseSensor(self.patch, self.scales, self.ratio, name="glimpse_sensor")
         self.patch_convs = [] if self.patch_net_kind == "dense" else [
@@ -125,7 +131,12 @@ class RecurrentAttention(K.Model):
         self.patch_net = layers.Dense(128, activation="relu", name="patch_pathway")
         self.where_net = layers.Dense(128, activation="relu", name="location_pathway")
         self.glimpse_from_patch = layers.Dense(self.hidden, name="glimpse_what")
-        self.glimpse_from_where = layers.Dense(self.hidden, use_bias=False, name="glimpse_where")
+        # Multiplied, the "where" gate starts open (bias 1): at the first glimpse, at the
+        # centre l = 0, a zero bias would shut every feature and ReLU's zero gradient there
+        # would keep them shut.
+        multiply = self.glimpse_mix == "multiply"
+        self.glimpse_from_where = layers.Dense(self.hidden, use_bias=multiply,
+                                               bias_initializer="ones", name="glimpse_where")
         self.core = (layers.LSTMCell(self.hidden, name="core_lstm") if self.core_kind == "lstm"
                      else layers.SimpleRNNCell(self.hidden, activation="relu", name="core_rnn"))
         self.locator = layers.Dense(2, activation="tanh", name="location_network")
@@ -147,7 +158,7 @@ class RecurrentAttention(K.Model):
                 "patch": self.patch, "scales": self.scales, "ratio": self.ratio,
                 "std": self.std, "hidden": self.hidden, "core": self.core_kind,
                 "samples": self.samples, "hint_epochs": self.hint_epochs,
-                "patch_net": self.patch_net_kind}
+                "patch_net": self.patch_net_kind, "glimpse_mix": self.glimpse_mix}
 
     def build(self, input_shape=None):
         self.built = True        # built in __init__
@@ -175,8 +186,10 @@ class RecurrentAttention(K.Model):
         for t in range(self.glimpses):
             patches = self.sensor(x, ops.stop_gradient(loc))
             flat = self._patch_features(patches, n)
-            g = ops.relu(self.glimpse_from_patch(self.patch_net(flat))
-                         + self.glimpse_from_where(self.where_net(loc)))
+            what = self.glimpse_from_patch(self.patch_net(flat))
+            where = self.glimpse_from_where(self.where_net(loc))
+            g = (ops.relu(what) * ops.relu(where) if self.glimpse_mix == "multiply"
+                 else ops.relu(what + where))
             h, state = self.core(g, state, training=training)
             state = list(state) if isinstance(state, (list, tuple)) else [state]
             out["logits"].append(self.classifier(h))
