@@ -39,3 +39,16 @@ def test_the_captioners_attention_is_a_choice_of_soft_or_hard(qtbot):
     with qtbot.waitSignal(form.changed):
         combo.setCurrentText("hard")
     assert form.values()["attention"] == "hard"
+
+
+def test_the_rams_string_options_offer_every_value_its_model_accepts(qtbot):
+    arch = ARCHITECTURES.get("ram")
+    form = OptionsForm()
+    qtbot.addWidget(form)
+    form.build(arch.defaults, arch.options_help)
+    offered = {key: [form.editors[key].itemText(i) for i in range(form.editors[key].count())]
+               for key in ("core", "patch_net", "glimpse_mix")}
+    assert offered == {"core": ["lstm", "rnn"], "patch_net": ["dense", "conv"],
+                       "glimpse_mix": ["add", "multiply"]}
+    form.editors["glimpse_mix"].setCurrentText("multiply")
+    assert form.values()["glimpse_mix"] == "multiply"

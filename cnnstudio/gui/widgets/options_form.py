@@ -27,6 +27,9 @@ OPTIONAL.update({"seed": ("int", 0, 1_000_000, 1), "max_objects": ("int", 1, 3, 
                  "test_count": ("int", 100, 20_000, 100)})
 CHOICES["cell"] = ["gru", "lstm"]          # the captioner's decoder cell
 CHOICES["attention"] = ["soft", "hard"]    # … and how it is trained to look
+# The RAM (chapter 9): its core, its patch pathway, how "what" and "where" combine.
+CHOICES.update({"core": ["lstm", "rnn"], "patch_net": ["dense", "conv"],
+                "glimpse_mix": ["add", "multiply"]})
 HIDDEN = {"path", "stream"}
 # Float options whose useful values are not 0..1 in steps of 0.05: (min, max, step, decimals).
 # A weight average's decay lives just below 1 (0.99, 0.999).
