@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import operator
 import time
 
 import numpy as np
@@ -212,21 +213,21 @@ def main() -> None:
                     "hint_epochs": options["hint_epochs"], "minutes": args.minutes,
                     "schedule": args.schedule, "ram_options": options})
     s = summary
-    goals = {
-        "RAM below FC, translated": ("ram_translated_error", "<", "fc_translated_error"),
-        "RAM below FC, cluttered": ("ram_cluttered_error", "<", "fc_cluttered_error"),
-        "RAM below conv, cluttered": ("ram_cluttered_error", "<", "conv_cluttered_error"),
-        "translated error ≤ 5 %": ("ram_translated_error", "<=", 0.05),
-        "random ≥ 2 × learned": ("random_policy_cluttered_error", ">=", "ram_cluttered_error"),
+    below = operator.lt
+    goals = {     # goal: (figure, what it is held against, the test)
+        "RAM below FC, translated": ("ram_translated_error", "fc_translated_error", below),
+        "RAM below FC, cluttered": ("ram_cluttered_error", "fc_cluttered_error", below),
+        "RAM below conv, cluttered": ("ram_cluttered_error", "conv_cluttered_error", below),
+        "translated error ≤ 5 %": ("ram_translated_error", 0.05, operator.le),
+        "random ≥ 2 × learned": ("random_policy_cluttered_error", "ram_cluttered_error",
+                                 lambda a, b: a >= 2 * b),
     }
-    for goal, (left, op, right) in goals.items():
+    for goal, (left, right, test) in goals.items():
         a, b = s[left], (s[right] if isinstance(right, str) else right)
         if a is None or b is None:
             print(f"skipped  {goal}")
             continue
-        b = 2 * b if goal.startswith("random") else b
-        met = a < b if op == "<" else a <= b if op == "<=" else a >= b
-        print(f"{'met    ' if met else 'NOT met'}  {goal}")
+        print(f"{'met    ' if test(a, b) else 'NOT met'}  {goal}")
     print(json.dumps(summary))
 
 

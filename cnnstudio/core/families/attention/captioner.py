@@ -45,10 +45,6 @@ def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, 
     except (TypeError, ValueError):
         raise ModelError(f"attention_penalty and box_attention must be numbers ≥ 0, got "
                          f"{attention_penalty!r} and {box_attention!r}") from None
-    if attention not in ("soft", "hard"):
-        raise ModelError(f"attention must be 'soft' (trained on α-weighted features) or "
-                         f"'hard' (one sampled cell per word, trained with REINFORCE), "
-                         f"got {attention!r}")
     return captioner_models.build(tuple(input_shape), filters, units, attention_units,
                                   embedding, str(cell), penalty, box, attention)
 

@@ -76,7 +76,9 @@ class Captioner(K.Model):
         self.box_attention = float(box_attention)
         self.attention = str(attention)
         if self.attention not in ATTENTION:
-            raise ModelError(f"attention must be 'soft' or 'hard', got {attention!r}")
+            raise ModelError(f"attention must be 'soft' (trained on α-weighted features) or "
+                             f"'hard' (one sampled cell per word, trained with REINFORCE), "
+                             f"got {attention!r}")
         if self.attention_penalty < 0 or self.box_attention < 0:
             raise ModelError(f"attention_penalty and box_attention must be ≥ 0, got "
                              f"{attention_penalty!r} and {box_attention!r}")
@@ -213,8 +215,9 @@ class Captioner(K.Model):
     def _caption_losses(self, images, targets_in, training, sample=False):
         """A dict of the loss (cross-entropy + the options' penalties), the word accuracy,
         the penalties and, for a hard model, the REINFORCE surrogate, the mean reward and
-        α's entropy (cells sampled with ``sample``, in training; else the argmax cells). ``targets_in`` is the token matrix, or
-        (tokens, boxes) with the box cells of each written word."""
+        α's entropy (cells sampled with ``sample``, in training; else the argmax cells).
+        ``targets_in`` is the token matrix, or (tokens, boxes) with the box cells of each
+        written word."""
         tokens, boxes = (targets_in if isinstance(targets_in, (tuple, list))
                          else (targets_in, None))
         tokens = ops.cast(tokens, "int32")
