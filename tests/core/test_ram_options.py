@@ -85,5 +85,5 @@ def test_the_benchmark_records_the_ram_options_and_keeps_the_issue_s_sensor():
     with pytest.raises(SystemExit, match="the issue fixes glimpses"):
         bench.ram_options(args)
     assert bench._names("cluttered", bench.DATASETS, "datasets") == ["cluttered"]
-    with pytest.raises(SystemExit, match="choose from ram, fc-256, conv-2, got 'cnn'"):
-        bench._names("cnn", bench.MODELS, "models")
+    with pytest.raises(SystemExit, match="choose from ram, fc-256, conv-2, conv-pool, got"):
+        bench._names("cnn", bench.MODELS + bench.EXTRA, "models")

@@ -20,6 +20,7 @@ CLAIMS = {
     "vgg16": [CIFAR, PHOTO], "googlenet": [MNIST, CIFAR, PHOTO],
     "resnet": [MNIST, CIFAR, PHOTO],
     "fc-256": [MNIST, CANVAS], "conv-2": [MNIST, CANVAS],      # the RAM paper's baselines
+    "conv-pool": [MNIST, CANVAS],
 }
 # Small settings for the training check only: the architecture, not its width, is under test.
 FAST = {"vgg16": {"fc_units": 64, "batch_norm": True}, "googlenet": {"width": 0.25},
@@ -83,6 +84,10 @@ def test_parameter_counts_match_independent_computation():
                + conv(3, 384, 256) + dense(6 * 6 * 256, 4096) + dense(4096, 4096)
                + dense(4096, 1000))
     assert count("alexnet", (227, 227, 3), 1000) == alexnet == 62_378_344
+    # The RAM paper's conv row on a 60×60 canvas: 8 10×10 filters at stride 5 ("same":
+    # 12×12×8 = 1,152 features) → 256 → 10; its FC row: 3,600 → 256 → 256 → 10.
+    assert count("conv-2", CANVAS, 10) == conv(10, 1, 8) + dense(1152, 256) + dense(256, 10)
+    assert count("fc-256", CANVAS, 10) == dense(3600, 256) + dense(256, 256) + dense(256, 10)
 
 
 def test_vgg16_matches_keras_applications():
