@@ -76,11 +76,13 @@ def benchmark():
 
 def test_the_benchmark_records_the_ram_options_and_keeps_the_issue_s_sensor():
     bench = benchmark()
-    args = SimpleNamespace(hint_epochs=10, patch_net="dense",
-                           ram_options=json.dumps({"glimpse_mix": "multiply"}))
+    args = SimpleNamespace(hint_epochs=10, patch_net="dense", glimpse_mix="multiply",
+                           ram_options=json.dumps({"std": 0.1}))
     assert bench.ram_options(args) == {"glimpses": 6, "patch": 12, "scales": 3,
                                        "hint_epochs": 10, "patch_net": "dense",
-                                       "glimpse_mix": "multiply"}
+                                       "glimpse_mix": "multiply", "std": 0.1}
+    args.ram_options = json.dumps({"glimpse_mix": "add"})       # the JSON has the last word
+    assert bench.ram_options(args)["glimpse_mix"] == "add"
     args.ram_options = json.dumps({"glimpses": 4})
     with pytest.raises(SystemExit, match="the issue fixes glimpses"):
         bench.ram_options(args)
