@@ -176,8 +176,7 @@ def ram_options(args) -> dict:
     if fixed:
         raise SystemExit(f"--ram-options: the issue fixes {', '.join(fixed)}")
     return {**RAM_OPTIONS, "hint_epochs": args.hint_epochs, "patch_net": args.patch_net,
-            "glimpse_mix": args.glimpse_mix,
-            **extra}
+            "glimpse_mix": args.glimpse_mix, **extra}
 
 
 def main() -> None:

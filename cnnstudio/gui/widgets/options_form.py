@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
+from cnnstudio.core.families.attention.ram import RAM_CHOICES
+
 # Known alternatives for string options, so a combo box can offer them.
 CHOICES = {"activation": ["relu", "tanh", "sigmoid", "elu", "selu"],
            "pooling": ["max", "avg"]}
@@ -28,8 +30,7 @@ OPTIONAL.update({"seed": ("int", 0, 1_000_000, 1), "max_objects": ("int", 1, 3, 
 CHOICES["cell"] = ["gru", "lstm"]          # the captioner's decoder cell
 CHOICES["attention"] = ["soft", "hard"]    # … and how it is trained to look
 # The RAM (chapter 9): its core, its patch pathway, how "what" and "where" combine.
-CHOICES.update({"core": ["lstm", "rnn"], "patch_net": ["dense", "conv"],
-                "glimpse_mix": ["add", "multiply"]})
+CHOICES.update({name: list(values) for name, values in RAM_CHOICES.items()})
 HIDDEN = {"path", "stream"}
 # Float options whose useful values are not 0..1 in steps of 0.05: (min, max, step, decimals).
 # A weight average's decay lives just below 1 (0.99, 0.999).

@@ -45,6 +45,20 @@ RAM_DEFAULTS = {"glimpses": 6, "patch": 12, "scales": 3, "scale_ratio": 2, "std"
                 "patch_net": "dense", "glimpse_mix": "add"}
 
 
+# The RAM's string options and the values each accepts: checked here and by the model
+# (a .keras file's config), offered by the options form.
+RAM_CHOICES = {"core": ("lstm", "rnn"), "patch_net": ("dense", "conv"),
+               "glimpse_mix": ("add", "multiply")}
+
+
+def check_choices(options: dict) -> None:
+    """One clear message for a string option of ``RAM_CHOICES`` set to another value."""
+    for name, allowed in RAM_CHOICES.items():
+        if name in options and options[name] not in allowed:
+            raise ModelError(f"{name} must be '{allowed[0]}' or '{allowed[1]}', got "
+                             f"{options[name]!r}")
+
+
 def _int_in(name, value, low, high):
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ModelError(f"{name} must be an integer between {low} and {high}, got {value!r}")
@@ -72,12 +86,7 @@ def check_ram(options: dict, input_shape) -> None:
     _int_in("hidden", o["hidden"], 8, 4096)
     _int_in("samples", o["samples"], 1, 64)
     _int_in("hint_epochs", o["hint_epochs"], 0, 10_000)
-    if o["core"] not in ("lstm", "rnn"):
-        raise ModelError(f"core must be 'lstm' or 'rnn', got {o['core']!r}")
-    if o["patch_net"] not in ("dense", "conv"):
-        raise ModelError(f"patch_net must be 'dense' or 'conv', got {o['patch_net']!r}")
-    if o["glimpse_mix"] not in ("add", "multiply"):
-        raise ModelError(f"glimpse_mix must be 'add' or 'multiply', got {o['glimpse_mix']!r}")
+    check_choices(o)
 
 
 def _build_ram(input_shape, num_classes, **options):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 
 from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.attention.ram import check_choices
 from cnnstudio.core.keras_setup import keras
 
 K = keras()
@@ -116,12 +117,8 @@ class RecurrentAttention(K.Model):
         self.std, self.hidden, self.core_kind = float(std), int(hidden), str(core)
         self.samples, self.hint_epochs = int(samples), int(hint_epochs)
         self.patch_net_kind, self.glimpse_mix = str(patch_net), str(glimpse_mix)
-        if self.core_kind not in ("lstm", "rnn"):
-            raise ModelError(f"core must be 'lstm' or 'rnn', got {core!r}")
-        if self.patch_net_kind not in ("dense", "conv"):
-            raise ModelError(f"patch_net must be 'dense' or 'conv', got {patch_net!r}")
-        if self.glimpse_mix not in ("add", "multiply"):
-            raise ModelError(f"glimpse_mix must be 'add' or 'multiply', got {glimpse_mix!r}")
+        check_choices({"core": self.core_kind, "patch_net": self.patch_net_kind,
+                       "glimpse_mix": self.glimpse_mix})
         layers = K.layers
         self.sensor = GlimpseSensor(self.patch, self.scales, self.ratio, name="glimpse_sensor")
         self.patch_convs = [] if self.patch_net_kind == "dense" else [
