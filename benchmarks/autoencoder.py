@@ -21,11 +21,11 @@ precision ≥ 0.90.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 
 import numpy as np
+from _common import emit, goal
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
@@ -82,7 +82,9 @@ def main() -> None:
     }
     for key, value in result.items():
         print(f"{key:<36}{value}")
-    print(json.dumps(result))
+    goal("denoising PSNR gain", result["denoise_psnr_gain_db"], ">=", 6, " dB")
+    goal("search precision at 10", result["search_precision_at_10"], ">=", 0.9)
+    emit(__file__, result)
 
 
 if __name__ == "__main__":

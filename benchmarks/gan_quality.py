@@ -24,21 +24,21 @@ dcgan_fd < mlp_gan_fd. Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import emit, goal
 from scipy import linalg
 
 from cnnstudio.core.config import DatasetConfig, RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.families.generative import gan_probes
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.predict import load_model_file
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 
 SAMPLES = 1000
@@ -105,7 +105,7 @@ def main() -> None:
         probs = lenet.predict(images, verbose=0).astype(np.float64)
         return digit_score(probs), frechet(features.predict(images, verbose=0), reference)
 
-    out = {"benchmark": "gan_quality", "samples": SAMPLES, "real_count": len(real),
+    out = {"samples": SAMPLES, "real_count": len(real),
            "lenet_accuracy_on_real": round(real_acc, 4)}
     out["real_score"], out["real_fd"] = judge(real)
     with tempfile.TemporaryDirectory() as root:
@@ -128,13 +128,17 @@ def main() -> None:
                 "dcgan_fd"):
         out[key] = round(out[key], 3)
     real_score = out["real_score"]
-    out["goals"] = {"dcgan_score>=0.85*real": out["dcgan_score"] >= 0.85 * real_score,
-                    "mlp_gan_score>=0.70*real": out["mlp_gan_score"] >= 0.70 * real_score,
-                    "dcgan_fd<mlp_gan_fd": out["dcgan_fd"] < out["mlp_gan_fd"]}
-    out["cores"] = os.cpu_count()
     print(f"real digits: score {real_score:.2f}  FD {out['real_fd']:.2f}  "
           f"(LeNet accuracy {real_acc:.3f})")
-    print(json.dumps(out))
+    out["goals"] = {
+        "dcgan_score>=0.85*real": goal("dcgan_score ≥ 0.85 × real_score", out["dcgan_score"],
+                                       ">=", 0.85 * real_score),
+        "mlp_gan_score>=0.70*real": goal("mlp_gan_score ≥ 0.70 × real_score",
+                                         out["mlp_gan_score"], ">=", 0.70 * real_score),
+        "dcgan_fd<mlp_gan_fd": goal("dcgan_fd < mlp_gan_fd", out["dcgan_fd"], "<",
+                                    out["mlp_gan_fd"])}
+    out["cores"] = os.cpu_count()
+    emit(__file__, out)
 
 
 if __name__ == "__main__":

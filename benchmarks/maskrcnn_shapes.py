@@ -3,6 +3,7 @@ budget, then scored with COCOeval on 200 held-out images.
 
     python benchmarks/maskrcnn_shapes.py [--budget-min 24] [--train-images 3000]
                                          [--batch-size 8] [--lr 0.002] [--seed 1]
+                                         [--rounds 20]
 
 The budget is kept by measuring the first steps and fixing the number of steps that fit,
 re-sized every few hundred steps from the mean step time so far (the learning rate follows
@@ -10,7 +11,8 @@ a cosine over those steps), so a slower machine trains fewer steps rather than
 overrunning. Data, model and compilation are the studio's own
 (the ``shapes`` dataset, ``maskrcnn`` with its defaults, the detection task's arrays);
 training is plain ``fit`` with the model's ``train_step``. ``infer_ms`` is one 128×128
-image through the traced model on the CPU, warm (median of 20).
+image through the traced model on the CPU, warm (median of ``--rounds``, 20; its spread
+is ``infer_ms_spread``).
 
 Last line, one JSON object: mask_ap50, box_ap50, mask_ap, box_ap, infer_ms, train_seconds.
 Goals (issue 10): mask_ap50 ≥ 0.90, box_ap50 ≥ 0.90, infer_ms ≤ 150.
@@ -19,18 +21,21 @@ Goals (issue 10): mask_ap50 ≥ 0.90, box_ap50 ≥ 0.90, infer_ms ≤ 150.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
 import time
 
+from _common import add_rounds, emit, goal, repeat_ms, spread
+
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")      # the figures are CPU figures
 
 from cnnstudio.core.config import TrainConfig  # noqa: E402
 from cnnstudio.core.keras_setup import keras  # noqa: E402
-from cnnstudio.core.models import ARCHITECTURES  # noqa: E402
-from cnnstudio.core.training.tasks import TASKS  # noqa: E402
+from cnnstudio.core.registry import (
+    ARCHITECTURES,  # noqa: E402
+    TASKS,  # noqa: E402
+)
 
 CALIBRATE = 20      # steps timed (after two tracing steps) to size the budget
 RECHECK = 250       # steps between re-sizings from the mean step time so far
@@ -82,6 +87,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=1)
+    add_rounds(parser, 20, "timed inferences of one image (infer_ms), after 3 warm-up calls")
     args = parser.parse_args()
 
     from cnnstudio.core.families.detection.maskrcnn_task import evaluate_split
@@ -116,21 +122,16 @@ def main() -> None:
           + ", ".join(f"{k} {v:.3f}" for k, v in figures.items() if v is not None), flush=True)
 
     one = dataset.test.x[:1]
-    for _ in range(3):
-        model.predict_on_batch(one)
-    times = []
-    for _ in range(20):
-        t = time.perf_counter()
-        model.predict_on_batch(one)
-        times.append((time.perf_counter() - t) * 1000)
+    times = repeat_ms(lambda: model.predict_on_batch(one), args.rounds, warmup=3)
     infer_ms = statistics.median(times)
-    goals = {"mask_ap50": figures["mask_ap50"] >= 0.90, "box_ap50": figures["box_ap50"] >= 0.90,
-             "infer_ms": infer_ms <= 150}
-    print("goals: " + ", ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in goals.items()))
-    print(json.dumps({"mask_ap50": round(figures["mask_ap50"], 4),
-                      "box_ap50": round(figures["box_ap50"], 4),
-                      "mask_ap": round(figures["mask_ap"], 4), "box_ap": round(figures["box_ap"], 4),
-                      "infer_ms": round(infer_ms, 1), "train_seconds": round(train_seconds, 1)}))
+    goal("mask_ap50", figures["mask_ap50"], ">=", 0.90)
+    goal("box_ap50", figures["box_ap50"], ">=", 0.90)
+    goal("infer_ms", infer_ms, "<=", 150, " ms")
+    emit(__file__, {"mask_ap50": round(figures["mask_ap50"], 4),
+                    "box_ap50": round(figures["box_ap50"], 4),
+                    "mask_ap": round(figures["mask_ap"], 4), "box_ap": round(figures["box_ap"], 4),
+                    "infer_ms": round(infer_ms, 1), "train_seconds": round(train_seconds, 1),
+                    "rounds": args.rounds, "infer_ms_spread": spread(times, 1)})
 
 
 if __name__ == "__main__":

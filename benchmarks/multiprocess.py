@@ -10,6 +10,10 @@ share the same two cores, so no speed-up is expected there: what matters is that
 lost and the result is the same.
 
     python benchmarks/multiprocess.py [--epochs 2] [--dataset mnist-5k] [--model lenet5]
+                                      [--rounds 1]
+
+With several rounds the figures are the median round's (by speed-up), the spread of all
+rounds' speed-ups beside them, and the weights must be identical in every round.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+
+from _common import add_rounds, emit, median_index, spread
 
 
 def _port() -> int:
@@ -54,10 +60,18 @@ def main() -> None:
     parser.add_argument("--dataset", default="mnist-5k")
     parser.add_argument("--model", default="lenet5")
     parser.add_argument("--global-batch", type=int, default=64)
+    add_rounds(parser, 1, "rounds, each one run of both sides")
     args = parser.parse_args()
+    rounds = []
     with tempfile.TemporaryDirectory() as root:
-        one = _run(1, args.global_batch, args, root + "/one")[0]
-        two = _run(2, args.global_batch // 2, args, root + "/two")
+        for r in range(args.rounds):
+            one = _run(1, args.global_batch, args, f"{root}/one{r}")[0]
+            two = _run(2, args.global_batch // 2, args, f"{root}/two{r}")
+            rounds.append((one["fit_seconds"] / two[0]["fit_seconds"], one, two))
+            if args.rounds > 1:
+                print(f"round {r + 1}: speed-up {rounds[-1][0]:.3f}", flush=True)
+    speedups = [x[0] for x in rounds]
+    _, one, two = rounds[median_index(speedups)]     # the median round's figures
     chief = two[0]
     figures = {
         "one_process_fit_s": one["fit_seconds"], "two_processes_fit_s": chief["fit_seconds"],
@@ -67,9 +81,10 @@ def main() -> None:
     }
     for key, value in figures.items():
         print(f"{key:30s} {value}")
-    print(json.dumps({"speedup": round(one["fit_seconds"] / chief["fit_seconds"], 3),
-                      "weights_identical": two[0]["weights_sha256"] == two[1]["weights_sha256"],
-                      **figures}))
+    emit(__file__, {"speedup": round(one["fit_seconds"] / chief["fit_seconds"], 3),
+                    "weights_identical": all(t[0]["weights_sha256"] == t[1]["weights_sha256"]
+                                             for _, _, t in rounds),
+                    **figures, "rounds": args.rounds, "speedup_spread": spread(speedups, 3)})
 
 
 if __name__ == "__main__":

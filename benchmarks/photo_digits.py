@@ -8,16 +8,17 @@ Predictor as `cnnstudio predict` and the studio's prediction panel.
 
     python benchmarks/photo_digits.py [--epochs 10] [--seed 0]
 
-Last line: {"photos", "test_accuracy", "raw_accuracy", "adapted_accuracy"}.
+Last line: {"benchmark", "photos", "test_accuracy", "raw_accuracy", "adapted_accuracy",
+"machine"}.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 
 import numpy as np
+from _common import emit
 
 from cnnstudio.core import ink_photos
 from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
@@ -50,7 +51,7 @@ def main() -> None:
           f"{figures['test_accuracy']:.1%}; {len(photos)} ink-on-paper photos read "
           f"{figures['raw_accuracy']:.1%} right as they are, "
           f"{figures['adapted_accuracy']:.1%} after photo preparation")
-    print(json.dumps(figures))
+    emit(__file__, figures)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,11 @@ supervised_accuracy.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
+
+from _common import emit, goal
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.training import engine
@@ -76,7 +77,9 @@ def main() -> None:
     print(f"{'ssgan (100 labels + GAN)':<28}{out['ssgan_accuracy']:>14.4f}{ssgan_s:>10.1f}")
     print(f"{'same D, 100 labels alone':<28}{out['supervised_accuracy']:>14.4f}"
           f"{supervised_s:>10.1f}")
-    print(json.dumps(out))
+    goal("ssgan_accuracy", out["ssgan_accuracy"], ">=", 0.93)
+    goal("gap over the same D on 100 labels alone", out["gap"], ">=", 0.10)
+    emit(__file__, out)
 
 
 if __name__ == "__main__":

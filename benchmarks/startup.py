@@ -1,18 +1,21 @@
 """Start-up time of the studio: process start → window shown → "TensorFlow ready".
 
-Runs the studio in a fresh process (offscreen) three times and reports the
-median. Goal: window shown ≤ 1.5 s. The last line is one JSON object.
+Runs the studio in a fresh process (offscreen) three times (``--rounds``) and reports
+the median, with the spread. Goal: window shown ≤ 1.5 s. The last line is one JSON object.
+
+    python benchmarks/startup.py [--rounds 3]
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from _common import add_rounds, emit, goal, summary
 
 CHILD = r"""
 import sys, time
@@ -47,15 +50,21 @@ def once(root: str) -> dict[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_rounds(parser, 3, "studio starts, each in a fresh process")
+    rounds = parser.parse_args().rounds
     with tempfile.TemporaryDirectory() as root:
-        runs = [once(root) for _ in range(3)]
-    shown = statistics.median(r["shown"] for r in runs)
-    ready = statistics.median(r["ready"] for r in runs)
-    print(f"window shown after {shown:.2f} s, TensorFlow ready after {ready:.2f} s "
-          f"(median of {len(runs)})")
-    print(json.dumps({"benchmark": "startup", "window_shown_s": round(shown, 3),
-                      "tensorflow_ready_s": round(ready, 3), "goal_window_shown_s": 1.5,
-                      "runs": len(runs)}))
+        runs = [once(root) for _ in range(rounds)]
+    shown = summary((r["shown"] for r in runs), 3)
+    ready = summary((r["ready"] for r in runs), 3)
+    print(f"window shown after {shown['median']:.2f} s ({shown['min']:.2f}–{shown['max']:.2f}), "
+          f"TensorFlow ready after {ready['median']:.2f} s "
+          f"({ready['min']:.2f}–{ready['max']:.2f}) (median of {len(runs)})")
+    goal("window shown", shown["median"], "<=", 1.5, " s")
+    emit(__file__, {"window_shown_s": shown["median"], "tensorflow_ready_s": ready["median"],
+                    "goal_window_shown_s": 1.5, "runs": len(runs), "rounds": rounds,
+                    "window_shown_s_spread": [shown["min"], shown["max"]],
+                    "tensorflow_ready_s_spread": [ready["min"], ready["max"]]})
 
 
 if __name__ == "__main__":

@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import statistics
 import tempfile
 import time
 
 import numpy as np
+from _common import add_rounds, emit, goal, spread
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.batches import arrays_for, split_indices
 from cnnstudio.core.training.events import RunFinished, RunStarted
@@ -98,7 +99,7 @@ def engine_fit(config: RunConfig, root: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    add_rounds(parser, 3, "alternating rounds, each a plain fit then an engine run")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--model", default="lenet5")
     parser.add_argument("--dataset", default="mnist-5k")
@@ -130,18 +131,18 @@ def main() -> None:
     print(f"{'training (fit)':<22}{p:>14,.0f}{s:>12,.0f}{s / p:>8.3f}")
     print(f"{'whole run':<22}{pw:>14,.0f}{sw:>12,.0f}{sw / pw:>8.3f}")
     print("per-round ratios: " + ", ".join(f"{r:.3f}" for r in ratios))
-    print(json.dumps({"benchmark": "train_throughput", "model": args.model,
-                      "dataset": args.dataset, "epochs": args.epochs, "rounds": args.rounds,
-                      "plain_samples_per_sec": round(p, 1), "engine_samples_per_sec": round(s, 1),
-                      "ratio": round(s / p, 3), "whole_run_ratio": round(sw / pw, 3),
-                      "round_ratios": [round(r, 3) for r in ratios],
-                      "median_round_ratio": round(statistics.median(ratios), 3),
-                      "ratio_spread": [round(min(ratios), 3), round(max(ratios), 3)],
-                      "all_plain": [round(v[0]) for v in plain],
-                      "all_engine": [round(v[0]) for v in studio],
-                      "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-                      "cores": __import__("os").cpu_count(), "backend": keras().backend.backend(),
-                      "numpy": np.__version__}))
+    goal("training ratio, engine / plain fit", round(s / p, 3), ">=", 0.95)
+    emit(__file__, {"model": args.model,
+                    "dataset": args.dataset, "epochs": args.epochs, "rounds": args.rounds,
+                    "plain_samples_per_sec": round(p, 1), "engine_samples_per_sec": round(s, 1),
+                    "ratio": round(s / p, 3), "whole_run_ratio": round(sw / pw, 3),
+                    "round_ratios": [round(r, 3) for r in ratios],
+                    "median_round_ratio": round(statistics.median(ratios), 3),
+                    "ratio_spread": spread(ratios, 3),
+                    "all_plain": [round(v[0]) for v in plain],
+                    "all_engine": [round(v[0]) for v in studio],
+                    "cores": os.cpu_count(), "backend": keras().backend.backend(),
+                    "numpy": np.__version__})
 
 
 if __name__ == "__main__":

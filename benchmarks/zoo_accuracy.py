@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 import time
+
+from _common import emit, goal
 
 from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
 from cnnstudio.core.training import engine
@@ -70,10 +71,10 @@ def main() -> None:
             print(f"{row['model']:<18}{row['epochs']:>7}{row['params']:>12,}"
                   f"{row['accuracy']:>10.2%}{row['seconds']:>9.1f}{row['samples_per_sec']:>11.0f}",
                   flush=True)
-    bars = {m: next((r["accuracy"] >= bar for r in rows if r["model"] == m), None)
+    bars = {m: goal(f"{m} test accuracy", next((r["accuracy"] for r in rows if r["model"] == m),
+                                               None), ">=", bar)
             for m, bar in BARS.items()}
-    print(json.dumps({"benchmark": "zoo_accuracy", "dataset": "mnist-5k", "rows": rows,
-                      "bars_met": bars, "machine": platform.processor() or platform.machine()}))
+    emit(__file__, {"dataset": "mnist-5k", "rows": rows, "bars_met": bars})
 
 
 if __name__ == "__main__":

@@ -23,8 +23,6 @@ import sys
 from cnnstudio.core.errors import StudioError
 
 EXIT_BAD_INPUT = 2
-SUBCOMMANDS = ("train", "sweep", "predict", "generate", "export", "runs", "datasets", "models",
-               "detect")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,12 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--beam", type=int, default=1,
                          help="a captioning run: beam width of the decoding (1: greedy)")
 
-    generate = sub.add_parser("generate", help="a square grid PNG of a GAN run's samples")
-    generate.add_argument("run_dir")
-    generate.add_argument("--count", type=int, default=64, help="samples (default 64: 8×8)")
-    generate.add_argument("--out", required=True, help="the PNG file to write")
-    generate.add_argument("--seed", type=int, default=0, help="the same seed, the same samples")
-
     export = sub.add_parser("export", help="a classification run as SavedModel, TFLite or "
                                            "ONNX, self-tested against the Keras model",
                             epilog="Exit status: 0 exported and self-tested; 1 the reloaded "
@@ -126,11 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--json", action="store_true", help="print the self-test's figures as "
                                                             "one JSON object")
 
-    from cnnstudio import detect_command
+    from cnnstudio.core.registry import COMMANDS
 
-    detect_command.add_arguments(sub.add_parser(
-        "detect", help="find objects in images: Haar cascades (faces, eyes, …), Mask R-CNN "
-                  "(a trained run, or pretrained on COCO)"))
+    for name in COMMANDS.ids():      # the families' own subcommands (detect, generate, …)
+        command = COMMANDS.get(name)
+        command.add_arguments(sub.add_parser(name, help=command.HELP))
 
     runs = sub.add_parser("runs", help="list runs with status and best metrics")
     runs.add_argument("root", nargs="?")
@@ -150,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         from cnnstudio import commands
 
-        return getattr(commands, args.command)(args)
+        run = getattr(commands, args.command, None) or commands.family_command
+        return run(args)
     except StudioError as exc:
         print(f"cnnstudio: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.errors import ImageError, StudioError
+from cnnstudio.core.registry import COMMANDS, cli_hook
 from cnnstudio.core.training.events import (
     BatchEnd,
     EpochEnd,
@@ -178,38 +179,15 @@ def sweep(args) -> int:
     return 0 if best and summary["finished"] == summary["trials"] else 1
 
 
-def _refuse_generative(run_dir) -> None:
-    """A GAN or an autoencoder has no classes to rank: say what to use instead."""
-    from cnnstudio.core.families.profile import arch_profile
-    from cnnstudio.core.training.rundir import RunDir
-
-    model_id = RunDir.open(run_dir).config().model.id
-    kind = arch_profile(model_id).prediction
-    if kind == "reconstruct":
-        raise StudioError(f"{model_id} is an autoencoder: it reconstructs images rather than "
-                          "classifying them; drop an image on the studio's prediction dock")
-    if kind == "discriminate":
-        raise StudioError(f"{model_id} is a GAN: 'predict' ranks a classifier's classes; make "
-                          f"samples with 'cnnstudio generate {run_dir} --out grid.png', or drop "
-                          "an image on the studio's prediction dock for its realness (and an "
-                          "SSGAN's class)")
-
-
 def predict(args) -> int:
     from cnnstudio.core.imaging import read_image
     from cnnstudio.core.predict import Predictor
 
     if args.top < 1:
         raise StudioError(f"--top must be a positive integer, got {args.top}")
-    from cnnstudio.core.families.attention import caption_cli
-
-    if caption_cli.is_captioning_run(args.run_dir):      # chapter 9: a sentence, not classes
-        return caption_cli.predict(args)
-    from cnnstudio.core.families.attention import ram_predict
-
-    if ram_predict.is_ram_run(args.run_dir):     # chapter 9: a class and where it looked
-        return ram_predict.predict_cli(args)
-    _refuse_generative(args.run_dir)
+    hook = cli_hook("predict", run_task(args.run_dir))
+    if hook is not None:         # a family that answers otherwise (a caption, fixations)
+        return hook(args)        # or says which command to use instead
     predictor = Predictor.from_run(args.run_dir)
     predictor.adapt_photos = not getattr(args, "raw", False)
     failed = False
@@ -263,7 +241,7 @@ def runs(args) -> int:
 
 
 def datasets(args) -> int:
-    from cnnstudio.core.datasets import DATASETS
+    from cnnstudio.core.registry import DATASETS
 
     rows = [{"id": s.id, "name": s.name,
              "input_shape": list(s.input_shape) if s.input_shape else None,
@@ -288,7 +266,7 @@ def example_shape(arch) -> tuple[int, int, int]:
 
 
 def models(args) -> int:
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     rows = []
     for arch in ARCHITECTURES:
@@ -308,41 +286,6 @@ def models(args) -> int:
         shape = "×".join(map(str, r["example_input"]))
         params = f"{r['params']:,}" if r["params"] is not None else "?"
         print(f"{r['id']:<18}{shape:<12}{params:>14} params  {r['name']}")
-    return 0
-
-
-def generate(args) -> int:
-    """A GAN run's samples as one square grid PNG (blank cells pad a non-square count)."""
-    import math
-
-    import numpy as np
-
-    from cnnstudio.core.families.generative import gan_probes
-    from cnnstudio.core.predict import load_model_file
-    from cnnstudio.core.training.rundir import RunDir
-
-    if not 1 <= args.count <= 4096:
-        raise StudioError(f"--count must be between 1 and 4096, got {args.count}")
-    out = Path(args.out).expanduser()
-    if out.suffix.lower() != ".png":
-        raise StudioError(f"--out must name a .png file, got {args.out}")
-    if not out.parent.is_dir():
-        raise StudioError(f"folder not found for --out: {out.parent}")
-    folder = RunDir.open(args.run_dir)
-    path = folder.model_path()
-    if path is None:
-        raise StudioError(f"run {folder.path.name} has no trained model yet")
-    model = load_model_file(path)
-    if not hasattr(model, "latent_size"):
-        raise StudioError(f"run {folder.path.name} is a {folder.config().model.id} run, not a "
-                          "GAN: generate needs a gan-mlp, dcgan or ssgan run")
-    images = gan_probes.generate(model, args.count, seed=args.seed)
-    side = math.ceil(math.sqrt(args.count))
-    blank = np.zeros((side * side - len(images), *images.shape[1:]), np.uint8)
-    grid = gan_probes.tile_grid(np.concatenate([images, blank]), cols=side)
-    gan_probes.save_png(grid, out)
-    print(f"Wrote {args.count} samples ({side}×{side} grid, {grid.shape[1]}×{grid.shape[0]} "
-          f"px, seed {args.seed}) to {out}")
     return 0
 
 
@@ -368,7 +311,15 @@ def export(args) -> int:
     return 0
 
 
-def detect(args) -> int:
-    from cnnstudio import detect_command
+def run_task(run_dir) -> str:
+    """The task of a run's architecture (classification for one this studio no longer has)."""
+    from cnnstudio.core.registry import ARCHITECTURES
+    from cnnstudio.core.training.rundir import RunDir
 
-    return detect_command.run(args)
+    model_id = RunDir.open(run_dir).config().model.id
+    return ARCHITECTURES.get(model_id).task if model_id in ARCHITECTURES else "classification"
+
+
+def family_command(args) -> int:
+    """A subcommand a family registered (``detect``, ``generate``, …)."""
+    return COMMANDS.get(args.command).run(args)

@@ -109,8 +109,8 @@ class RunConfig:
     # -- validation -------------------------------------------------------
     def problems(self) -> list[str]:
         """Every problem with this config, one readable sentence each (empty when valid)."""
-        from cnnstudio.core.datasets import DATASETS, is_folder_dataset
-        from cnnstudio.core.models import ARCHITECTURES
+        from cnnstudio.core.datasets import is_folder_dataset
+        from cnnstudio.core.registry import ARCHITECTURES, DATASETS
 
         found: list[str] = []
         t = self.training
@@ -137,6 +137,11 @@ class RunConfig:
         for part in (self.dataset, self.model):
             if not isinstance(part.options, dict):
                 found.append(f"options of '{part.id}' must be an object")
+        # Each value against its option's spec: the same ranges the form and the model use.
+        if self.model.id in ARCHITECTURES and isinstance(self.model.options, dict):
+            found.extend(ARCHITECTURES.get(self.model.id).option_problems(self.model.options))
+        if self.dataset.id in DATASETS and isinstance(self.dataset.options, dict):
+            found.extend(DATASETS.get(self.dataset.id).option_problems(self.dataset.options))
         return found
 
     def check(self) -> RunConfig:

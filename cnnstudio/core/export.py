@@ -209,7 +209,7 @@ def _run_onnx(path: Path, images: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def _open_run(run_dir) -> dict:
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
     from cnnstudio.core.training.rundir import RunDir
 
     folder = RunDir.open(run_dir)

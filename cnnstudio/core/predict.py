@@ -30,13 +30,9 @@ def load_model_file(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise StudioError(f"model file not found: {path}")
-    from cnnstudio.core.families import import_model_modules
-    from cnnstudio.core.models import googlenet
-    from cnnstudio.core.models.transfer import custom_objects
+    from cnnstudio.core.registry import import_model_modules
 
-    custom_objects()     # the transfer family's own layers must be known before loading
-    googlenet.custom_objects()     # and GoogLeNet's auxiliary classifiers
-    import_model_modules()         # and every family's own models (GAN, autoencoder, …)
+    import_model_modules()     # every family's own Keras classes must be known before loading
     try:
         return keras().saving.load_model(path, safe_mode=True)
     except Exception as exc:     # corrupt zip, unsafe lambda, unknown layer, …
@@ -121,7 +117,7 @@ class Predictor:
         if self.imagenet_base is None:
             raise StudioError("ImageNet top-5 needs a run of the 'transfer' model with "
                               "weights=imagenet")
-        from cnnstudio.core.models import transfer
+        from cnnstudio.core.families.classification import transfer
 
         if self._imagenet is None:
             transfer.imagenet_class_names(progress)   # small: fail fast, before the weights
@@ -140,7 +136,7 @@ def imagenet_base_of(folder: RunDir) -> str | None:
         return None
     if model.id != "transfer":
         return None
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     options = {**ARCHITECTURES.get("transfer").defaults, **(model.options or {})}
     if options.get("weights") != "imagenet" or options.get("mode") == "scratch":

@@ -10,7 +10,7 @@ import pytest
 
 from cnnstudio.cli import main
 from cnnstudio.core.config import RunConfig
-from cnnstudio.core.models import transfer
+from cnnstudio.core.families.classification import transfer
 from cnnstudio.core.training.engine import run
 from tests.core.test_imagenet_top5 import stand_in_classifier, write_fake_class_index
 

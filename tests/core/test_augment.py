@@ -10,7 +10,7 @@ from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.datasets.base import ArraySplit, Dataset
 from cnnstudio.core.errors import ConfigError
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.training.tasks import TASKS
+from cnnstudio.core.registry import TASKS
 
 
 def _arrow(channels=3):

@@ -15,8 +15,8 @@ from cnnstudio.core.errors import ModelError, StudioError
 from cnnstudio.core.families.generative import autoencoder_probes as probes
 from cnnstudio.core.families.profile import task_profile
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.predict import load_model_file
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.events import BatchEnd, EpochEnd, ProbeReady, RunFinished, RunStarted

@@ -14,7 +14,7 @@ from cnnstudio.core.families.attention import attention_maps as maps
 from cnnstudio.core.families.attention import caption_metrics as cm
 from cnnstudio.core.families.attention import shape_scenes as sc
 from cnnstudio.core.families.profile import task_profile
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES
 
 S = sc.SceneObject
 

@@ -11,7 +11,7 @@ from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.errors import ConfigError, ModelError
 from cnnstudio.core.families.detection.sample_photos import GREY, letterbox
 from cnnstudio.core.families.profile import arch_profile
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES
 
 PRESET = Path(__file__).resolve().parents[2] / "resources" / "presets" / \
     "chapter7-maskrcnn-coco-pretrained.json"

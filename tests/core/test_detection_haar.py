@@ -122,7 +122,7 @@ def test_old_layout_and_broken_files(tmp_path):
 def test_the_haar_model_has_nothing_to_build_or_train():
     from cnnstudio.core.errors import ModelError
     from cnnstudio.core.families.profile import arch_profile
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     arch = ARCHITECTURES.get("haar-cascade")
     with pytest.raises(ModelError, match="nothing to build or train.*--haar frontalface"):

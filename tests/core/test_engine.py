@@ -168,7 +168,7 @@ def test_without_a_gpu_the_run_says_so(runs_root):
 
 
 def test_mixed_precision_keeps_a_float32_softmax():
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     try:
         report = devices.prepare("cpu", mixed_precision=True)

@@ -5,9 +5,10 @@ directories come for free. Shown here with a small denoising autoencoder."""
 import numpy as np
 import pytest
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES, Architecture
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.events import EpochEnd, RunFinished
 from cnnstudio.core.training.rundir import RunDir

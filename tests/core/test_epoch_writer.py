@@ -3,7 +3,7 @@ cannot be cloned are written on the training thread instead."""
 
 import numpy as np
 
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import epoch_writer
 from cnnstudio.core.training.epoch_writer import EpochWriter
 

@@ -27,7 +27,8 @@ def test_classifiers_and_unknown_tasks_get_the_classifier_curves():
 
 
 def test_layer_table_opens_sub_models_one_level():
-    from cnnstudio.core.models import ARCHITECTURES, layer_table
+    from cnnstudio.core.architecture import layer_table
+    from cnnstudio.core.registry import ARCHITECTURES
 
     model = ARCHITECTURES.get("conv-autoencoder").build((28, 28, 1), 10, {})
     rows = layer_table(model)
@@ -38,7 +39,8 @@ def test_layer_table_opens_sub_models_one_level():
 
 @pytest.mark.parametrize("model_id", ["lenet5", "mlp"])
 def test_layer_table_of_a_plain_model_is_unchanged(model_id):
-    from cnnstudio.core.models import ARCHITECTURES, layer_table
+    from cnnstudio.core.architecture import layer_table
+    from cnnstudio.core.registry import ARCHITECTURES
 
     model = ARCHITECTURES.get(model_id).build((28, 28, 1), 10, {})
     assert [r["name"] for r in layer_table(model)] == [layer.name for layer in model.layers]

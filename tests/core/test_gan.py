@@ -12,13 +12,12 @@ from cnnstudio.core.datasets import dataset_config
 from cnnstudio.core.errors import ModelError, StudioError
 from cnnstudio.core.families.generative import gan_probes as gp
 from cnnstudio.core.families.profile import task_profile
-from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.predict import load_model_file
+from cnnstudio.core.registry import ARCHITECTURES, TASKS
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.events import EpochEnd, ProbeReady
 from cnnstudio.core.training.rundir import RunDir
-from cnnstudio.core.training.tasks import TASKS
 
 pytest.importorskip("tensorflow")
 
@@ -255,7 +254,7 @@ def test_r1_gradient_norm_of_a_linear_discriminator_is_its_squared_weights():
     import tensorflow as tf
 
     from cnnstudio.core.families.generative.gan_models import K
-    from cnnstudio.core.families.generative.gan_tf import value_and_grads, with_input_gradient
+    from cnnstudio.core.training.gradients_tf import value_and_grads, with_input_gradient
 
     D = K.Sequential([K.Input((2, 2, 1)), K.layers.Flatten(), K.layers.Dense(1)])
     D.layers[-1].set_weights([np.array([[1.0], [2.0], [0.0], [-2.0]], np.float32),

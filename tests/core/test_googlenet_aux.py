@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from cnnstudio.core.config import RunConfig
+from cnnstudio.core.families.classification.googlenet import AUX_WEIGHT, MODULES
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.models.googlenet import AUX_WEIGHT, MODULES
 from cnnstudio.core.predict import Predictor, load_model_file
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training.engine import run
 
 SHAPE, CLASSES, WIDTH = (32, 32, 3), 5, 0.125

@@ -8,8 +8,8 @@ import pytest
 
 from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.models import ARCHITECTURES
 from cnnstudio.core.predict import load_model_file
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.events import EpochEnd
 

@@ -7,9 +7,8 @@ import pytest
 
 from cnnstudio.core.config import RunConfig, TrainConfig
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES, TASKS
 from cnnstudio.core.training import hyper
-from cnnstudio.core.training.tasks import TASKS
 
 
 def test_defaults_keep_the_architecture_as_built():

@@ -9,8 +9,7 @@ import numpy as np
 from cnnstudio.core import evaluation
 from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.datasets.base import ArraySplit, Dataset
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.training.tasks import TASKS
+from cnnstudio.core.registry import ARCHITECTURES, TASKS
 
 
 def test_report_known_answer():

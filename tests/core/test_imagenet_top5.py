@@ -12,8 +12,8 @@ import pytest
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets.keras_downloads import keras_cache_dir
 from cnnstudio.core.errors import ModelError, StudioError
+from cnnstudio.core.families.classification import transfer
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import transfer
 from cnnstudio.core.predict import Predictor, imagenet_base_of
 from cnnstudio.core.training.rundir import RunDir
 

@@ -10,8 +10,9 @@ import pytest
 
 from cnnstudio.core.datasets.keras_downloads import keras_cache_dir, progress_to
 from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.classification import transfer
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES, transfer
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training.events import Progress
 
 NAME = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"   # Keras's name

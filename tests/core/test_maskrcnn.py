@@ -75,7 +75,7 @@ def test_shapes_dataset_is_deterministic_and_checks_its_options():
     assert np.array_equal(a.train.x, b.train.x[:5])          # same seed, same images
     assert np.array_equal(a.test.x, b.test.x)                # test never moves with count
     assert all(1 <= len(x["class_ids"]) <= 4 for x in a.train.annotations)
-    from cnnstudio.core.datasets import DATASETS
+    from cnnstudio.core.registry import DATASETS
 
     assert "shapes" in DATASETS
     with pytest.raises(DataError, match="max_shapes"):
@@ -153,7 +153,7 @@ def tiny_config(epochs=2) -> RunConfig:
 def test_pipeline_returns_the_documented_keys_and_shapes():
     from cnnstudio.core.families.detection import maskrcnn_probes as mp
     from cnnstudio.core.families.detection.instances import Instances
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     model = ARCHITECTURES.get("maskrcnn").build((64, 64, 3), 3, TINY)
     grey = np.random.default_rng(0).integers(0, 255, (48, 80), dtype=np.uint8)
@@ -177,7 +177,7 @@ def test_pipeline_returns_the_documented_keys_and_shapes():
 
 
 def test_tiny_model_trains_stops_and_resumes_through_the_engine(runs_root, monkeypatch):
-    from cnnstudio.core.training.tasks import TASKS
+    from cnnstudio.core.registry import TASKS
 
     # Two steps do not repay tracing the graphs: eager steps (saved in the compile config,
     # so the resumed model and the writer's copy run eagerly too). The benchmark traces.

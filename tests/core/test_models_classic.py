@@ -1,7 +1,8 @@
 import pytest
 
+from cnnstudio.core.architecture import format_table, layer_table
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.models import ARCHITECTURES, format_table, layer_table
+from cnnstudio.core.registry import ARCHITECTURES
 
 
 def lenet5_params(classes=10):

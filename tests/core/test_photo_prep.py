@@ -90,8 +90,8 @@ def test_a_trained_lenet_reads_ink_photos(mnist, runs_root):
 
 def test_predictions_go_through_one_traced_shape(mnist):
     """Any number of images, one input shape: the predict function is traced once."""
-    from cnnstudio.core.models import ARCHITECTURES
     from cnnstudio.core.predict import Predictor
+    from cnnstudio.core.registry import ARCHITECTURES
 
     pytest.importorskip("tensorflow")
     model = ARCHITECTURES.get("lenet5").build((28, 28, 1), 10, {})

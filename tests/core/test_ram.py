@@ -226,7 +226,7 @@ def test_bad_ram_options_get_one_clear_message_before_any_folder(tmp_path, optio
 
 
 def test_a_conv_patch_pathway_trains_saves_and_reloads(tmp_path):
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     result = engine.run(tiny(epochs=1, patch_net="conv"), runs_root=tmp_path)
     assert result.status == "finished"

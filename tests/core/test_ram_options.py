@@ -20,7 +20,7 @@ SMALL = {"glimpses": 2, "patch": 8, "scales": 2, "hidden": 16}
 
 
 def build(**options):
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     return ARCHITECTURES.get("ram").build((32, 32, 1), 10, {**SMALL, **options})
 

@@ -183,7 +183,7 @@ def test_the_labels_alone_baseline_leaves_the_generator_untouched(runs_root):
 
 
 def test_colour_images_get_the_conv_networks():
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     model = ARCHITECTURES.get("ssgan").build((32, 32, 3), 10, {"filters": 8, "latent_size": 8})
     assert model.network == "conv"
@@ -194,7 +194,7 @@ def test_colour_images_get_the_conv_networks():
 
 
 def test_inference_reads_the_average_of_ds_weights_and_training_reads_d():
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     arch = ARCHITECTURES.get("ssgan")
     model = arch.build((8, 8, 1), 10, {"latent_size": 4})

@@ -11,9 +11,9 @@ import pytest
 from cnnstudio.core.config import ModelConfig, RunConfig, TrainConfig
 from cnnstudio.core.datasets import dataset_config
 from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.classification.transfer import BASES
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.models.transfer import BASES
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.events import Notice
 

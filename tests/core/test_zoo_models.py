@@ -9,7 +9,7 @@ import pytest
 from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training.hyper import apply_hyperparameters
 
 MNIST, CIFAR, PHOTO, CANVAS = (28, 28, 1), (32, 32, 3), (128, 128, 3), (60, 60, 1)
@@ -101,7 +101,7 @@ def test_vgg16_matches_keras_applications():
 
 
 def test_googlenet_matches_the_papers_table():
-    from cnnstudio.core.models.googlenet import MODULES
+    from cnnstudio.core.families.classification.googlenet import MODULES
 
     cin, total = 192, conv(7, 3, 64) + conv(1, 64, 64) + conv(3, 64, 192)
     for f1, r3, f3, r5, f5, pp in MODULES.values():
@@ -127,7 +127,7 @@ def test_resnet_trainable_weights_match_the_reference_implementation(depth, expe
     ("vgg16", (28, 28, 1), None, "vgg16 needs inputs of at least 32×32, got 28×28"),
     ("alexnet", (32, 32, 3), {"variant": "full"}, "full AlexNet needs inputs of at least 67×67"),
     ("lenet5", (8, 8, 1), None, "lenet5 needs inputs of at least 12×12"),
-    ("resnet", (32, 32, 3), {"depth": 101}, "resnet depth must be 18, 34 or 50"),
+    ("resnet", (32, 32, 3), {"depth": 101}, "resnet: depth must be one of 18, 34, 50, got 101"),
 ])
 def test_too_small_or_wrong_options_refuse_clearly(arch_id, shape, options, fragment):
     with pytest.raises(ModelError, match=fragment):

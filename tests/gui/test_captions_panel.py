@@ -24,7 +24,7 @@ def caption_run(tmp_path_factory):
     from cnnstudio.core.datasets import load_dataset
     from cnnstudio.core.families.attention.caption_probes import CaptionRecorder
     from cnnstudio.core.families.attention.caption_task import probe_set
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
     from cnnstudio.core.training.rundir import RunDir
 
     config = RunConfig(DatasetConfig("shape-scenes", {"limit": 8, "test_count": 12,

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.families.profile import PROFILES, Plot, Profile, Series
-from cnnstudio.core.models import ARCHITECTURES, Architecture
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training.events import BatchEnd, EpochEnd, ProbeReady
 from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS, PanelSpec
 

@@ -25,7 +25,7 @@ SENSOR = {"glimpses": 3, "patch": 6, "scales": 2, "hidden": 8}
 def ram_run(tmp_path_factory):
     """A RAM run folder: config, dataset.json, an (untrained) model and two epochs of
     stored glimpses with known locations."""
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     path = tmp_path_factory.mktemp("ram-run") / "run"
     config = RunConfig(DatasetConfig("mnist-translated", {"canvas": 32}),

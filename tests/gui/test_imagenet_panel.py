@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnnstudio.core.config import RunConfig
-from cnnstudio.core.models import transfer
+from cnnstudio.core.families.classification import transfer
 from cnnstudio.core.training.rundir import RunDir
 from tests.core.test_imagenet_top5 import stand_in_classifier, write_fake_class_index
 

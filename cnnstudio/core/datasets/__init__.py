@@ -1,4 +1,5 @@
-"""The dataset registry. A new source is one module that calls ``DATASETS.register``."""
+"""Datasets: the sources every family can train on (registered by ``plugin.py`` here) and
+the lookups that turn an id or a folder path into a loaded dataset."""
 
 from __future__ import annotations
 
@@ -6,29 +7,7 @@ from pathlib import Path
 
 from cnnstudio.core.config import DatasetConfig
 from cnnstudio.core.datasets.base import Dataset, DatasetSource
-from cnnstudio.core.datasets.bundled import DIGITS, MNIST_5K
-from cnnstudio.core.datasets.folder import FOLDER
-from cnnstudio.core.datasets.keras_downloads import CIFAR10, CIFAR100, FASHION, MNIST
-from cnnstudio.core.datasets.svhn import SVHN
-from cnnstudio.core.registry import Registry
-
-DATASETS: Registry[DatasetSource] = Registry("dataset")
-for _source in (MNIST_5K, DIGITS, MNIST, FASHION, CIFAR10, CIFAR100, SVHN, FOLDER):
-    DATASETS.register(_source.id, _source)
-
-# The attention family's canvases (chapter 9), made from the digits above.
-from cnnstudio.core.families.attention.canvas_datasets import CANVAS_SOURCES  # noqa: E402
-
-for _source in CANVAS_SOURCES:
-    DATASETS.register(_source.id, _source)
-
-# … and its captioned shape scenes, generated offline.
-from cnnstudio.core.families.attention.scene_dataset import SHAPE_SCENES  # noqa: E402
-
-DATASETS.register(SHAPE_SCENES.id, SHAPE_SCENES)
-
-# Detection datasets live with their family (instance masks); the module registers "shapes".
-from cnnstudio.core.families.detection import shapes_data  # noqa: E402, F401
+from cnnstudio.core.registry import DATASETS
 
 
 def is_folder_dataset(dataset_id: str) -> bool:

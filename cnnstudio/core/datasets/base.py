@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnstudio.core.errors import ImageError
 from cnnstudio.core.imaging import fit_to_shape, read_image
+from cnnstudio.core.options import OptionSet, OptionSpec
 
 Shape = tuple[int, int, int]
 ProgressFn = Callable[[Any], None]
@@ -119,7 +120,15 @@ class DatasetSource:
     class_names: list[str] | None
     load: Callable[[dict[str, Any], ProgressFn], Dataset]
     needs_download: bool = False
-    options_help: dict[str, str] = field(default_factory=dict)
+    # Its options, declared once; a default of None leaves the value to the loader.
+    specs: tuple[OptionSpec, ...] = ()
+
+    @property
+    def options_help(self) -> dict[str, str]:
+        return {s.name: s.help for s in self.specs}
+
+    def option_problems(self, options: dict[str, Any] | None) -> list[str]:
+        return OptionSet(self.specs).problems(options, self.id)
 
     def shape_for(self, options: dict[str, Any]) -> Shape | None:
         size = options.get("size")

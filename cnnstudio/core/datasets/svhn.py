@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.datasets.base import DatasetSource
-from cnnstudio.core.datasets.keras_downloads import Download, _make, ensure, keras_cache_dir
+from cnnstudio.core.datasets.keras_downloads import (
+    Download,
+    _make,
+    _size_limit,
+    ensure,
+    keras_cache_dir,
+)
 from cnnstudio.core.errors import DataError
 
 SVHN_URL = "http://ufldl.stanford.edu/housenumbers/"
@@ -68,4 +74,4 @@ SVHN = DatasetSource(
     "Street View House Numbers, cropped 32×32 colour digits from the official site "
     f"({SVHN_URL}): 73,257 train / 26,032 test (book chapter 8).",
     (32, 32, 3), DIGIT_NAMES, _load_svhn, True,
-    {"size": "upscale to size×size", "limit": "use only the first N training images"})
+    _size_limit(32))

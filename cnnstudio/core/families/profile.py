@@ -1,8 +1,7 @@
 """What a task declares so the studio can show it without branching on its name.
 
-A family's light module (the one that registers its architectures) registers its
-profile with ``register_profile``; the task object itself lives in a module that
-imports Keras.
+A family's plugin registers its profiles in ``cnnstudio.core.registry.PROFILES``; the
+task object itself lives in a module that imports Keras.
 
     profile = task_profile("gan")
     profile.plots       → the curves: one Plot per pyqtgraph plot, each with its series
@@ -18,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cnnstudio.core.registry import Registry
+from cnnstudio.core.registry import ARCHITECTURES, PROFILES
 
 
 @dataclass(frozen=True)
@@ -57,25 +56,10 @@ CLASSIFIER = Profile(
      Plot("Accuracy (higher is better)", (Series("accuracy", "accuracy"),), y_range=(0, 1))))
 
 
-# Keyed by task name. Light on purpose: the window asks before TensorFlow has loaded,
-# so profiles live here and not on the task objects (tasks.py imports Keras).
-PROFILES: Registry[Profile] = Registry("task profile")
-
-
-def register_profile(profile: Profile) -> Profile:
-    return PROFILES.register(profile.task, profile)
-
-
-register_profile(CLASSIFIER)
-register_profile(replace(CLASSIFIER, task="transfer"))
-
-
 def task_profile(task_name: str) -> Profile:
     """The profile a task declares; a classifier's for a task that declares none."""
-    return PROFILES._entries.get(task_name) or replace(CLASSIFIER, task=task_name)
+    return PROFILES.find(task_name) or replace(CLASSIFIER, task=task_name)
 
 
 def arch_profile(arch_id: str) -> Profile:
-    from cnnstudio.core.models import ARCHITECTURES
-
     return task_profile(ARCHITECTURES.get(arch_id).task)

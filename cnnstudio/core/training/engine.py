@@ -20,14 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from cnnstudio.core.architecture import layer_table
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.datasets.keras_downloads import progress_to
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.keras_setup import backend_name, keras
-from cnnstudio.core.models import ARCHITECTURES, layer_table
 from cnnstudio.core.predict import load_model_file
+from cnnstudio.core.registry import ARCHITECTURES, TASKS
 from cnnstudio.core.training import devices, distribute, failures, hyper
 from cnnstudio.core.training.callbacks import StudioCallback
 from cnnstudio.core.training.control import RunControl
@@ -41,7 +42,6 @@ from cnnstudio.core.training.events import (
     RunStarted,
 )
 from cnnstudio.core.training.rundir import RunDir, default_runs_root
-from cnnstudio.core.training.tasks import TASKS
 
 EpochHook = Callable[[Any, int], None]    # (model, epoch) after each complete epoch
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.config import ModelConfig
-from cnnstudio.core.models import ARCHITECTURES
+from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.gui.widgets.options_form import OptionsForm
 
 HEADERS = ["Layer", "Type", "Output shape", "Parameters"]
@@ -27,7 +27,7 @@ HEADERS = ["Layer", "Type", "Output shape", "Parameters"]
 
 def summarize(model_id: str, shape, classes: int, options: dict) -> list[dict]:
     """Build the model (background thread) and return its layer table."""
-    from cnnstudio.core.models import layer_table
+    from cnnstudio.core.architecture import layer_table
 
     model = ARCHITECTURES.get(model_id).build(tuple(shape), int(classes), options)
     return layer_table(model)

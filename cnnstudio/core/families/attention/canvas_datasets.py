@@ -21,18 +21,24 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, fixed_split
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.attention.canvases import DIGIT_STATS, Scene, fixed_scenes
+from cnnstudio.core.options import Choice, Float, Int
 
 DIGIT_NAMES = [str(i) for i in range(10)]
 TRAIN_SEED, TEST_SEED = 0, 1
 SOURCES = ("mnist-5k", "mnist")
 
-OPTIONS_HELP = {
-    "canvas": "side of the square canvas in pixels (the digit is 28×28)",
-    "clutter": "number of 8×8 fragments of other digits scattered on the canvas",
-    "noise": "Gaussian pixel noise, standard deviation as a fraction of full scale (0–1)",
-    "source": "digits to place: mnist-5k (bundled, offline) or mnist (60,000, downloads once)",
-    "limit": "use only the first N training digits",
-}
+CANVAS_SPECS = (
+    Int("canvas", None, 28, 512, "side of the square canvas in pixels (the digit is 28×28)",
+        step=4, unit="px"),
+    Int("clutter", None, 0, 64, "number of 8×8 fragments of other digits scattered on the "
+        "canvas"),
+    Float("noise", None, 0.0, 1.0, "Gaussian pixel noise, standard deviation as a fraction of "
+          "full scale (0–1)"),
+    Choice("source", None, SOURCES, "digits to place: mnist-5k (bundled, offline) or mnist "
+           "(60,000, downloads once)"),
+    Int("limit", None, 100, 10_000_000, "use only the first N training digits", step=1000),
+)
+OPTIONS_HELP = {spec.name: spec.help for spec in CANVAS_SPECS}
 
 
 @dataclass
@@ -116,7 +122,7 @@ def _source(dataset_id: str, name: str, description: str, defaults: Scene) -> Ca
             description=description, digits=train, scene=scene)
 
     return CanvasSource(dataset_id, name, description, (defaults.canvas, defaults.canvas, 1),
-                        DIGIT_NAMES, load, False, dict(OPTIONS_HELP))
+                        DIGIT_NAMES, load, False, CANVAS_SPECS)
 
 
 TRANSLATED = _source(

@@ -27,7 +27,7 @@ from cnnstudio.core.families.attention.scene_dataset import SceneSplit
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.batches import split_indices
 from cnnstudio.core.training.events import Notice
-from cnnstudio.core.training.tasks import TASKS, FitData
+from cnnstudio.core.training.tasks import FitData
 
 PROBE_COUNT = 8
 EVAL_LIMIT = 1000        # test scenes captioned at the end of a run
@@ -114,4 +114,4 @@ class CaptioningTask:
         return [caption_probes.CaptionRecorder(run_dir, probe_set(split), sink, longest)]
 
 
-TASKS.register(TASK, CaptioningTask())
+INSTANCE = CaptioningTask()   # registered by the family plugin

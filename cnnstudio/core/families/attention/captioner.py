@@ -9,44 +9,40 @@ per-epoch probes in ``caption_probes``; the data is ``shape-scenes`` (``shape_sc
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families import register_model_module, register_task_module
-from cnnstudio.core.families.profile import Plot, Profile, Series, register_profile
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.models.base import Architecture
+from cnnstudio.core.families.profile import Plot, Profile, Series
+from cnnstudio.core.options import Choice, Float, Int
 
 TASK = "captioning"
 
-PROFILE = register_profile(Profile(
+PROFILE = Profile(
     TASK, "attention",
     (Plot("Caption loss (teacher forcing)", (Series("loss", "loss"),), log_y=True),
      Plot("Next-word accuracy (teacher forcing)", (Series("word_accuracy", "word accuracy"),),
           y_range=(0, 1))),
-    prediction="caption", best_metric="val_loss", best_mode="min"))
+    prediction="caption", best_metric="val_loss", best_mode="min")
 
 
-def _positive(**values) -> None:
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 2048:
-            raise ModelError(f"{name} must be an integer between 1 and 2048, got {value!r}")
+CELL = Choice("cell", "gru", ("gru", "lstm"), "decoder cell: gru or lstm")
+ATTENTION = Choice("attention", "soft", ("soft", "hard"), "soft: the decoder reads the "
+                   "α-weighted mean of the grid; hard: in training it reads one cell sampled "
+                   "from α, learnt by REINFORCE (Xu et al.'s stochastic hard attention)")
+PENALTY = Float("attention_penalty", 0.0, 0.0, 100.0, "λ of the doubly stochastic attention "
+                "penalty (0: off; Xu et al. use 1)", step=0.1)
+BOX = Float("box_attention", 0.0, 0.0, 100.0, "λ of a loss pulling each size, colour and shape "
+            "word's attention into that shape's box (0: off)", step=0.1)
 
 
 def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, embedding=32,
            cell="gru", attention_penalty=0.0, box_attention=0.0, attention="soft"):
     from cnnstudio.core.families.attention import captioner_models
 
-    _positive(filters=filters, units=units, attention_units=attention_units,
-              embedding=embedding)
     if input_shape[2] != 3:
         raise ModelError(f"the captioner reads colour scenes (H×W×3), got {input_shape[2]} "
                          "channel(s)")
-    try:
-        penalty, box = float(attention_penalty), float(box_attention)
-    except (TypeError, ValueError):
-        raise ModelError(f"attention_penalty and box_attention must be numbers ≥ 0, got "
-                         f"{attention_penalty!r} and {box_attention!r}") from None
     return captioner_models.build(tuple(input_shape), filters, units, attention_units,
-                                  embedding, str(cell), penalty, box, attention)
+                                  embedding, cell, attention_penalty, box_attention, attention)
 
 
 CAPTIONER = Architecture(
@@ -57,23 +53,12 @@ CAPTIONER = Architecture(
     "(the most attended cell) beside soft, or trained hard with REINFORCE.",
     "Xu et al. 2015, Show, Attend and Tell; Bahdanau et al. 2015; the book's chapter 9",
     _build,
-    defaults={"filters": 16, "units": 128, "attention_units": 64, "embedding": 32,
-              "cell": "gru", "attention_penalty": 0.0, "box_attention": 0.0,
-              "attention": "soft"},
-    options_help={"filters": "filters of the encoder's first block (×2, ×4 deeper)",
-                  "units": "hidden units of the decoder's recurrent cell",
-                  "attention_units": "size of the additive attention's hidden layer",
-                  "embedding": "length of each word's embedding vector",
-                  "cell": "decoder cell: gru or lstm",
-                  "attention_penalty": "λ of the doubly stochastic attention penalty "
-                                       "(0: off; Xu et al. use 1)",
-                  "box_attention": "λ of a loss pulling each size, colour and shape word's "
-                                   "attention into that shape's box (0: off)",
-                  "attention": "soft: the decoder reads the α-weighted mean of the grid; "
-                               "hard: in training it reads one cell sampled from α, "
-                               "learnt by REINFORCE (Xu et al.'s stochastic hard attention)"},
+    specs=(Int("filters", 16, 1, 2048, "filters of the encoder's first block (×2, ×4 deeper)"),
+           Int("units", 128, 1, 2048, "hidden units of the decoder's recurrent cell"),
+           Int("attention_units", 64, 1, 2048, "size of the additive attention's hidden layer"),
+           Int("embedding", 32, 1, 2048, "length of each word's embedding vector"),
+           CELL,
+           PENALTY, BOX,
+           ATTENTION),
     task=TASK, min_size=16, preferred_size=64)
 
-ARCHITECTURES.register(CAPTIONER.id, CAPTIONER)
-register_model_module("cnnstudio.core.families.attention.captioner_models")
-register_task_module("cnnstudio.core.families.attention.caption_task")

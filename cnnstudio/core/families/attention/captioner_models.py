@@ -32,9 +32,11 @@ decoding of the same model sensible. Decoding a hard-trained model uses the argm
 
 from __future__ import annotations
 
-from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.attention import shape_scenes as scenes
+from cnnstudio.core.families.attention.captioner import ATTENTION as ATTENTION_SPEC
+from cnnstudio.core.families.attention.captioner import BOX, CELL, PENALTY
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.options import require
 
 K = keras()
 ops = K.ops
@@ -70,18 +72,11 @@ class Captioner(K.Model):
         self.vocab = [str(w) for w in vocab]
         self.filters, self.units = int(filters), int(units)
         self.attention_units, self.embedding_size = int(attention_units), int(embedding)
-        self.cell_kind, self.attention_penalty = str(cell), float(attention_penalty)
-        if self.cell_kind not in ("gru", "lstm"):
-            raise ModelError(f"cell must be 'gru' or 'lstm', got {cell!r}")
-        self.box_attention = float(box_attention)
-        self.attention = str(attention)
-        if self.attention not in ATTENTION:
-            raise ModelError(f"attention must be 'soft' (trained on α-weighted features) or "
-                             f"'hard' (one sampled cell per word, trained with REINFORCE), "
-                             f"got {attention!r}")
-        if self.attention_penalty < 0 or self.box_attention < 0:
-            raise ModelError(f"attention_penalty and box_attention must be ≥ 0, got "
-                             f"{attention_penalty!r} and {box_attention!r}")
+        # A saved file's config meets the same specs as the form and the run config.
+        self.cell_kind = require(CELL, cell)
+        self.attention_penalty = require(PENALTY, attention_penalty)
+        self.box_attention = require(BOX, box_attention)
+        self.attention = require(ATTENTION_SPEC, attention)
         layers, v = K.layers, len(self.vocab)
         self.encoder = encoder_network(self.image_shape, self.filters)
         gh, gw, depth = (int(d) for d in self.encoder.compute_output_shape((1, *self.image_shape))[1:])
@@ -257,7 +252,7 @@ class Captioner(K.Model):
         return {name: m.result() for name, m in self.trackers.items()}
 
     def train_step(self, data):
-        from cnnstudio.core.families.generative.gan_tf import value_and_grads
+        from cnnstudio.core.training.gradients_tf import value_and_grads
 
         images, tokens = data[0], data[1]
         variables = self.trainable_variables

@@ -29,8 +29,9 @@ from __future__ import annotations
 import math
 
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families.attention.ram import check_choices
+from cnnstudio.core.families.attention.ram import RAM_SPECS
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.options import require
 
 K = keras()
 ops = K.ops
@@ -117,8 +118,11 @@ class RecurrentAttention(K.Model):
         self.std, self.hidden, self.core_kind = float(std), int(hidden), str(core)
         self.samples, self.hint_epochs = int(samples), int(hint_epochs)
         self.patch_net_kind, self.glimpse_mix = str(patch_net), str(glimpse_mix)
-        check_choices({"core": self.core_kind, "patch_net": self.patch_net_kind,
-                       "glimpse_mix": self.glimpse_mix})
+        # A saved file's config meets the same specs as the form and the run config.
+        for spec in RAM_SPECS:
+            if spec.kind == "choice":
+                require(spec, {"core": self.core_kind, "patch_net": self.patch_net_kind,
+                               "glimpse_mix": self.glimpse_mix}[spec.name])
         layers = K.layers
         self.sensor = GlimpseSensor(self.patch, self.scales, self.ratio, name="glimpse_sensor")
         self.patch_convs = [] if self.patch_net_kind == "dense" else [
@@ -267,7 +271,7 @@ class RecurrentAttention(K.Model):
         return parts
 
     def train_step(self, data):
-        from cnnstudio.core.families.attention.ram_tf import value_and_grads
+        from cnnstudio.core.training.gradients_tf import value_and_grads
 
         images, labels = data[0], data[1]
         centres = None

@@ -27,7 +27,7 @@ from cnnstudio.core.families.attention.ram import check_ram
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.batches import arrays_for, split_indices
-from cnnstudio.core.training.tasks import TASKS, FitData
+from cnnstudio.core.training.tasks import FitData
 
 VALIDATION_SEED = 13
 
@@ -140,4 +140,4 @@ class RamTask:
         return evaluation.evaluate(model, data.test, data.extra["class_names"], run_dir)
 
 
-TASKS.register("ram", RamTask())
+INSTANCE = RamTask()   # registered by the family plugin

@@ -15,6 +15,7 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.attention import shape_scenes as scenes
+from cnnstudio.core.options import Int
 
 TRAIN_COUNT, TEST_COUNT = 8000, 1000
 CLASS_NAMES = ["one shape", "two shapes", "three shapes"]
@@ -73,7 +74,10 @@ SHAPE_SCENES = DatasetSource(
     "square' (book chapter 9, captioning with attention). Generated offline: "
     f"{TRAIN_COUNT:,} train / {TEST_COUNT:,} test, the same for the same seed.",
     (scenes.SIDE, scenes.SIDE, 3), list(CLASS_NAMES), load, False,
-    {"seed": "generator seed: the same seed draws the same scenes and split",
-     "max_objects": "at most this many shapes per scene (1–3)",
-     "limit": f"training scenes to generate (default {TRAIN_COUNT})",
-     "test_count": f"held-out scenes to generate (default {TEST_COUNT})"})
+    (Int("seed", None, 0, 2**31 - 1, "generator seed: the same seed draws the same scenes "
+         "and split"),
+     Int("max_objects", None, 1, scenes.MAX_OBJECTS, "at most this many shapes per scene"),
+     Int("limit", None, 1, 100_000, f"training scenes to generate (default {TRAIN_COUNT})",
+         step=100),
+     Int("test_count", None, 1, 20_000, f"held-out scenes to generate (default {TEST_COUNT})",
+         step=100)))

@@ -23,6 +23,7 @@ import numpy as np
 from cnnstudio.core.datasets.base import Dataset, DatasetSource
 from cnnstudio.core.errors import DataError, ImageError
 from cnnstudio.core.families.detection.coco_data import read_coco
+from cnnstudio.core.options import Float, Int, Text
 from cnnstudio.core.training.events import Progress
 
 GREY = 114
@@ -116,13 +117,14 @@ COCO_SOURCE = DatasetSource(
     "images, annotations (polygons or RLE) and categories, and its image folder. Bad "
     "annotations are skipped and named, never fatal (book chapter 7).",
     (256, 256, 3), None, load_coco,
-    options_help={"path": "the COCO instances JSON file",
-                  "images": "the image folder (default: images/ beside the JSON)",
-                  "size": "letterbox side in pixels (16..1024)",
-                  "test_fraction": "share of images held out for testing (0..0.9)",
-                  "max_images": "read at most this many images (0: all)"})
+    specs=(Text("path", None, "the COCO instances JSON file", hidden=True),
+           Text("images", None, "the image folder (default: images/ beside the JSON)",
+                hidden=True),
+           Int("size", None, 16, 1024, "letterbox side in pixels (default 256)", unit="px"),
+           Float("test_fraction", None, 0.0, 0.9, "share of images held out for testing "
+                 "(default 0.1)"),
+           Int("max_images", None, 0, 1_000_000, "read at most this many images (0: all)",
+               step=100)))
 
 # Registered here (as shapes_data does): the datasets package may still be initialising.
-from cnnstudio.core.datasets import DATASETS  # noqa: E402
 
-DATASETS.register(COCO_SOURCE.id, COCO_SOURCE)

@@ -11,12 +11,10 @@ Mask R-CNN, or ``cnnstudio detect IMAGE --coco-pretrained``.
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families import register_task_module
 from cnnstudio.core.families.detection import coco_pretrained as zoo
-from cnnstudio.core.families.profile import Profile, register_profile
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.models.base import Architecture
+from cnnstudio.core.families.profile import Profile
 
 NOTHING_TO_TRAIN = (
     f"maskrcnn-coco is the pretrained {zoo.TITLE}, a SavedModel trained on COCO: there is "
@@ -35,10 +33,8 @@ MASKRCNN_COCO = Architecture(
     f"real photos. Downloaded on first use ({zoo.SIZE_TEXT}).",
     "He et al. 2017; TensorFlow 2 Detection Zoo; the book's chapter 7", _build,
     task="coco-pretrained")
-ARCHITECTURES.register(MASKRCNN_COCO.id, MASKRCNN_COCO)
 
 # No curves (nothing trains); the prediction dock draws instances.
-COCO_PROFILE = register_profile(Profile("coco-pretrained", "detection", (),
+COCO_PROFILE = Profile("coco-pretrained", "detection", (),
                                         prediction="detect", best_metric="loss",
-                                        best_mode="min"))
-register_task_module("cnnstudio.core.families.detection.coco_task")
+                                        best_mode="min")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from cnnstudio.core.errors import ConfigError
 from cnnstudio.core.families.detection.coco_model import NOTHING_TO_TRAIN
-from cnnstudio.core.training.tasks import TASKS
 
 
 class PretrainedOnly:
@@ -18,4 +17,4 @@ class PretrainedOnly:
         raise ConfigError(NOTHING_TO_TRAIN)
 
 
-TASKS.register(PretrainedOnly.name, PretrainedOnly())
+INSTANCE = PretrainedOnly()   # registered by the family plugin

@@ -1,5 +1,5 @@
 """``cnnstudio detect IMAGE... --coco-pretrained | --run RUN_DIR``: the Mask R-CNN sources of
-the detect command (``cnnstudio/detect_command.py``; the Haar source lives with the cascades).
+the detect command (``detect_cli.py``; the Haar source lives with the cascades).
 
 A source checks its options, loads its model once and returns ``detect(image) ->
 {"detections": [{"box": [x, y, w, h], "label": …, "score": …}], "ms": …}`` in the

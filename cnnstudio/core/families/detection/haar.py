@@ -16,11 +16,11 @@ Light on purpose: no OpenCV work and no Keras here.
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families import register_task_module
-from cnnstudio.core.families.profile import Profile, register_profile
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.models.base import Architecture
+from cnnstudio.core.families.detection.haar_cascades import ALIASES
+from cnnstudio.core.families.profile import Profile
+from cnnstudio.core.options import Choice
 
 TASK = "haar"
 
@@ -42,13 +42,11 @@ HAAR_CASCADE = Architecture(
     "OpenCV ships the trained cascades (faces, eyes, smiles, bodies, cat faces, plates).",
     "Viola & Jones 2001; Lienhart & Maydt 2002; OpenCV's CascadeClassifier; the book's "
     "chapter 7", _build,
-    defaults={"cascade": "frontalface"},
-    options_help={"cascade": "the cascade the Haar tab opens with (frontalface, eye, smile, "
-                             "fullbody, catface, plate, …)"},
+    specs=(Choice("cascade", "frontalface", tuple(ALIASES), "the cascade the Haar tab opens "
+                  "with (frontalface, eye, smile, fullbody, catface, plate, …)",
+                  editable=True, rebuild=False),),
     task=TASK)
-ARCHITECTURES.register(HAAR_CASCADE.id, HAAR_CASCADE)
 
 # No curves (nothing trains); a dropped photo gets the cascade's boxes in the dock.
-HAAR_PROFILE = register_profile(Profile(TASK, "detection", (), prediction="haar",
-                                        best_metric="loss", best_mode="min"))
-register_task_module("cnnstudio.core.families.detection.haar_task")
+HAAR_PROFILE = Profile(TASK, "detection", (), prediction="haar",
+                                        best_metric="loss", best_mode="min")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from cnnstudio.core.errors import ConfigError
 from cnnstudio.core.families.detection.haar import NOTHING_TO_TRAIN, TASK
-from cnnstudio.core.training.tasks import TASKS
 
 
 class HaarOnly:
@@ -15,4 +14,4 @@ class HaarOnly:
         raise ConfigError(NOTHING_TO_TRAIN)
 
 
-TASKS.register(HaarOnly.name, HaarOnly())
+INSTANCE = HaarOnly()   # registered by the family plugin

@@ -27,7 +27,7 @@ from cnnstudio.core.families.detection.instance_split import InstanceSplit
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.batches import split_indices
 from cnnstudio.core.training.events import Notice
-from cnnstudio.core.training.tasks import TASKS, FitData
+from cnnstudio.core.training.tasks import FitData
 
 MAX_INSTANCES = 100         # slots per image; more would make every batch huge
 
@@ -164,4 +164,4 @@ class DetectionTask:
         return json.loads(path.read_text())
 
 
-TASKS.register("detection", DetectionTask())
+INSTANCE = DetectionTask()   # registered by the family plugin

@@ -17,6 +17,7 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.imaging import read_image
+from cnnstudio.core.options import Int
 
 PHOTOS = {"astronaut": "astronaut.png", "cat": "chelsea.png", "coffee": "coffee.png",
           "rocket": "rocket.jpg", "motorcycle": "motorcycle_left.png", "cameraman": "camera.png"}
@@ -61,10 +62,9 @@ PHOTOS_SOURCE = DatasetSource(
     "Six photos that ship with scikit-image — astronaut, cat, coffee, rocket, motorcycle, "
     "cameraman —, letterboxed to a square: click one to find objects in it (book chapter 7).",
     (512, 512, 3), list(PHOTOS), load_photos,
-    options_help={"size": "side of the square each photo is letterboxed into (64..1024)"})
+    specs=(Int("size", None, 64, 1024, "side of the square each photo is letterboxed into "
+               "(default 512)", unit="px"),))
 
 # Registered here, like "shapes": the datasets package imports this module while its own
 # __init__ is still running.
-from cnnstudio.core.datasets import DATASETS  # noqa: E402
 
-DATASETS.register(PHOTOS_SOURCE.id, PHOTOS_SOURCE)

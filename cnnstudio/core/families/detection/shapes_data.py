@@ -29,6 +29,7 @@ from cnnstudio.core.families.detection.instance_split import (
     boxes_from_masks,
     main_label,
 )
+from cnnstudio.core.options import Int
 
 CLASS_NAMES = ["square", "circle", "triangle"]
 MIN_CONTRAST = 90           # L1 distance (0..765) between a shape's colour and the background
@@ -149,12 +150,13 @@ SHAPES = DatasetSource(
     "of random colour and size on a random background, 1–4 per image, with "
     "occlusion-correct instance masks (book chapter 7).",
     (128, 128, 3), list(CLASS_NAMES), load_shapes,
-    options_help={"size": "image side in pixels (32..512)", "count": "training images",
-                  "test_count": "test images", "min_shapes": "fewest shapes per image",
-                  "max_shapes": "most shapes per image", "seed": "generator seed"})
+    specs=(Int("size", None, 32, 512, "image side in pixels (default 128)", unit="px"),
+           Int("count", None, 1, 100_000, "training images (default 2,000)", step=100),
+           Int("test_count", None, 0, 100_000, "test images (default 200)", step=50),
+           Int("min_shapes", None, 1, 8, "fewest shapes per image (default 1)"),
+           Int("max_shapes", None, 1, 8, "most shapes per image (default 4)"),
+           Int("seed", None, 0, 2 ** 31 - 1, "generator seed (default 0)")))
 
 # Registered here, not in the datasets package: this module may be imported first, while
 # that package's __init__ (which imports this module) has not finished.
-from cnnstudio.core.datasets import DATASETS  # noqa: E402
 
-DATASETS.register(SHAPES.id, SHAPES)

@@ -9,27 +9,22 @@ code maps, image search, PSNR — are in ``autoencoder_probes``.
 
 from __future__ import annotations
 
-from cnnstudio.core.families import register_model_module, register_task_module
-from cnnstudio.core.families.profile import Plot, Profile, Series, register_profile
-from cnnstudio.core.models import ARCHITECTURES, Architecture
+from cnnstudio.core.architecture import Architecture
+from cnnstudio.core.families.profile import Plot, Profile, Series
+from cnnstudio.core.options import Bool, Float, Int
 
 TASK = "autoencoder"
 
-PROFILE = register_profile(Profile(
+PROFILE = Profile(
     TASK, "generative",
     (Plot("Reconstruction loss", (Series("loss", "loss"),), log_y=True),),
-    prediction="reconstruct", best_metric="val_loss", best_mode="min"))
+    prediction="reconstruct", best_metric="val_loss", best_mode="min")
 
 
 def _build(input_shape, num_classes, code_channels=0, filters=0, denoise=False,
            noise_factor=0.5):
-    from cnnstudio.core.errors import ModelError
     from cnnstudio.core.families.generative import autoencoder_models
 
-    if not 0.0 <= float(noise_factor) <= 1.0:
-        raise ModelError(f"noise_factor must be between 0 and 1, got {noise_factor}")
-    if int(code_channels) < 0 or int(filters) < 0:
-        raise ModelError("code_channels and filters must be 0 (automatic) or positive")
     return autoencoder_models.build(input_shape, filters=int(filters),
                                     code_channels=int(code_channels), denoise=bool(denoise),
                                     noise_factor=float(noise_factor))
@@ -43,13 +38,11 @@ CONV_AUTOENCODER = Architecture(
                  "Gaussian noise it adds to its own inputs. 32×32×3 images get a 4×4×32 code."),
     source="Chapter 6, convolutional and denoising autoencoders (Keras blog, F. Chollet)",
     build_fn=_build,
-    defaults={"code_channels": 0, "filters": 0, "denoise": False, "noise_factor": 0.5},
-    options_help={"code_channels": "channels of the 4×4 code (0: 8 for grey, 32 for colour)",
-                  "filters": "filters of the first conv (0: 16 for grey, 64 for colour)",
-                  "denoise": "add Gaussian noise to the inputs and learn to remove it",
-                  "noise_factor": "noise standard deviation on [0, 1] pixels (book: 0.5)"},
+    specs=(Int("code_channels", 0, 0, 1024, "channels of the 4×4 code (0: 8 for grey, 32 for "
+               "colour)"),
+           Int("filters", 0, 0, 1024, "filters of the first conv (0: 16 for grey, 64 for colour)"),
+           Bool("denoise", False, "add Gaussian noise to the inputs and learn to remove it"),
+           Float("noise_factor", 0.5, 0.0, 1.0, "noise standard deviation on [0, 1] pixels "
+                 "(book: 0.5)")),
     task=TASK, min_size=8, preferred_size=28)
 
-ARCHITECTURES.register(CONV_AUTOENCODER.id, CONV_AUTOENCODER)
-register_model_module("cnnstudio.core.families.generative.autoencoder_models")
-register_task_module("cnnstudio.core.families.generative.autoencoder_task")

@@ -24,7 +24,7 @@ from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.batches import FileBatches, arrays_for, split_indices
 from cnnstudio.core.training.events import Notice, ProbeReady
-from cnnstudio.core.training.tasks import TASKS, FitData
+from cnnstudio.core.training.tasks import FitData
 
 PROBE_COUNT = 10
 NOISE_SEED = 7           # the probes' and the test's noise: the same noisy images every epoch
@@ -176,4 +176,4 @@ class AutoencoderRecorder:
         return path
 
 
-TASKS.register(TASK, AutoencoderTask())
+INSTANCE = AutoencoderTask()   # registered by the family plugin

@@ -35,7 +35,9 @@ from __future__ import annotations
 import math
 
 from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.generative.gan import EMA, R1, SMOOTHING
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.options import require
 
 K = keras()
 ops = K.ops
@@ -95,19 +97,6 @@ def dcgan_networks(shape, latent_size: int, filters: int, d_filters: int = 0,
               layers.LeakyReLU(0.2)]
     d += [layers.Flatten(), layers.Dense(1)]
     return K.Sequential(g, name="generator"), K.Sequential(d, name="discriminator")
-
-
-def check_r1(r1) -> float:
-    if isinstance(r1, bool) or not isinstance(r1, int | float) or not 0 <= r1 <= 1000:
-        raise ModelError(f"r1 must be 0 (off) or a penalty weight γ such as 2, at most "
-                         f"1000, got {r1!r}")
-    return float(r1)
-
-
-def check_ema(ema) -> float:
-    if isinstance(ema, bool) or not isinstance(ema, int | float) or not 0 <= ema < 1:
-        raise ModelError(f"ema must be 0 (off) or a decay below 1 such as 0.999, got {ema!r}")
-    return float(ema)
 
 
 def averaged_copy(network):
@@ -179,10 +168,9 @@ class Gan(GeneratorOptimizerModel):
         super().__init__(**kwargs)
         self.kind, self.image_shape = kind, tuple(int(s) for s in image_shape)
         self.latent_size, self.width = int(latent_size), int(width)
-        self.smoothing = float(smoothing)
-        if not 0 <= self.smoothing < 0.5:
-            raise ModelError(f"smoothing must be in [0, 0.5), got {smoothing!r}")
-        self.ema, self.r1 = check_ema(ema), check_r1(r1)
+        # A saved file's config meets the same specs as the form and the run config.
+        self.smoothing = require(SMOOTHING, smoothing)
+        self.ema, self.r1 = require(EMA, ema), require(R1, r1)
         self.d_width, self.d_kernel = int(d_width), int(d_kernel)
         if kind == "dcgan":
             self.generator, self.discriminator = dcgan_networks(
@@ -236,7 +224,7 @@ class Gan(GeneratorOptimizerModel):
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def train_step(self, data):
-        from cnnstudio.core.families.generative.gan_tf import value_and_grads, with_input_gradient
+        from cnnstudio.core.training.gradients_tf import value_and_grads, with_input_gradient
 
         x = data[0] if isinstance(data, (tuple, list)) else data
         real = ops.cast(x, "float32") / 127.5 - 1.0

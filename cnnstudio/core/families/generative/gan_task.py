@@ -23,7 +23,7 @@ from cnnstudio.core.imaging import resize_batch
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.events import Notice
-from cnnstudio.core.training.tasks import TASKS, FitData
+from cnnstudio.core.training.tasks import FitData
 
 LIVE_EVERY = 200            # batches between live grids (besides the one every epoch)
 
@@ -135,4 +135,4 @@ class GanTask:
         return out
 
 
-TASKS.register("gan", GanTask())
+INSTANCE = GanTask()   # registered by the family plugin

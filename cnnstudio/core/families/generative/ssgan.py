@@ -8,15 +8,21 @@ keras.ops, are in ``ssgan_losses``.
 
 from __future__ import annotations
 
-from cnnstudio.core.families import register_model_module, register_task_module
-from cnnstudio.core.families.profile import Plot, Profile, Series, register_profile
-from cnnstudio.core.models import ARCHITECTURES
-from cnnstudio.core.models.base import Architecture
+from cnnstudio.core.architecture import Architecture
+from cnnstudio.core.families.profile import Plot, Profile, Series
+from cnnstudio.core.options import Choice, Float, Int
 
 TASK = "ssgan"
 
+LATENT_SIZE = Int("latent_size", 100, 1, 4096, "length of the noise vector z the generator "
+                  "turns into an image")
+FILTERS = Int("filters", 64, 1, 4096, "conv network: filters of D's first convolution and G's last")
+UNSUPERVISED_WEIGHT = Float("unsupervised_weight", 1.0, 0.0, 100.0, "weight of the real/fake "
+                            "loss in D's loss; 0 trains D on the labels alone (the supervised "
+                            "baseline)", step=0.1)
+
 # D is also a classifier, so the Runs panel ranks epochs by held-out accuracy.
-PROFILE = register_profile(Profile(
+PROFILE = Profile(
     TASK, "generative",
     (Plot("Losses", (Series("d_loss", "D loss (supervised + unsupervised)"),
                      Series("g_loss", "G loss (feature matching)")),
@@ -25,21 +31,13 @@ PROFILE = register_profile(Profile(
      Plot("Discriminator outputs", (Series("d_real", "mean D(x)"),
                                     Series("d_fake", "mean D(G(z))")),
           validation=False, y_range=(0, 1))),
-    prediction="discriminate", best_metric="val_accuracy", best_mode="max"))
+    prediction="discriminate", best_metric="val_accuracy", best_mode="max")
 
 
 def _build(input_shape, num_classes, latent_size=100, network="auto", filters=64,
            labelled_per_class=10, unsupervised_weight=1.0, ema=0.99):
-    from cnnstudio.core.errors import ModelError
     from cnnstudio.core.families.generative import ssgan_models
 
-    if not isinstance(labelled_per_class, int) or isinstance(labelled_per_class, bool) \
-            or labelled_per_class < 1:
-        raise ModelError(f"labelled_per_class must be a positive integer, got "
-                         f"{labelled_per_class!r}")
-    if network not in ("auto", *ssgan_models.NETWORKS):
-        raise ModelError(f"unknown network '{network}' for ssgan — known: auto, "
-                         f"{', '.join(ssgan_models.NETWORKS)}")
     return ssgan_models.build(input_shape, num_classes, latent_size, network, filters,
                               labelled_per_class, unsupervised_weight, ema)
 
@@ -52,22 +50,15 @@ SSGAN = Architecture(
     "class it classifies far better than the same network trained on the labels alone.",
     "Salimans et al. 2016, Improved Techniques for Training GANs; the book's chapter 8",
     _build,
-    defaults={"latent_size": 100, "network": "auto", "filters": 64,
-              "labelled_per_class": 10, "unsupervised_weight": 1.0, "ema": 0.99},
-    options_help={
-        "latent_size": "length of the noise vector z the generator turns into an image",
-        "network": "auto (MLP with Gaussian noise for grey images, conv for colour), mlp "
-                   "or conv",
-        "filters": "conv network: filters of D's first convolution and G's last",
-        "labelled_per_class": "training images per class whose label is used (seeded "
-                              "choice); the rest are used without labels",
-        "unsupervised_weight": "weight of the real/fake loss in D's loss; 0 trains D on "
-                               "the labels alone (the supervised baseline)",
-        "ema": "decay of the moving average of D's weights that classifies and judges "
-               "images after training steps (Improved GAN's parameter averaging; 0: D's "
-               "current weights)"},
+    specs=(LATENT_SIZE,
+           Choice("network", "auto", ("auto", "mlp", "conv"),
+                  "auto (MLP with Gaussian noise for grey images, conv for colour), mlp or conv"),
+           FILTERS,
+           Int("labelled_per_class", 10, 1, 100_000, "training images per class whose label "
+               "is used (seeded choice); the rest are used without labels"),
+           UNSUPERVISED_WEIGHT,
+           Float("ema", 0.99, 0.0, 0.9999, "decay of the moving average of D's weights that "
+                 "classifies and judges images after training steps (Improved GAN's "
+                 "parameter averaging; 0: D's current weights)", step=0.001, decimals=4)),
     task=TASK, min_size=8)
 
-ARCHITECTURES.register(SSGAN.id, SSGAN)
-register_model_module("cnnstudio.core.families.generative.ssgan_models")
-register_task_module("cnnstudio.core.families.generative.ssgan_task")

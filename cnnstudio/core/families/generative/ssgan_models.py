@@ -38,13 +38,15 @@ import numpy as np
 
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.generative import ssgan_losses as L
+from cnnstudio.core.families.generative.gan import EMA
 from cnnstudio.core.families.generative.gan_models import (
     GeneratorOptimizerModel,
     average_into,
     averaged_copy,
-    check_ema,
 )
+from cnnstudio.core.families.generative.ssgan import FILTERS, LATENT_SIZE, UNSUPERVISED_WEIGHT
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.options import require
 
 K = keras()
 ops = K.ops
@@ -114,24 +116,22 @@ class SemiSupervisedGan(GeneratorOptimizerModel):
                  unsupervised_weight: float = 1.0, ema: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
-        self.num_classes, self.latent_size = int(num_classes), int(latent_size)
-        self.network, self.filters = network, int(filters)
-        self.labelled_per_class = int(labelled_per_class)
-        self.unsupervised_weight = float(unsupervised_weight)
-        if network not in NETWORKS:
+        if network not in NETWORKS:      # "auto" was resolved by the build
             raise ModelError(f"unknown network '{network}' for ssgan — known: "
                              f"{', '.join(NETWORKS)}")
-        if self.latent_size < 1 or self.filters < 1:
-            raise ModelError("latent_size and filters must be positive integers")
-        if self.unsupervised_weight < 0:
-            raise ModelError(f"unsupervised_weight must be 0 or more, got {unsupervised_weight}")
+        # A saved file's config meets the same specs as the form and the run config.
+        self.num_classes = int(num_classes)
+        self.latent_size = require(LATENT_SIZE, latent_size)
+        self.network, self.filters = network, require(FILTERS, filters)
+        self.labelled_per_class = int(labelled_per_class)
+        self.unsupervised_weight = require(UNSUPERVISED_WEIGHT, unsupervised_weight)
         if network == "mlp":
             self.generator, self.discriminator = mlp_networks(
                 self.image_shape, self.num_classes, self.latent_size)
         else:
             self.generator, self.discriminator = conv_networks(
                 self.image_shape, self.num_classes, self.latent_size, self.filters)
-        self.ema = check_ema(ema)
+        self.ema = require(EMA, ema)
         self.discriminator_ema = averaged_copy(self.discriminator) if self.ema else None
         self.seed_generator = K.random.SeedGenerator()      # drawn from the run's seed
         self.g_optimizer = None
@@ -204,7 +204,7 @@ class SemiSupervisedGan(GeneratorOptimizerModel):
                      g_optimizer=des(config["g_optimizer"]))
 
     def train_step(self, data):
-        from cnnstudio.core.families.generative.gan_tf import value_and_grads
+        from cnnstudio.core.training.gradients_tf import value_and_grads
 
         unlabelled, labelled, labels = data
         x_unl, x_lab = self.scale(unlabelled), self.scale(labelled)

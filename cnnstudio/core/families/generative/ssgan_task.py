@@ -41,7 +41,7 @@ from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.training.batches import split_indices
 from cnnstudio.core.training.events import Notice
 from cnnstudio.core.training.rundir import RunDir
-from cnnstudio.core.training.tasks import TASKS, FitData
+from cnnstudio.core.training.tasks import FitData
 
 LABELS_FILE = "labels.json"
 
@@ -101,7 +101,7 @@ def _images_and_labels(split, shape, sink) -> tuple[np.ndarray, np.ndarray]:
 
 def run_options(run_dir) -> dict:
     """The ssgan options a run was started with (its config.json), defaults filled in."""
-    from cnnstudio.core.models import ARCHITECTURES
+    from cnnstudio.core.registry import ARCHITECTURES
 
     config = RunDir.open(run_dir).config()
     return ARCHITECTURES.get(config.model.id).options(config.model.options)
@@ -218,4 +218,4 @@ def _write_json(path: Path, payload: dict) -> None:
     write_atomic(path, json.dumps(payload, indent=2))
 
 
-TASKS.register("ssgan", SsganTask())
+INSTANCE = SsganTask()   # registered by the family plugin

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
-from cnnstudio.core.models.classic import classifier_head, image_input
+from cnnstudio.core.model_parts import classifier_head, image_input
+from cnnstudio.core.options import Bool, Choice, Float
 
 # (1×1, 3×3 reduce, 3×3, 5×5 reduce, 5×5, pool projection) per module, as in the paper's table 1.
 MODULES = {
@@ -177,9 +178,11 @@ GOOGLENET = Architecture(
                 "each loss weighted 0.3) are an option that helps gradients reach the "
                 "early layers; they are used only in training.",
     source="Szegedy et al. 2014, 'Going deeper with convolutions'; Practical CNNs, chapter 4",
-    build_fn=build_googlenet, defaults={"stem": "auto", "width": 1.0, "dropout": 0.4, "aux": False},
-    options_help={"stem": "auto, imagenet (7×7 stride 2, for ≥96 px) or small (3×3, no striding)",
-                  "width": "multiplier on every filter count (0.25 trains fast on a CPU)",
-                  "dropout": "dropout before the output (paper: 0.4)",
-                  "aux": "auxiliary classifiers after 4a and 4d, training only (paper: on)"},
+    build_fn=build_googlenet,
+    specs=(Choice("stem", "auto", ("auto", "imagenet", "small"),
+                  "auto, imagenet (7×7 stride 2, for ≥96 px) or small (3×3, no striding)"),
+           Float("width", 1.0, 0.05, 4.0, "multiplier on every filter count (0.25 trains fast "
+                 "on a CPU)"),
+           Float("dropout", 0.4, 0.0, 0.95, "dropout before the output (paper: 0.4)"),
+           Bool("aux", False, "auxiliary classifiers after 4a and 4d, training only (paper: on)")),
     min_size=8, preferred_size=224)

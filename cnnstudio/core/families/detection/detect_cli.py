@@ -29,6 +29,10 @@ from cnnstudio.core.families.detection import detect_sources
 Detector = Callable[[object], dict]
 
 
+HELP = ("find objects in images: Haar cascades (faces, eyes, …), Mask R-CNN (a trained run, "
+        "or pretrained on COCO)")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", help="image files")
     parser.add_argument("--haar", metavar="CASCADE",
@@ -120,3 +124,10 @@ def _print_text(path: str, found: dict) -> None:
         x, y, w, h = d["box"]
         extra = f", {d['neighbors']} votes" if d.get("neighbors") else ""
         print(f"  {d['label']} at x={x} y={y} w={w} h={h} (score {d['score']:.2f}{extra})")
+
+
+def refuse_predict(args) -> int:
+    """``cnnstudio predict`` on a detection run: say which command finds its objects."""
+    raise StudioError(f"{args.run_dir} is a detection run: 'predict' ranks a classifier's "
+                      f"classes; find its objects with 'cnnstudio detect IMAGE --run "
+                      f"{args.run_dir}'")

@@ -6,9 +6,10 @@ layers in Keras, so their parameter counts match the book's graphs.
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
-from cnnstudio.core.models.classic import classifier_head, image_input
+from cnnstudio.core.model_parts import classifier_head, image_input
+from cnnstudio.core.options import Bool, Float, Int
 
 
 def build_dogs_vs_cats(input_shape, num_classes, fc_units=128, dropout=0.0, batch_norm=False):
@@ -52,10 +53,9 @@ DOGS_VS_CATS = Architecture(
                 "it on 128×128 colour photos of dogs and cats from Kaggle; most of its 2.1 million "
                 "weights sit in the dense layer, which sees the 16×16×64 feature map.",
     source="Practical CNNs, chapter 3 (Dogs vs Cats with TensorFlow)", build_fn=build_dogs_vs_cats,
-    defaults={"fc_units": 128, "dropout": 0.0, "batch_norm": False},
-    options_help={"fc_units": "units of the dense layer (book: 128)",
-                  "dropout": "dropout before the output (book: none)",
-                  "batch_norm": "batch normalisation after each convolution"},
+    specs=(Int("fc_units", 128, 1, 8192, "units of the dense layer (book: 128)", step=32),
+           Float("dropout", 0.0, 0.0, 0.95, "dropout before the output (book: none)"),
+           Bool("batch_norm", False, "batch normalisation after each convolution")),
     min_size=8, preferred_size=128)
 
 TRAFFIC_SIGNS_BN = Architecture(
@@ -66,7 +66,7 @@ TRAFFIC_SIGNS_BN = Architecture(
                 "traffic-sign classes (BelgiumTS) at 32×32 to show how batch normalisation "
                 "and Xavier initialisation speed up training; switch batch_norm off to compare.",
     source="Practical CNNs, chapter 3 (traffic sign classifier, batch normalisation)",
-    build_fn=build_traffic_signs_bn, defaults={"batch_norm": True, "dropout": 0.25},
-    options_help={"batch_norm": "batch normalisation after each layer (the chapter's point)",
-                  "dropout": "dropout before the output (book: 0.25)"},
+    build_fn=build_traffic_signs_bn,
+    specs=(Bool("batch_norm", True, "batch normalisation after each layer (the chapter's point)"),
+           Float("dropout", 0.25, 0.0, 0.95, "dropout before the output (book: 0.25)")),
     min_size=8, preferred_size=32)

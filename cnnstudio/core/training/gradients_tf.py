@@ -1,7 +1,7 @@
-"""The one TensorFlow-specific piece of the GAN family: gradients (GradientTape).
+"""Gradients for the families' own ``train_step`` (GAN, SSGAN, RAM, captioner).
 
-Keras 3 has no backend-neutral gradient call, so the GAN models' ``train_step`` asks
-here; everything else in their step is ``keras.ops``.
+Keras 3 has no backend-neutral gradient call, so each custom step asks here for its
+GradientTape; everything else in those steps is ``keras.ops``.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
-from cnnstudio.core.models.classic import classifier_head, image_input
+from cnnstudio.core.model_parts import classifier_head, image_input
+from cnnstudio.core.options import Bool, Float, Int
 
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 SMALL_BLOCKS = ((32, 2), (64, 2), (128, 2))
@@ -58,10 +59,9 @@ VGG16 = Architecture(
                 "224×224 with 1,000 classes it has 138,357,544 weights, 90 % of them in the "
                 "dense layers. The book uses it in chapters 4 and 5.",
     source="Simonyan & Zisserman 2014; Practical CNNs, chapters 4–5", build_fn=build_vgg16,
-    defaults={"fc_units": 4096, "dropout": 0.5, "batch_norm": False},
-    options_help={"fc_units": "units of each dense layer (paper: 4096)",
-                  "dropout": "dropout after each dense layer",
-                  "batch_norm": "VGG16-BN: batch norm after every convolution"},
+    specs=(Int("fc_units", 4096, 1, 16384, "units of each dense layer (paper: 4096)", step=256),
+           Float("dropout", 0.5, 0.0, 0.95, "dropout after each dense layer"),
+           Bool("batch_norm", False, "VGG16-BN: batch norm after every convolution")),
     min_size=32, preferred_size=224)
 
 VGG_SMALL = Architecture(
@@ -70,8 +70,8 @@ VGG_SMALL = Architecture(
                 "convolutions (32, 64, 128 filters) with batch norm, max-pooling and dropout, "
                 "then one 256-unit dense layer. Trains on a CPU in minutes.",
     source="After Simonyan & Zisserman 2014; Practical CNNs, chapter 4",
-    build_fn=build_vgg_small, defaults={"fc_units": 256, "dropout": 0.3, "batch_norm": True},
-    options_help={"fc_units": "units of the dense layer",
-                  "dropout": "dropout before the output (half of it after each block)",
-                  "batch_norm": "batch norm after every convolution"},
+    build_fn=build_vgg_small,
+    specs=(Int("fc_units", 256, 1, 8192, "units of the dense layer", step=32),
+           Float("dropout", 0.3, 0.0, 0.95, "dropout before the output (half of it after each block)"),
+           Bool("batch_norm", True, "batch norm after every convolution")),
     min_size=8, preferred_size=32)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
-from cnnstudio.core.models.classic import classifier_head, image_input
+from cnnstudio.core.model_parts import classifier_head, image_input
+from cnnstudio.core.options import Bool, Choice, Float
 
 FULL_MIN = 67   # the smallest side for which the full stack keeps a positive size
 
@@ -21,8 +22,6 @@ def _conv(x, filters, size, name, batch_norm, strides=1, padding="same"):
 def build_alexnet(input_shape, num_classes, variant="auto", dropout=0.5, batch_norm=False):
     layers = keras().layers
     side = min(input_shape[:2])
-    if variant not in ("auto", "full", "reduced"):
-        raise ModelError(f"alexnet variant must be auto, full or reduced, got {variant!r}")
     if variant == "auto":
         variant = "full" if side >= FULL_MIN else "reduced"
     if variant == "full" and side < FULL_MIN:
@@ -64,8 +63,9 @@ ALEXNET = Architecture(
                 "227×227 with 1,000 classes). Below 67 pixels the reduced variant keeps the same "
                 "shape with 5×5 stride-1 stems and 1,024-unit dense layers.",
     source="Krizhevsky, Sutskever & Hinton 2012; Practical CNNs, chapter 4",
-    build_fn=build_alexnet, defaults={"variant": "auto", "dropout": 0.5, "batch_norm": False},
-    options_help={"variant": "auto (by input size), full (227×227) or reduced (small images)",
-                  "dropout": "dropout after each dense layer",
-                  "batch_norm": "batch norm after each conv (stands in for the paper's LRN)"},
+    build_fn=build_alexnet,
+    specs=(Choice("variant", "auto", ("auto", "full", "reduced"),
+                  "auto (by input size), full (227×227) or reduced (small images)"),
+           Float("dropout", 0.5, 0.0, 0.95, "dropout after each dense layer"),
+           Bool("batch_norm", False, "batch norm after each conv (stands in for the paper's LRN)")),
     min_size=8, preferred_size=227)

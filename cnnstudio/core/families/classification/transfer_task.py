@@ -15,10 +15,11 @@ import numpy as np
 
 from cnnstudio.core import augment
 from cnnstudio.core.config import TrainConfig
-from cnnstudio.core.models.transfer import custom_objects
+from cnnstudio.core.families.classification.task import ClassificationTask
+from cnnstudio.core.families.classification.transfer import custom_objects
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.events import Notice, Progress
-from cnnstudio.core.training.tasks import TASKS, ClassificationTask, FitData
+from cnnstudio.core.training.tasks import FitData
 
 
 def _iter_batches(source, batch_size):
@@ -90,5 +91,5 @@ class TransferTask(ClassificationTask):
         return True
 
 
-TASKS.register("transfer", TransferTask())
+INSTANCE = TransferTask()   # registered by the family plugin
 custom_objects()   # saved transfer models and checkpoints can be loaded from here on

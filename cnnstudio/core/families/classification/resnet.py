@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cnnstudio.core.errors import ModelError
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
-from cnnstudio.core.models.classic import classifier_head, image_input
+from cnnstudio.core.model_parts import classifier_head, image_input
+from cnnstudio.core.options import Choice, Int
 
 DEPTHS = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)),
           50: ("bottleneck", (3, 4, 6, 3))}
@@ -46,8 +46,6 @@ def bottleneck_block(x, filters, strides, name):
 
 def build_resnet(input_shape, num_classes, depth=18, stem="auto", base_filters=64):
     layers = keras().layers
-    if depth not in DEPTHS:
-        raise ModelError(f"resnet depth must be 18, 34 or 50, got {depth!r}")
     kind, repeats = DEPTHS[depth]
     block = basic_block if kind == "basic" else bottleneck_block
     if stem == "auto":
@@ -75,8 +73,10 @@ RESNET = Architecture(
                 "(two 3×3 convolutions); 50 uses bottleneck blocks (1×1 reduce, 3×3, 1×1 "
                 "expand). Batch norm follows every convolution; global average pooling ends it.",
     source="He, Zhang, Ren & Sun 2015, 'Deep residual learning'; Practical CNNs, chapter 4",
-    build_fn=build_resnet, defaults={"depth": 18, "stem": "auto", "base_filters": 64},
-    options_help={"depth": "18 or 34 (basic blocks) or 50 (bottleneck blocks)",
-                  "stem": "auto, imagenet (7×7 stride 2 + pool, for ≥96 px) or small (3×3)",
-                  "base_filters": "filters of the first stage, doubled each stage (paper: 64)"},
+    build_fn=build_resnet,
+    specs=(Choice("depth", 18, (18, 34, 50), "18 or 34 (basic blocks) or 50 (bottleneck blocks)"),
+           Choice("stem", "auto", ("auto", "imagenet", "small"),
+                  "auto, imagenet (7×7 stride 2 + pool, for ≥96 px) or small (3×3)"),
+           Int("base_filters", 64, 1, 1024, "filters of the first stage, doubled each stage "
+               "(paper: 64)", step=8)),
     min_size=8, preferred_size=224)

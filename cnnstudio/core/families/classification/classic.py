@@ -6,31 +6,12 @@ Every model takes raw 0–255 pixels and rescales them itself, so a saved
 
 from __future__ import annotations
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
+from cnnstudio.core.model_parts import build_mlp, classifier_head, image_input
+from cnnstudio.core.options import Choice, Float, Int
 
-
-def image_input(input_shape, name="image"):
-    """The shared stem: an input of raw pixels and a 1/255 rescaling layer."""
-    layers = keras().layers
-    inputs = keras().Input(shape=input_shape, name=name)
-    return inputs, layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-
-
-def classifier_head(x, num_classes):
-    # float32 output keeps softmax stable under mixed precision.
-    return keras().layers.Dense(num_classes, activation="softmax", dtype="float32",
-                                name="predictions")(x)
-
-
-def build_mlp(input_shape, num_classes, units=512, dropout=0.2, hidden_layers=2):
-    layers = keras().layers
-    inputs, x = image_input(input_shape)
-    x = layers.Flatten(name="flatten")(x)
-    for i in range(int(hidden_layers)):
-        x = layers.Dense(int(units), activation="relu", name=f"dense_{i + 1}")(x)
-        x = layers.Dropout(float(dropout), name=f"dropout_{i + 1}")(x)
-    return keras().Model(inputs, classifier_head(x, num_classes), name="mlp")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu")
 
 
 def build_lenet5(input_shape, num_classes, activation="relu", pooling="max"):
@@ -67,17 +48,17 @@ MLP = Architecture(
     description="Two fully connected layers of 512 ReLU units with 20 % dropout and a softmax "
                 "output: the book's first MNIST classifier. It sees pixels, not shapes.",
     source="Practical CNNs, chapter 1 (Keras MNIST MLP)", build_fn=build_mlp,
-    defaults={"units": 512, "dropout": 0.2, "hidden_layers": 2},
-    options_help={"units": "units per hidden layer", "dropout": "dropout rate after each layer",
-                  "hidden_layers": "number of hidden layers"})
+    specs=(Int("units", 512, 1, 8192, "units per hidden layer", step=32),
+           Float("dropout", 0.2, 0.0, 0.95, "dropout rate after each layer"),
+           Int("hidden_layers", 2, 1, 8, "number of hidden layers")))
 
 LENET5 = Architecture(
     id="lenet5", name="LeNet-5",
     description="Two convolution + pooling stages (6 and 16 filters of 5×5) and three dense "
                 "layers (120, 84, classes): LeCun's 1998 digit reader.",
     source="LeCun et al. 1998; Practical CNNs, chapter 4", build_fn=build_lenet5,
-    defaults={"activation": "relu", "pooling": "max"},
-    options_help={"activation": "relu or tanh (the original)", "pooling": "max or avg"},
+    specs=(Choice("activation", "relu", ACTIVATIONS, "relu or tanh (the original)"),
+           Choice("pooling", "max", ("max", "avg"), "max or avg")),
     min_size=12)
 
 BOOK_CIFAR = Architecture(
@@ -85,6 +66,6 @@ BOOK_CIFAR = Architecture(
     description="Two blocks of two 3×3 convolutions (32, then 64 filters), max-pooling and "
                 "dropout, then a 512-unit dense layer: the book's CIFAR-10 network.",
     source="Practical CNNs, chapter 2 (Keras cifar10_cnn)", build_fn=build_book_cifar,
-    defaults={"dropout": 0.25, "dense_dropout": 0.5},
-    options_help={"dropout": "dropout after each conv block", "dense_dropout": "before the output"},
+    specs=(Float("dropout", 0.25, 0.0, 0.95, "dropout after each conv block"),
+           Float("dense_dropout", 0.5, 0.0, 0.95, "dropout before the output")),
     min_size=10, preferred_size=32)

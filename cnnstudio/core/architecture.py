@@ -1,4 +1,5 @@
-"""Architecture registry entries and the per-layer summary every model reports."""
+"""What an architecture is (a registry entry with its options declared as specs) and the
+per-layer summary every model reports. Shared by every family."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnstudio.core.errors import ModelError
+from cnnstudio.core.options import OptionSet, OptionSpec
 
 Shape = tuple[int, int, int]
 
@@ -23,19 +25,33 @@ class Architecture:
     description: str
     source: str
     build_fn: Callable[..., Any]
-    defaults: dict[str, Any] = field(default_factory=dict)
-    options_help: dict[str, str] = field(default_factory=dict)
+    specs: tuple[OptionSpec, ...] = ()
     task: str = "classification"
     min_size: int = 1
     preferred_size: int | None = None
+    option_set: OptionSet = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.option_set = OptionSet(self.specs)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self.option_set.defaults
+
+    @property
+    def options_help(self) -> dict[str, str]:
+        return self.option_set.help
+
+    def option_problems(self, given: dict[str, Any] | None) -> list[str]:
+        """One sentence per unknown option or value outside its spec."""
+        return self.option_set.problems(given, self.id)
 
     def options(self, given: dict[str, Any] | None) -> dict[str, Any]:
-        given = dict(given or {})
-        unknown = sorted(set(given) - set(self.defaults))
-        if unknown:
-            known = ", ".join(self.defaults) or "none"
-            raise ModelError(f"unknown option '{unknown[0]}' for {self.id} — known: {known}")
-        return {**self.defaults, **given}
+        """``given`` checked against the specs, with the defaults filled in."""
+        found = self.option_problems(given)
+        if found:
+            raise ModelError("; ".join(found))
+        return self.option_set.resolve(given)
 
     def build(self, input_shape: Shape, num_classes: int, options: dict[str, Any] | None = None):
         height, width = input_shape[:2]

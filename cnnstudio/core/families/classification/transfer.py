@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 import re
 
+from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.errors import ModelError, StudioError
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.models.base import Architecture
+from cnnstudio.core.options import Choice, Float, Int
 
 MODES = ("feature-extraction", "fine-tune-top", "fine-tune-all", "scratch")
 # id → (keras.applications name, preprocessing mode, smallest side, block-name pattern)
@@ -138,12 +139,6 @@ def build_transfer(input_shape, num_classes, base="mobilenetv2", weights="imagen
                    mode="feature-extraction", top_n=1, head_units=256, dropout=0.5):
     k = keras()
     L = k.layers
-    if base not in BASES:
-        raise ModelError(f"unknown transfer base '{base}' — known: {', '.join(BASES)}")
-    if mode not in MODES:
-        raise ModelError(f"unknown transfer mode '{mode}' — known: {', '.join(MODES)}")
-    if weights not in ("imagenet", "none", None):
-        raise ModelError(f"weights must be 'imagenet' or 'none', got {weights!r}")
     name, prep, smallest, _ = BASES[base]
     side = min(input_shape[:2])
     if side < smallest:
@@ -274,12 +269,13 @@ TRANSFER = Architecture(
                 "what the pretrained weights were worth.",
     source="Practical CNNs, chapter 5 (transfer learning, DogVGG16); keras.applications",
     build_fn=build_transfer, task="transfer",
-    defaults={"base": "mobilenetv2", "weights": "imagenet", "mode": "feature-extraction",
-              "top_n": 1, "head_units": 256, "dropout": 0.5},
-    options_help={"base": "vgg16, resnet50, mobilenetv2, inceptionv3 or efficientnetb0",
-                  "weights": "imagenet (downloaded once) or none",
-                  "mode": "feature-extraction, fine-tune-top, fine-tune-all or scratch",
-                  "top_n": "fine-tune-top: how many of the base's top blocks train",
-                  "head_units": "units of the head's hidden layer (0: none)",
-                  "dropout": "dropout in the head"},
+    specs=(Choice("base", "mobilenetv2", tuple(BASES),
+                  "vgg16, resnet50, mobilenetv2, inceptionv3 or efficientnetb0"),
+           Choice("weights", "imagenet", ("imagenet", "none"),
+                  "imagenet (downloaded once) or none"),
+           Choice("mode", "feature-extraction", MODES,
+                  "feature-extraction, fine-tune-top, fine-tune-all or scratch"),
+           Int("top_n", 1, 1, 100, "fine-tune-top: how many of the base's top blocks train"),
+           Int("head_units", 256, 0, 8192, "units of the head's hidden layer (0: none)", step=32),
+           Float("dropout", 0.5, 0.0, 0.95, "dropout in the head")),
     min_size=32, preferred_size=224)

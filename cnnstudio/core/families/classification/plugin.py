@@ -1,0 +1,30 @@
+"""What the classification family adds to the studio (chapters 1–5)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cnnstudio.core.registry import ARCHITECTURES, PROFILES, TASKS, register_model_module
+
+PACKAGE = "cnnstudio.core.families.classification"
+
+
+def register() -> None:
+    from cnnstudio.core.families.classification.alexnet import ALEXNET
+    from cnnstudio.core.families.classification.book_cnns import DOGS_VS_CATS, TRAFFIC_SIGNS_BN
+    from cnnstudio.core.families.classification.classic import BOOK_CIFAR, LENET5, MLP
+    from cnnstudio.core.families.classification.googlenet import GOOGLENET
+    from cnnstudio.core.families.classification.resnet import RESNET
+    from cnnstudio.core.families.classification.transfer import TRANSFER
+    from cnnstudio.core.families.classification.vgg import VGG16, VGG_SMALL
+    from cnnstudio.core.families.profile import CLASSIFIER
+
+    for arch in (MLP, LENET5, BOOK_CIFAR, DOGS_VS_CATS, TRAFFIC_SIGNS_BN, ALEXNET, VGG_SMALL,
+                 VGG16, GOOGLENET, RESNET, TRANSFER):
+        ARCHITECTURES.register(arch.id, arch)
+    PROFILES.register("classification", CLASSIFIER)
+    PROFILES.register("transfer", replace(CLASSIFIER, task="transfer"))
+    TASKS.register("classification", f"{PACKAGE}.task:INSTANCE", lazy=True)
+    TASKS.register("transfer", f"{PACKAGE}.transfer_task:INSTANCE", lazy=True)
+    # GoogLeNet's auxiliary classifiers and the transfer models' layers, before a .keras loads.
+    register_model_module(f"{PACKAGE}.keras_classes")
