@@ -13,6 +13,7 @@ the docs' option tables. No family repeats a range or a list of choices.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,10 @@ class OptionSpec:
         if self.kind == "choice":
             if value in self.choices or (self.editable and isinstance(value, str) and value):
                 return None
-            return f"{self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}"
+            names = [str(c) for c in self.choices]
+            close = difflib.get_close_matches(str(value), names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return f"{self.name} must be one of {', '.join(names)}, got {value!r}{hint}"
         if self.kind == "text":
             return None if isinstance(value, str) else \
                 f"{self.name} must be text, got {value!r}"
@@ -56,17 +60,18 @@ class OptionSpec:
             return f"{self.name} must be a number{self._range()}, got {value!r}"
         if (self.low is not None and value < self.low) or \
                 (self.high is not None and value > self.high):
-            return f"{self.name} must be{self._range()}, got {value!r}"
+            what = "an integer" if self.kind == "int" else "a number"
+            return f"{self.name} must be {what}{self._range()}, got {value!r}"
         return None
 
     def _range(self) -> str:
         if self.low is None and self.high is None:
             return ""
         if self.high is None:
-            return f" of at least {self.low:g}"
+            return f" of at least {_number(self.low)}"
         if self.low is None:
-            return f" of at most {self.high:g}"
-        return f" between {self.low:g} and {self.high:g}"
+            return f" of at most {_number(self.high)}"
+        return f" between {_number(self.low)} and {_number(self.high)}"
 
     def coerce(self, value: Any) -> Any:
         """A float option given as an int (JSON's 2 for 2.0) becomes a float."""
@@ -81,6 +86,11 @@ class OptionSpec:
         if self.kind == "bool":
             return "true | false"
         return self._range().strip().removeprefix("between ") or self.kind
+
+
+def _number(x: float) -> str:
+    """10000000 → "10,000,000"; 0.9999 stays 0.9999 (not 1e+07 or 0.9999000001)."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def Int(name, default, low, high, help="", *, step=1, unit="", rebuild=True,  # noqa: N802

@@ -53,7 +53,7 @@ def test_colour_images_get_an_adapted_code_and_other_sizes_are_trimmed():
 
 
 def test_bad_options_say_what_is_wrong():
-    with pytest.raises(ModelError, match="noise_factor must be between 0 and 1"):
+    with pytest.raises(ModelError, match="noise_factor must be a number between 0 and 1, got 1.5"):
         ARCH.build((28, 28, 1), 10, {"noise_factor": 1.5})
     with pytest.raises(ModelError, match="unknown option 'code_size'"):
         ARCH.build((28, 28, 1), 10, {"code_size": 8})
@@ -69,7 +69,7 @@ def test_the_profile_plots_the_reconstruction_loss_and_reconstructs_dropped_imag
 
 
 def test_registering_the_family_imports_no_keras():
-    code = ("import sys, cnnstudio.core.models as m; m.ARCHITECTURES.get('conv-autoencoder');"
+    code = ("import sys, cnnstudio.core.registry as m; m.ARCHITECTURES.get('conv-autoencoder');"
             "print(sorted(k for k in sys.modules if k.split('.')[0] in ('keras', 'tensorflow')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)

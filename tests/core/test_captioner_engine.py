@@ -24,7 +24,7 @@ TINY_MODEL = {"filters": 4, "units": 16, "attention_units": 8, "embedding": 8,
 
 def tiny(epochs=2, dataset="shape-scenes", options=None) -> RunConfig:
     # 64 one-shape scenes: batches of 32, 2 steps per epoch, captions of 3 or 4 words.
-    return RunConfig(DatasetConfig(dataset, options or {"limit": 64, "test_count": 12,
+    return RunConfig(DatasetConfig(dataset, options if options is not None else {"limit": 64, "test_count": 12,
                                                         "max_objects": 1}),
                      ModelConfig("captioner", dict(TINY_MODEL)),
                      TrainConfig(epochs=epochs, batch_size=32, learning_rate=3e-3, seed=4,

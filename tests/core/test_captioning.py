@@ -152,9 +152,9 @@ def test_captioner_registration_profile_and_bad_options():
     profile = task_profile("captioning")
     assert profile.prediction == "caption" and profile.family == "attention"
     assert "word_accuracy" in profile.keys()
-    with pytest.raises(ModelError, match="units must be an integer"):
+    with pytest.raises(ModelError, match="units must be an integer between 1 and 2,048, got 0"):
         arch.build((64, 64, 3), 3, {"units": 0})
     with pytest.raises(ModelError, match="colour scenes"):
         arch.build((64, 64, 1), 3, {})
-    with pytest.raises(ModelError, match="cell must be 'gru' or 'lstm'"):
+    with pytest.raises(ModelError, match="captioner: cell must be one of gru, lstm, got 'rnn'"):
         arch.build((64, 64, 3), 3, {"cell": "rnn", "units": 8, "filters": 4})

@@ -129,7 +129,7 @@ def test_requests_are_served_between_batches_even_while_paused(runs_root):
 
 def test_bad_input_writes_nothing(runs_root):
     config = tiny()
-    config.model.id = "lenet5"
+    config.model.id, config.model.options = "lenet5", {}
     config.dataset.options = {}                    # 8×8 digits are too small for LeNet-5
     with pytest.raises(StudioError, match="lenet5 needs inputs of at least 12×12"):
         engine.run(config, runs_root=runs_root)

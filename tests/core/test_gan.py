@@ -132,14 +132,14 @@ def test_samples_come_from_the_weight_average_only_when_asked():
     expected = np.asarray(averaged.generator_ema(z, training=False))
     assert np.allclose(averaged.generate(z), expected)
     assert not np.allclose(np.asarray(averaged.generator(z, training=False)), expected)
-    with pytest.raises(ModelError, match="ema must be 0"):
+    with pytest.raises(ModelError, match="gan-mlp: ema must be a number between 0 and 0.9999, got 1.0"):
         build(ARCHITECTURES.get("gan-mlp"), (8, 8, 1), 10, {"ema": 1.0}, None)
 
 
 def test_dcgan_rejects_sides_it_cannot_upsample_to():
     with pytest.raises(ModelError, match="divisible by 4"):
         TASKS.get("gan").build_model(ARCHITECTURES.get("dcgan"), (30, 30, 1), 10, {}, None)
-    with pytest.raises(ModelError, match="latent_size must be an integer"):
+    with pytest.raises(ModelError, match="gan-mlp: latent_size must be an integer between 1 and 4,096, got 0"):
         TASKS.get("gan").build_model(ARCHITECTURES.get("gan-mlp"), (8, 8, 1), 10,
                                      {"latent_size": 0}, None)
 
@@ -243,9 +243,10 @@ def test_dcgan_sizes_its_discriminator_apart_from_its_generator():
     assert [(c.filters, c.kernel_size) for c in convs] == [(8, (4, 4)), (16, (4, 4)),
                                                           (32, (4, 4))]
     assert plain.r1 == 0.0 and plain.d_width == 0
-    for options, message in (({"r1": -1}, "r1 must be 0"), ({"r1": True}, "r1 must be 0"),
+    for options, message in (({"r1": -1}, "r1 must be a number between 0 and 1,000, got -1"),
+                             ({"r1": True}, "r1 must be a number between 0 and 1,000"),
                              ({"d_kernel": 1}, "d_kernel must be an integer between 2 and 7"),
-                             ({"d_filters": -8}, "d_filters must be 0")):
+                             ({"d_filters": -8}, "d_filters must be an integer between 0 and")):
         with pytest.raises(ModelError, match=message):
             build(ARCHITECTURES.get("dcgan"), (28, 28, 1), 10, options, None)
 

@@ -61,7 +61,7 @@ def test_descending_the_surrogate_raises_a_cell_that_beat_the_baseline():
 
 
 def test_bad_attention_option_is_one_clear_message():
-    with pytest.raises(ModelError, match="attention must be 'soft'.*or 'hard'.*got 'glance'"):
+    with pytest.raises(ModelError, match="attention must be one of soft, hard, got 'glance'"):
         ARCHITECTURES.get("captioner").build((64, 64, 3), 2, {"attention": "glance"})
 
 

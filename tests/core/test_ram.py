@@ -213,12 +213,12 @@ def test_predict_prints_the_class_and_the_fixations(stopped_run, capsys):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"glimpses": 40}, "glimpses 40 exceeds the glimpse budget of 16"),
+    ({"glimpses": 40}, "ram: glimpses must be an integer between 1 and 16, got 40"),
     ({"patch": 40}, "patch 40 is larger than the 32×32 images"),
-    ({"patch_net": "cnn"}, "patch_net must be 'dense' or 'conv', got 'cnn'"),
+    ({"patch_net": "cnn"}, "ram: patch_net must be one of dense, conv, got 'cnn'"),
 ])
 def test_bad_ram_options_get_one_clear_message_before_any_folder(tmp_path, options, message):
-    with pytest.raises(ModelError, match=message):
+    with pytest.raises(StudioError, match=message):
         engine.run(tiny(**options), runs_root=tmp_path)
     assert not any(tmp_path.iterdir())
     with pytest.raises(StudioError):

@@ -30,7 +30,7 @@ def images(n=4, seed=0):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"glimpse_mix": "concat"}, "glimpse_mix must be 'add' or 'multiply', got 'concat'"),
+    ({"glimpse_mix": "concat"}, "ram: glimpse_mix must be one of add, multiply, got 'concat'"),
 ])
 def test_a_bad_mix_gets_one_clear_message(options, message):
     with pytest.raises(ModelError, match=message):

@@ -72,9 +72,9 @@ def test_fine_tune_top_keeps_batch_norm_frozen():
 def test_refusals_are_clear():
     with pytest.raises(ModelError, match="InceptionV3 needs inputs of at least 75×75, got 32×32"):
         ARCH.build((32, 32, 3), 2, {"base": "inceptionv3", "weights": "none"})
-    with pytest.raises(ModelError, match="unknown transfer mode 'freeze'"):
+    with pytest.raises(ModelError, match="transfer: mode must be one of feature-extraction, fine-tune-top, fine-tune-all, scratch, got 'freeze'"):
         ARCH.build((32, 32, 3), 2, {"mode": "freeze", "weights": "none"})
-    with pytest.raises(ModelError, match="unknown transfer base 'vgg19'"):
+    with pytest.raises(ModelError, match="base must be one of .*, got 'vgg19' \\(did you mean 'vgg16'\\?\\)"):
         ARCH.build((32, 32, 3), 2, {"base": "vgg19", "weights": "none"})
 
 

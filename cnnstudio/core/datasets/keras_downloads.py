@@ -233,7 +233,7 @@ def _load_cifar100(options, progress):
 
 def _size_limit(native: int) -> tuple:
     return (Int("size", None, native, 512, "upscale to size×size", unit="px"),
-            Int("limit", None, 100, 10_000_000, "use only the first N training images",
+            Int("limit", None, 1, 10_000_000, "use only the first N training images",
                 step=1000))
 
 

@@ -56,7 +56,9 @@ class RunResult:
 def run(config: RunConfig, *, runs_root=None, run_dir=None, sink=None,
         control: RunControl | None = None, epoch_hooks: Iterable[EpochHook] = ()) -> RunResult:
     """Start a new run. Raises StudioError for bad input before anything is written."""
-    config.check()
+    # The engine works on its own copy: filling in a dataset option for this run must not
+    # change the caller's config (the window's form, a sweep's base).
+    config = RunConfig.from_dict(config.check().to_dict())
     failures.ensure_writable(run_dir or runs_root or default_runs_root(),
                              "run folder" if run_dir else "runs folder")
     sink = sink or (lambda event: None)

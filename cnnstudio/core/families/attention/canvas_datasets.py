@@ -36,7 +36,7 @@ CANVAS_SPECS = (
           "full scale (0–1)"),
     Choice("source", None, SOURCES, "digits to place: mnist-5k (bundled, offline) or mnist "
            "(60,000, downloads once)"),
-    Int("limit", None, 100, 10_000_000, "use only the first N training digits", step=1000),
+    Int("limit", None, 1, 10_000_000, "use only the first N training digits", step=1000),
 )
 OPTIONS_HELP = {spec.name: spec.help for spec in CANVAS_SPECS}
 
