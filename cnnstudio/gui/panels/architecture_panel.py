@@ -107,7 +107,7 @@ class ArchitecturePanel(QWidget):
         arch = ARCHITECTURES.get(self.model_id)
         self.description.setText(f"{arch.description}<br><i>{arch.source}</i>")
         self.options.blockSignals(True)
-        self.options.build(arch.defaults, arch.options_help)
+        self.options.build(arch.specs)
         self.options.blockSignals(False)
 
     def refresh(self) -> None:

@@ -198,7 +198,7 @@ class DatasetPanel(QWidget):
     def _build_options(self) -> None:
         source = DATASETS.get(self.source_id)
         self.options.blockSignals(True)
-        self.options.build({}, source.options_help, optional=True)
+        self.options.build(source.specs)
         self.options.blockSignals(False)
         self.description.setText(source.description if self.source_id != "folder"
                                  else f"Your images in {self.folder}" if self.folder
