@@ -53,7 +53,7 @@ def main() -> None:
     from cnnstudio.core.registry import ARCHITECTURES
     from cnnstudio.core.training.engine import run
     from cnnstudio.core.training.events import EpochEnd
-    from cnnstudio.gui.panels.insight_filters import FiltersPanel
+    from cnnstudio.gui.families.classification.insight_filters import FiltersPanel
 
     app = QApplication.instance() or QApplication([])
     keras().utils.set_random_seed(0)

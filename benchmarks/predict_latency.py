@@ -37,7 +37,7 @@ def _measure(window, path, rounds: int) -> list[float]:
     for _ in range(rounds + 1):
         window.prediction.predict_file(path)
         _wait(window.prediction.shown)
-        times.append(window.prediction.last_latency_ms)
+        times.append(window.prediction.view.last_latency_ms)
     return times[1:]           # the first call loads the model: not "warm"
 
 

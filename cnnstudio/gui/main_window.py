@@ -26,13 +26,14 @@ from cnnstudio.core.training.rundir import RunDir, default_runs_root
 from cnnstudio.gui import menus, window_docks
 from cnnstudio.gui.background import Background
 from cnnstudio.gui.bridge import RunBridge
-from cnnstudio.gui.insight_tabs import InsightTabs
+from cnnstudio.gui.centre_tabs import CentreTabs
 from cnnstudio.gui.panels.architecture_panel import ArchitecturePanel
 from cnnstudio.gui.panels.dataset_panel import DatasetPanel
 from cnnstudio.gui.panels.plots_panel import PlotsPanel
 from cnnstudio.gui.panels.prediction_panel import PredictionPanel
 from cnnstudio.gui.panels.runs_panel import RunsPanel
 from cnnstudio.gui.panels.training_panel import TrainingPanel
+from cnnstudio.gui.registry import call
 from cnnstudio.gui.run_follower import RunFollower
 from cnnstudio.gui.theme import THEMES, apply_theme
 from cnnstudio.gui.widgets.device_indicator import DeviceIndicator
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
         self.prediction = PredictionPanel(self.background, self.bridge, window=self)
         self.runs = RunsPanel(self.runs_root)
         self.follower = RunFollower(self.runs.watcher, self.plots, self)   # runs others write
-        self.insight = InsightTabs(self)     # the plots and the insight panels, as tabs
+        self.insight = CentreTabs(self)     # the plots and the insight panels, as tabs
         self.setCentralWidget(self.insight)
         window_docks.install(self)         # the panels docked around the tabs
         self.default_state = self.saveState()
@@ -351,7 +352,8 @@ class MainWindow(QMainWindow):
                                    "base": theme.base, "accent": theme.accent})
         self.plots.apply_theme(theme)
         self.device.apply_theme(theme)
-        self.prediction.bars.accent = self.palette().highlight().color()
+        for view in self.prediction.views.values():     # bar charts take the theme's accent
+            call(view, "apply_accent", self.palette().highlight().color())
         self.settings.setValue("theme", name)
 
     def reset_layout(self) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from cnnstudio.gui.registry import PANELS
+
 SETTLE_MS = 400          # let layouts and the plot redraw land before grabbing
-# Views a run shows while it trains (confusion and errors come with a finished run).
-LIVE_INSIGHT = ("filters", "feature-maps", "gradcam", "epochs")
 
 
 class ScreenshotRun:
@@ -87,15 +87,15 @@ class ScreenshotRun:
             self._save(dock.grab(), f"{key}.png")
         if "training" in w.docks:
             w.docks["training"].raise_()
-        # The classifier's live insight tabs as insight-<id>.png; a family's own tabs
-        # (gan-console, autoencoder, …) under their panel id.
+        # Each tab of the task under the name its family registered (the classifier's live
+        # insight tabs as insight-<id>.png, a family's own tabs under their panel id).
         for key, panel in w.insight.panels().items():
-            if key not in LIVE_INSIGHT and panel in w.insight.classifier:
+            name = PANELS.get(key).screenshot
+            if name is None:
                 continue
             w.insight.setCurrentWidget(panel)
             QApplication.processEvents()
-            self._save(panel.grab(), f"insight-{key}.png" if key in LIVE_INSIGHT
-                       else f"{key}.png")
+            self._save(panel.grab(), name or f"{key}.png")
         w.insight.setCurrentIndex(0)
         thumbs = w.dataset.thumbnails()
         if thumbs:

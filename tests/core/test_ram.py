@@ -12,7 +12,7 @@ import pytest
 
 from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
 from cnnstudio.core.datasets import DATASETS, load_dataset
-from cnnstudio.core.errors import DataError, ModelError, StudioError
+from cnnstudio.core.errors import DataError, StudioError
 from cnnstudio.core.families.attention import canvases as cv
 from cnnstudio.core.families.attention import ram_probes
 from cnnstudio.core.families.attention.glimpse import centre_pixel, glimpse, glimpse_boxes

@@ -28,7 +28,7 @@ def test_prediction_without_a_model_says_so(qtbot, studio, tmp_path):
     path = tmp_path / "fine.png"
     cv2.imwrite(str(path), np.full((20, 20), 128, np.uint8))
     drop(studio.prediction, path)
-    assert "No model yet" in studio.prediction.error.text()
+    assert "No model yet" in studio.prediction.view.error.text()
 
 
 def test_empty_folder_opened(qtbot, studio, tmp_path):

@@ -12,7 +12,7 @@ from cnnstudio.core.families.attention import shape_scenes as sc
 from cnnstudio.core.families.attention.caption_probes import CaptionStore
 from cnnstudio.gui.families.attention.caption_prediction_view import CaptionPredictionView
 from cnnstudio.gui.families.attention.captions_panel import CaptionsPanel
-from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS
+from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS
 
 pytest.importorskip("tensorflow")
 

@@ -176,8 +176,7 @@ def test_prediction_dock_asks_before_the_coco_download_then_shows_its_instances(
 @pytest.mark.parametrize("panel_id, title", [("detections", "Detections"),
                                              ("pipeline", "Pipeline")])
 def test_detection_tabs_are_registered_for_the_detection_task(panel_id, title):
-    import cnnstudio.gui.families  # noqa: F401
-    from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS
+    from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS
 
     assert PANELS.get(panel_id).title == title and PANELS.get(panel_id).serves("detection")
     assert "detect" in PREDICTION_VIEWS

@@ -11,7 +11,7 @@ from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.families.profile import PROFILES, Plot, Profile, Series
 from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training.events import BatchEnd, EpochEnd, ProbeReady
-from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS, PanelSpec
+from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS, PanelSpec
 
 CLASSIFIER_TABS = ["Training curves", "Filters", "Feature maps", "Grad-CAM", "Filter dreams",
                    "Confusion", "Errors", "Epoch replay"]
@@ -100,5 +100,5 @@ def test_another_family_swaps_tabs_curves_and_prediction_and_back(studio, toy_fa
 
     studio.show_family("mlp")
     assert studio.insight.tab_titles() == CLASSIFIER_TABS
-    assert studio.prediction.stack.currentWidget() is studio.prediction.classify_view
+    assert studio.prediction.stack.currentWidget() is studio.prediction.view_for("classify")
     assert "d_loss" not in studio.plots.curves

@@ -17,7 +17,7 @@ from cnnstudio.core.training import engine
 from cnnstudio.core.training.events import EpochEnd, ProbeReady
 from cnnstudio.gui.families.generative.gan_console import GanConsole
 from cnnstudio.gui.families.generative.gan_prediction_view import GanPredictionView
-from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS
+from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS
 
 pytest.importorskip("tensorflow")
 

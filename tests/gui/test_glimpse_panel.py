@@ -14,7 +14,7 @@ from cnnstudio.core.families.attention.glimpse import glimpse_boxes
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui.families.attention.glimpse_panel import GlimpsePanel
 from cnnstudio.gui.families.attention.glimpse_prediction_view import GlimpsePredictionView
-from cnnstudio.gui.families.registry import PANELS, PREDICTION_VIEWS, panels_for
+from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS, panels_for
 
 pytest.importorskip("tensorflow")
 

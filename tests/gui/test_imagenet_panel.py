@@ -33,16 +33,17 @@ def test_imagenet_top5_in_the_panel_with_one_classifier(qtbot, studio, transfer_
     path, built = transfer_run
     panel = studio.prediction
     panel.set_run_dir(path)
-    assert panel.imagenet_box.isVisibleTo(panel) and not panel.imagenet_bars.isVisibleTo(panel)
-    panel.imagenet_box.setChecked(True)
+    view = panel.view_for("classify")
+    assert view.imagenet_box.isVisibleTo(panel) and not view.imagenet_bars.isVisibleTo(panel)
+    view.imagenet_box.setChecked(True)
     image = np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)
     for _ in range(2):
         with qtbot.waitSignal(panel.shown, timeout=60_000):
             panel.predict_image(image, "a photo")
     assert built == ["vgg16"]                                  # built once, kept
-    assert panel.imagenet_bars.isVisibleTo(panel)
-    assert [n for n, _ in panel.imagenet_bars.rows] == ["class_417", "class_3", "class_999",
+    assert view.imagenet_bars.isVisibleTo(panel)
+    assert [n for n, _ in view.imagenet_bars.rows] == ["class_417", "class_3", "class_999",
                                                         "class_0", "class_500"]
-    assert "VGG16 base" in panel.imagenet_title.text()
+    assert "VGG16 base" in view.imagenet_title.text()
     panel.set_run_dir(None)
-    assert not panel.imagenet_box.isVisibleTo(panel)
+    assert not view.imagenet_box.isVisibleTo(panel)

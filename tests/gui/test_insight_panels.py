@@ -16,13 +16,13 @@ from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
 from cnnstudio.core.probes.confusion import SplitPredictions, cell_indices, error_order
 from cnnstudio.core.training.engine import run
-from cnnstudio.gui.panels.insight_activation_max import ActivationMaxPanel
-from cnnstudio.gui.panels.insight_confusion import ConfusionPanel
-from cnnstudio.gui.panels.insight_epochs import EpochSliderPanel
-from cnnstudio.gui.panels.insight_errors import ErrorGalleryPanel
-from cnnstudio.gui.panels.insight_feature_maps import FeatureMapsPanel
-from cnnstudio.gui.panels.insight_filters import FiltersPanel
-from cnnstudio.gui.panels.insight_gradcam import GradCamPanel
+from cnnstudio.gui.families.classification.insight_activation_max import ActivationMaxPanel
+from cnnstudio.gui.families.classification.insight_confusion import ConfusionPanel
+from cnnstudio.gui.families.classification.insight_epochs import EpochSliderPanel
+from cnnstudio.gui.families.classification.insight_errors import ErrorGalleryPanel
+from cnnstudio.gui.families.classification.insight_feature_maps import FeatureMapsPanel
+from cnnstudio.gui.families.classification.insight_filters import FiltersPanel
+from cnnstudio.gui.families.classification.insight_gradcam import GradCamPanel
 
 WAIT = 30_000
 

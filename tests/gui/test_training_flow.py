@@ -68,10 +68,10 @@ def test_train_tiny_run_then_predict_a_dropped_image(qtbot, studio, tmp_path):
     from cnnstudio.core.predict import Predictor
 
     expected = Predictor.from_run(run_dir).top_k(read_image(image_path), 5)
-    shown = studio.prediction.bars.rows
+    shown = studio.prediction.view.bars.rows
     assert [name for name, _ in shown] == [name for name, _ in expected]
     assert [p for _, p in shown] == pytest.approx([p for _, p in expected], abs=1e-6)
-    assert "As the model sees it: 16×16×1" in studio.prediction.view_caption.text()
+    assert "As the model sees it: 16×16×1" in studio.prediction.view.view_caption.text()
 
 
 def test_open_run_restores_plots_and_compare_overlays(qtbot, studio):
@@ -100,9 +100,9 @@ def test_live_prediction_during_training_is_served_between_batches(qtbot, studio
     sample = studio.dataset.dataset.test.x[0]
     with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
         studio.prediction.predict_image(sample, "sample")
-    assert "answered between batches" in studio.prediction.source.text()
-    assert len(studio.prediction.bars.rows) == 5
-    assert sum(p for _, p in studio.prediction.bars.rows) <= 1.0 + 1e-6
+    assert "answered between batches" in studio.prediction.view.source.text()
+    assert len(studio.prediction.view.bars.rows) == 5
+    assert sum(p for _, p in studio.prediction.view.bars.rows) <= 1.0 + 1e-6
     with qtbot.waitSignal(studio.bridge.finished, timeout=30_000):
         studio.stop_training()
 
@@ -118,10 +118,10 @@ def test_a_photo_of_a_digit_is_brought_to_the_training_form(qtbot, studio, tmp_p
     cv2.imwrite(str(photo_path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
     with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
         drop(studio.prediction, photo_path)
-    caption = studio.prediction.view_caption.text()
+    caption = studio.prediction.view.view_caption.text()
     assert "inverted" in caption and "centred" in caption
-    assert "inverted: dark strokes" in studio.prediction.view_caption.toolTip()
-    studio.prediction.adapt_box.setChecked(False)            # "Adapt photos" off
+    assert "inverted: dark strokes" in studio.prediction.view.view_caption.toolTip()
+    studio.prediction.view.adapt_box.setChecked(False)            # "Adapt photos" off
     with qtbot.waitSignal(studio.prediction.shown, timeout=30_000):
         drop(studio.prediction, photo_path)
-    assert studio.prediction.view_caption.text() == "As the model sees it: 28×28×1"
+    assert studio.prediction.view.view_caption.text() == "As the model sees it: 28×28×1"

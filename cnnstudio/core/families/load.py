@@ -36,11 +36,15 @@ def load_families() -> None:
     try:
         for name in BUILT_IN:
             importlib.import_module(name).register()
-        for point in entry_points(group=GROUP):
-            _load_entry_point(point)
+        load_entry_points(GROUP)
         _state["loaded"] = True
     finally:
         _state["loading"] = False
+
+
+def load_entry_points(group: str) -> None:
+    for point in entry_points(group=group):
+        _load_entry_point(point)
 
 
 def _load_entry_point(point) -> None:

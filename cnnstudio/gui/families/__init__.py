@@ -1,7 +1,4 @@
-"""Panels of the model families, one package per family (``generative/``, …).
-
-Importing this package imports every family's panels, which register themselves in
-``registry.PANELS`` (centre tabs) and ``registry.PREDICTION_VIEWS`` (prediction dock).
+"""The families' panels, one package per family (``classification/``, ``generative/``, …),
+each declaring what it adds to the window in its ``plugin.py``; ``load.py`` brings them in
+(``cnnstudio.gui.registry`` asks it on first use).
 """
-
-from cnnstudio.gui.families import attention, classifier, detection, generative  # noqa: F401

@@ -34,10 +34,9 @@ from cnnstudio.core.families.attention import caption_metrics, caption_probes
 from cnnstudio.core.families.attention import shape_scenes as scenes
 from cnnstudio.gui.families.attention.scene_drawer import SceneDrawer
 from cnnstudio.gui.families.attention.word_strip import WordStrip
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
-from cnnstudio.gui.panels.insight_widgets import Answers, ImageGallery
+from cnnstudio.gui.model_access import Answers, ModelAccess
 from cnnstudio.gui.widgets.images import to_pixmap
+from cnnstudio.gui.widgets.mosaic import ImageGallery
 
 BIG = 224
 DECODING = (("greedy", 1), ("beam of 3", 3), ("beam of 5", 5))
@@ -307,9 +306,3 @@ class CaptionsPanel(QWidget):
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         self.status.setText(f"⚠ {text}")
         self.updated.emit()
-
-
-register_panel(PanelSpec(
-    "captions", "Captions",
-    "The caption word by word with each word's attention map (soft and hard), the reference "
-    "beside it; draw or drop a scene to caption it", CaptionsPanel, tasks={"captioning"}))

@@ -35,9 +35,8 @@ from cnnstudio.core.families.attention.glimpse import glimpse, glimpse_unit
 from cnnstudio.core.families.attention.ram import RAM_DEFAULTS
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.gui.families.attention.scanpath_view import ScanpathView
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
-from cnnstudio.gui.panels.insight_widgets import Answers, MosaicView
+from cnnstudio.gui.model_access import Answers, ModelAccess
+from cnnstudio.gui.widgets.mosaic import MosaicView
 
 PLAY_MS = 700
 
@@ -350,9 +349,3 @@ class GlimpsePanel(QWidget):
         self.epoch_slider.blockSignals(False)
         if self.epochs and ((follow and at_end and not self.dropped) or self.frame is None):
             self.set_epoch(self.epochs[-1])
-
-
-register_panel(PanelSpec(
-    "glimpses", "Glimpses",
-    "Where the Recurrent Attention Model looks: scanpath, glimpses and answers step by step",
-    GlimpsePanel, tasks={"ram"}))

@@ -13,9 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from cnnstudio.gui.families.attention.glimpse_panel import sensor_options
 from cnnstudio.gui.families.attention.scanpath_view import ScanpathView
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
-from cnnstudio.gui.families.registry import register_prediction_view
-from cnnstudio.gui.panels.insight_widgets import Answers
+from cnnstudio.gui.model_access import Answers, ModelAccess
 
 
 class GlimpsePredictionView(QWidget):
@@ -100,6 +98,3 @@ class GlimpsePredictionView(QWidget):
 
     def _failed(self, error) -> None:
         self.text.setText(f"Could not use the model: {error}")
-
-
-register_prediction_view("glimpse", GlimpsePredictionView)

@@ -31,7 +31,7 @@ from cnnstudio.core.families.detection import coco_pretrained as zoo
 from cnnstudio.core.families.detection import face_vs_person
 from cnnstudio.core.imaging import read_image
 from cnnstudio.gui.families.detection.instances_view import InstancesView
-from cnnstudio.gui.panels.insight_widgets import Answers
+from cnnstudio.gui.model_access import Answers
 
 ACTION_TEXT = "Find objects with the COCO Mask R-CNN…"
 

@@ -19,8 +19,7 @@ from cnnstudio.gui.families.detection.coco_action import CocoFinder
 from cnnstudio.gui.families.detection.detections_panel import detect_with
 from cnnstudio.gui.families.detection.instances_view import InstancesView
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
-from cnnstudio.gui.families.registry import register_prediction_view
-from cnnstudio.gui.panels.insight_widgets import Answers
+from cnnstudio.gui.model_access import Answers
 
 RUN, COCO = 0, 1
 
@@ -89,6 +88,3 @@ class DetectionPredictionView(QWidget):
     def _failed(self, error) -> None:
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         self.result.setText(f"⚠ {text}")
-
-
-register_prediction_view("detect", DetectionPredictionView)

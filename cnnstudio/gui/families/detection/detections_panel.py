@@ -21,8 +21,7 @@ from cnnstudio.core.families.detection.instances import Instances
 from cnnstudio.gui.families.detection import probe_source
 from cnnstudio.gui.families.detection.instances_view import InstancesView
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
-from cnnstudio.gui.panels.insight_widgets import Answers
+from cnnstudio.gui.model_access import Answers
 
 
 def detect_with(model, image: np.ndarray) -> Instances:
@@ -190,10 +189,3 @@ class DetectionsPanel(QWidget):
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         self.status.setText(f"⚠ {text}")
         self.updated.emit()
-
-
-register_panel(PanelSpec(
-    "detections", "Detections",
-    "Instances over the image (masks, boxes, classes, scores), replayable per epoch; drop a "
-    "photo to detect in it",
-    DetectionsPanel, tasks={"detection", "coco-pretrained"}))

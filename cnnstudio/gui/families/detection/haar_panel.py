@@ -44,7 +44,6 @@ from cnnstudio.core.families.detection.haar_cascades import (
     shipped,
 )
 from cnnstudio.core.families.detection.haar_detect import HaarResult, detect_haar, to_gray
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
 from cnnstudio.gui.widgets.images import to_qimage
 
 BACKGROUND = "#1e1e1e"
@@ -359,9 +358,3 @@ def _grid(tiles: list[np.ndarray], columns: int, gap: int = 4) -> np.ndarray:
         r, c = divmod(i, columns)
         out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = t
     return out
-
-
-register_panel(PanelSpec(
-    "haar", "Haar cascade",
-    "Viola-Jones: pick a cascade, move the sliders, see the stages reject windows and the "
-    "image pyramid; drop a photo to search it", HaarPanel, frozenset({"haar"})))

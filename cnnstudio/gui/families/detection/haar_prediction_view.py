@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection import haar_probes
 from cnnstudio.core.families.detection.haar_detect import detect_haar
-from cnnstudio.gui.families.registry import register_prediction_view
 from cnnstudio.gui.widgets.images import to_pixmap
 
 SIDE = 260
@@ -53,6 +52,3 @@ class HaarPredictionView(QWidget):
             f"no {found.label}"
         self.result.setText(f"<b>{name}</b> · Haar {cascade}: {what} in {found.ms:.1f} ms")
         self.detected.emit()
-
-
-register_prediction_view("haar", HaarPredictionView)

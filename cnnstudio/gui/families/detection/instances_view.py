@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from cnnstudio.core.families.detection.instances import Instances, class_color
-from cnnstudio.gui.panels.insight_widgets import BACKGROUND, MosaicView, colourise
+from cnnstudio.gui.widgets.mosaic import BACKGROUND, MosaicView, colourise
 
 
 def _slider(value: int, tip: str) -> QSlider:

@@ -4,7 +4,7 @@ screenshot mode waits for the detection tabs as it does for the others (``busy()
 
 from __future__ import annotations
 
-from cnnstudio.gui.families.generative.gan_console import ModelAccess
+from cnnstudio.gui.model_access import ModelAccess
 
 
 class WaitingAccess(ModelAccess):

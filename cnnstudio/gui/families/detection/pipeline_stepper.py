@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.families.detection.instances import Instances, class_color
 from cnnstudio.gui.families.detection import probe_source
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
-from cnnstudio.gui.panels.insight_widgets import BACKGROUND, Answers
+from cnnstudio.gui.model_access import Answers
+from cnnstudio.gui.widgets.mosaic import BACKGROUND
 
 STEPS = ("Anchors", "RPN proposals", "After NMS", "Refined boxes + classes", "Masks")
 NOUNS = ("anchors", "proposals", "after NMS", "detections", "masks")
@@ -282,10 +282,3 @@ class PipelineStepper(QWidget):
     def drawn_boxes(self) -> int:
         """Box items on screen now (tests)."""
         return sum(1 for rect in self.rects if rect.isVisible())
-
-
-register_panel(PanelSpec(
-    "pipeline", "Pipeline",
-    "Mask R-CNN step by step on one image: anchors → RPN proposals → NMS → refined boxes "
-    "and classes → masks",
-    PipelineStepper, tasks={"detection"}))

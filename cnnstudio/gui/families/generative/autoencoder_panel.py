@@ -25,8 +25,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayo
 from cnnstudio.core.families.generative import autoencoder_probes as probes
 from cnnstudio.core.probes.feature_maps import channel_view
 from cnnstudio.core.probes.grid import tile
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
-from cnnstudio.gui.panels.insight_widgets import Answers, ImageGallery, ModelRunner, MosaicView
+from cnnstudio.gui.model_access import Answers, ModelRunner
+from cnnstudio.gui.widgets.mosaic import ImageGallery, MosaicView
 
 SEARCH_K = 10
 
@@ -363,9 +363,3 @@ class AutoencoderPanel(QWidget):
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         self.status.setText(f"⚠ {text}")
         self.updated.emit()
-
-
-register_panel(PanelSpec(
-    "autoencoder", "Autoencoder",
-    "Reconstructions per epoch, the code, a map of the test codes and image search",
-    AutoencoderPanel, tasks={"autoencoder"}))

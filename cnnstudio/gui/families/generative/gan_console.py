@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,8 +28,8 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.families.generative import gan_probes as gp
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.core.training.rundir import RunDir
-from cnnstudio.gui.families.registry import PanelSpec, register_panel
-from cnnstudio.gui.panels.insight_widgets import Answers, ModelRunner, MosaicView
+from cnnstudio.gui.model_access import Answers, ModelAccess
+from cnnstudio.gui.widgets.mosaic import MosaicView
 
 GREY = "CET-L1"          # unused for RGB mosaics; grey images are drawn as grey RGB
 
@@ -41,50 +39,6 @@ def mosaic_of(images: np.ndarray, cols: int):
     repeated, so the screen shows G's pixel values exactly (a colour map would not)."""
     x = images.astype(np.float32) / 255.0
     return tile(np.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x[..., :3], cols=cols, gap=1)
-
-
-class ModelAccess:
-    """Runs ``fn(model)`` where the model lives: the training thread while its run is live
-    (``window.bridge.submit``), else an inference copy loaded from the run directory."""
-
-    def __init__(self, window, answers: Answers):
-        self.window, self.answers = window, answers
-        self.run_dir: Path | None = None
-        self.runner: ModelRunner | None = None
-
-    def set_run(self, run_dir) -> None:
-        if self.run_dir != (Path(run_dir) if run_dir else None):
-            self.close()
-        self.run_dir = Path(run_dir) if run_dir else None
-
-    def _live(self) -> bool:
-        bridge = getattr(self.window, "bridge", None)
-        return bool(bridge is not None and bridge.running and bridge.run_dir is not None
-                    and self.run_dir is not None
-                    and Path(bridge.run_dir).resolve() == self.run_dir.resolve())
-
-    def submit(self, key: str, fn, on_result, on_error) -> None:
-        if self.run_dir is None:
-            on_error(RuntimeError("no run is open"))
-            return
-        if self._live():
-            def delivered(future):
-                error = future.exception()
-                on_error(error) if error else on_result(future.result())
-            if self.window.bridge.submit(fn, delivered):
-                return
-        if self.runner is None:
-            try:
-                self.runner = ModelRunner.from_run(self.run_dir)
-            except Exception as exc:      # no model saved yet
-                on_error(exc)
-                return
-        self.answers.watch(key, self.runner.submit(fn), on_result, on_error)
-
-    def close(self) -> None:
-        if self.runner is not None:
-            self.runner.close()
-            self.runner = None
 
 
 class GanConsole(QWidget):
@@ -350,9 +304,3 @@ def supervised_baseline(run: RunDir, labels) -> tuple[str, float] | None:
         if same and (labels is None or evaluation.get("labels") == labels):
             return other.name, float(evaluation["accuracy"])
     return None
-
-
-register_panel(PanelSpec(
-    "gan-console", "GAN console",
-    "The generator's samples of fixed noise, epoch by epoch; latent interpolation; "
-    "mode-collapse warning", GanConsole, tasks={"gan", "ssgan"}))

@@ -15,9 +15,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from cnnstudio.core.families.generative import gan_probes as gp
-from cnnstudio.gui.families.generative.gan_console import GREY, ModelAccess, mosaic_of
-from cnnstudio.gui.families.registry import register_prediction_view
-from cnnstudio.gui.panels.insight_widgets import Answers, MosaicView
+from cnnstudio.gui.families.generative.gan_console import GREY, mosaic_of
+from cnnstudio.gui.model_access import Answers, ModelAccess
+from cnnstudio.gui.widgets.mosaic import MosaicView
 
 
 def _verdict(model, image: np.ndarray) -> dict:
@@ -108,6 +108,3 @@ class GanPredictionView(QWidget):
 
     def _failed(self, error) -> None:
         self.result.setText(f"Could not use the model: {error}")
-
-
-register_prediction_view("discriminate", GanPredictionView)

@@ -15,31 +15,28 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.generative import autoencoder_probes as probes
-from cnnstudio.core.imaging import normalize_array, read_image
-from cnnstudio.gui.families.registry import register_prediction_view
 from cnnstudio.gui.widgets.images import to_pixmap
+from cnnstudio.gui.widgets.prediction_view import PredictionView
 
 VIEW = 120
 WELLS = (("input", "As the model sees it"), ("noisy", "Noisy input"),
          ("reconstruction", "Reconstruction"), ("denoised", "Denoised"))
 
 
-class ReconstructionView(QWidget):
+class ReconstructionView(PredictionView):
+    HINT = "Drop an image file here to see it reconstructed."
     shown = Signal()            # a reconstruction reached the screen (tests)
 
     def __init__(self, window=None, parent=None):
-        super().__init__(parent)
-        self.window = window
-        self.run_dir: Path | None = None
+        super().__init__(window, parent)
         self.result: dict[str, np.ndarray] | None = None
         self._models: dict[tuple, object] = {}
-        self.setAcceptDrops(True)
-        self.hint = QLabel("Drop an image: the autoencoder squeezes it into its code and "
-                           "rebuilds it.", wordWrap=True)
+        self.hint.setText("Drop an image: the autoencoder squeezes it into its code and "
+                          "rebuilds it.")
         grid = QGridLayout()
         self.wells: dict[str, QLabel] = {}
         self.captions: dict[str, QLabel] = {}
@@ -54,34 +51,13 @@ class ReconstructionView(QWidget):
             grid.addWidget(well, 0, col)
             grid.addWidget(caption, 1, col)
             self.wells[key], self.captions[key] = well, caption
-        self.source = QLabel("Model: none yet — train one, or open a run.", wordWrap=True)
-        self.source.setObjectName("muted")
-        self.error = QLabel(wordWrap=True)
-        self.error.setObjectName("error")
-        self.error.hide()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.hint)
-        layout.addLayout(grid)
-        layout.addWidget(self.source)
-        layout.addWidget(self.error)
-        layout.addStretch(1)
+        self.body.addLayout(grid)
         self._show_wells(denoising=False)
 
-    # -- the registry's hooks -------------------------------------------------------
-    def set_run_dir(self, path) -> None:
-        self.run_dir = Path(path) if path else None
-        self.source.setText(f"Model: run {self.run_dir.name if self.run_dir else 'none'}")
-
-    def run_started(self, event) -> None:
-        self.set_run_dir(event.run_dir)
-
     def predict_image(self, image: np.ndarray, name: str) -> None:
-        try:
-            image = normalize_array(image, name=name)
-        except StudioError as exc:
-            self.show_error(str(exc))
+        image = self.checked(image, name)
+        if image is None:
             return
-        self.error.hide()
         self.hint.setText(f"Reconstructing {name}…")
         bridge = getattr(self.window, "bridge", None)
         if bridge is not None and bridge.running and bridge.run_dir is not None:
@@ -97,25 +73,6 @@ class ReconstructionView(QWidget):
         self.window.background.submit(lambda: self._from_run(run_dir, image),
                                       lambda out: self.show_result(out, name), self.show_error,
                                       key="reconstruct")
-
-    def predict_file(self, path) -> None:
-        try:
-            image = read_image(path)
-        except StudioError as exc:
-            self.show_error(str(exc))
-            return
-        self.predict_image(image, Path(path).name)
-
-    # -- drops of its own, when the dock hands the view the whole area -----------------
-    def dragEnterEvent(self, event):    # noqa: N802 (Qt's name)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):          # noqa: N802
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            self.predict_file(paths[0])
-        event.acceptProposedAction()
 
     # -- answers ---------------------------------------------------------------------
     def _from_run(self, run_dir: Path, image):       # background thread
@@ -167,11 +124,3 @@ class ReconstructionView(QWidget):
         for key in ("noisy", "denoised"):
             self.wells[key].setVisible(denoising)
             self.captions[key].setVisible(denoising)
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
-        self.hint.setText("Drop an image file here to see it reconstructed.")
-
-
-register_prediction_view("reconstruct", ReconstructionView)

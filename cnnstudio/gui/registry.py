@@ -1,4 +1,6 @@
-"""Which panels serve which tasks: the window asks here, never ``if task == ...``.
+"""Which panels serve which tasks: the window asks here, never ``if task == ...``. A leaf: it
+imports no family (families fill it from ``gui/families/<f>/plugin.py``; the first lookup
+runs ``cnnstudio.gui.families.load``, named by a string for the same reason as the core's).
 
 A centre tab registers with the tasks it serves:
 
@@ -18,6 +20,13 @@ these (called on the GUI thread; missing ones are skipped):
     shown()                its tab came to the front (refresh lazily here)
     close_panel()          the window closes: stop threads and timers
 
+Panels that work together (the classifier's seven insight tabs share one inference copy
+and link to each other) register a *controller* for their tasks instead: it gets the
+same hooks once, plus ``tab_shown(widget)``, and its panels register with
+``hooks=False`` and a factory that returns the controller's widget.
+
+    register_controller(ControllerSpec("classifier-insight", ClassifierInsight, tasks))
+
 A prediction view does the same for the prediction dock, keyed by the task
 profile's ``prediction`` word ("classify", "reconstruct", "discriminate", …):
 
@@ -30,10 +39,21 @@ implement ``run_started(event)`` (predictions during training go through
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cnnstudio.core.registry import Registry
+
+_LOADER = "cnnstudio.gui.families.load"
+
+
+class GuiRegistry(Registry):
+    """A registry whose first lookup loads the families' panels (and the core's families)."""
+
+    def _all(self):
+        importlib.import_module(_LOADER).load_gui_families()
+        return super()._all()
 
 
 @dataclass
@@ -43,18 +63,38 @@ class PanelSpec:
     tip: str
     factory: Callable            # factory(window) -> QWidget
     tasks: frozenset[str] = field(default_factory=frozenset)
+    hooks: bool = True           # False: a controller delivers its hooks
+    # Screenshot mode's file for this tab ("" → "<id>.png"; None: not shown while a run
+    # trains, so not in the screenshots).
+    screenshot: str | None = ""
 
     def serves(self, task: str) -> bool:
         return task in self.tasks
 
 
-PANELS: Registry[PanelSpec] = Registry("panel")
-PREDICTION_VIEWS: Registry[Callable] = Registry("prediction view")
+@dataclass
+class ControllerSpec:
+    id: str
+    factory: Callable            # factory(window) -> an object with the hooks above
+    tasks: frozenset[str] = field(default_factory=frozenset)
+
+    def serves(self, task: str) -> bool:
+        return task in self.tasks
+
+
+PANELS: Registry[PanelSpec] = GuiRegistry("panel")
+CONTROLLERS: Registry[ControllerSpec] = GuiRegistry("panel controller")
+PREDICTION_VIEWS: Registry[Callable] = GuiRegistry("prediction view")
 
 
 def register_panel(spec: PanelSpec) -> PanelSpec:
     spec.tasks = frozenset(spec.tasks)
     return PANELS.register(spec.id, spec)
+
+
+def register_controller(spec: ControllerSpec) -> ControllerSpec:
+    spec.tasks = frozenset(spec.tasks)
+    return CONTROLLERS.register(spec.id, spec)
 
 
 def register_prediction_view(kind: str, factory: Callable) -> Callable:
@@ -63,6 +103,10 @@ def register_prediction_view(kind: str, factory: Callable) -> Callable:
 
 def panels_for(task: str) -> list[PanelSpec]:
     return [spec for spec in PANELS if spec.serves(task)]
+
+
+def controllers_for(task: str) -> list[ControllerSpec]:
+    return [spec for spec in CONTROLLERS if spec.serves(task)]
 
 
 def call(panel, method: str, *args) -> None:

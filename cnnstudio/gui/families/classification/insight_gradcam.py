@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
 from cnnstudio.core.probes.gradcam import grad_cam, overlay, saliency
-from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView
+from cnnstudio.gui.families.classification.insight_panel import InsightPanel
+from cnnstudio.gui.widgets.mosaic import MosaicView
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.probes.feature_maps import channel_view
 from cnnstudio.core.probes.filters import filter_view
 from cnnstudio.core.probes.recorder import ProbeStore
-from cnnstudio.gui.panels.insight_widgets import ImageGallery, MosaicView, refill_combo
+from cnnstudio.gui.widgets.mosaic import ImageGallery, MosaicView, refill_combo
 
 
 class EpochSliderPanel(QWidget):

@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.probes.feature_maps import FeatureMaps, as_batch, channel_view, overview
-from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView, refill_combo
+from cnnstudio.gui.families.classification.insight_panel import InsightPanel
+from cnnstudio.gui.widgets.mosaic import MosaicView, refill_combo
 
 CMAPS = [("Viridis", "viridis"), ("Inferno", "inferno"), ("Grey", "CET-L1")]
 

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.probes.activation_max import Cancelled, maximize_filter
 from cnnstudio.core.probes.filters import conv_layer_names
-from cnnstudio.gui.panels.insight_widgets import BACKGROUND, InsightPanel, MosaicView
+from cnnstudio.gui.families.classification.insight_panel import InsightPanel
+from cnnstudio.gui.widgets.mosaic import BACKGROUND, MosaicView
 
 
 class ActivationMaxPanel(InsightPanel):

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.probes.confusion import SplitPredictions, cell_indices, class_metrics
-from cnnstudio.gui.panels.insight_widgets import BACKGROUND, ImageGallery, InsightPanel
+from cnnstudio.gui.families.classification.insight_panel import InsightPanel
+from cnnstudio.gui.widgets.mosaic import BACKGROUND, ImageGallery
 
 CELL_LIMIT = 300         # thumbnails shown for one cell (the diagonal of a big test set)
 

@@ -1,112 +1,16 @@
-"""Shared parts of the insight panels: a labelled mosaic view, an image gallery, and the
-plumbing that runs probe work off the GUI thread and brings the answer back.
-
-Where the model lives decides who may touch it (DESIGN.md, Threads). A panel never
-holds a model: it holds a *runner*, ``submit(fn) -> Future`` that calls ``fn(model)``
-on the thread owning the model — ``RunControl.submit`` during training, or a
-``ModelRunner`` (an inference copy on its own worker thread) for a saved run.
+"""Views the panels of every family share: a labelled mosaic of tiles (pyqtgraph), an
+image gallery of thumbnails, colour maps, and a combo box refilled without losing its choice.
 """
 
 from __future__ import annotations
 
-import collections
-import itertools
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-Runner = Callable[[Callable], Future]
 BACKGROUND = (38, 38, 42)          # gaps between tiles: dark, so tiles read as separate cells
-
-
-class ModelRunner:
-    """An inference copy of a model on one worker thread: ``submit(fn)`` → Future of fn(model)."""
-
-    def __init__(self, model=None, path: str | Path | None = None):
-        self._model, self._path = model, path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insight-model")
-
-    @classmethod
-    def from_run(cls, run_dir) -> ModelRunner:
-        from cnnstudio.core.training.rundir import RunDir
-
-        path = RunDir.open(run_dir).model_path()
-        if path is None:
-            raise FileNotFoundError(f"run {Path(run_dir).name} has no saved model yet")
-        return cls(path=path)
-
-    def _call(self, fn):
-        if self._model is None:     # loaded on the worker: the GUI never waits for Keras
-            from cnnstudio.core.predict import load_model_file
-
-            self._model = load_model_file(self._path)
-        return fn(self._model)
-
-    def submit(self, fn) -> Future:
-        return self._pool.submit(self._call, fn)
-
-    __call__ = submit
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class Answers(QObject):
-    """Delivers Future results on the GUI thread, dropping answers to superseded requests.
-
-    Results wait in a locked deque and a no-argument signal wakes the GUI thread:
-    PySide 6.12 crashed when Python objects crossed threads inside queued signals.
-    """
-    _wake = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._tickets = itertools.count(1)
-        self._latest: dict[str, int] = {}
-        self._callbacks: dict[int, tuple[str, Callable, Callable]] = {}
-        self._ready: collections.deque = collections.deque()
-        self._lock = threading.Lock()
-        self._wake.connect(self._deliver_all, Qt.QueuedConnection)
-
-    def watch(self, key: str, future: Future, on_result: Callable, on_error: Callable) -> None:
-        ticket = next(self._tickets)
-        self._latest[key] = ticket
-        self._callbacks[ticket] = (key, on_result, on_error)
-
-        def done(f: Future):           # any thread
-            error = f.exception() if not f.cancelled() else RuntimeError("cancelled")
-            with self._lock:
-                self._ready.append((ticket, None if error else f.result(), error))
-            self._wake.emit()
-
-        future.add_done_callback(done)
-
-    def busy(self) -> bool:
-        return bool(self._callbacks)
-
-    def _deliver_all(self) -> None:
-        while True:
-            with self._lock:
-                if not self._ready:
-                    return
-                ticket, result, error = self._ready.popleft()
-            self._deliver(ticket, result, error)
-
-    def _deliver(self, ticket, result, error) -> None:
-        key, on_result, on_error = self._callbacks.pop(ticket)
-        if self._latest.get(key) != ticket:
-            return                   # a newer request for the same view is on its way
-        if error is not None:
-            on_error(error)
-        else:
-            on_result(result)
 
 
 def refill_combo(box, names: list[str]) -> None:
@@ -276,86 +180,3 @@ class ImageGallery(QWidget):
         """Act as if thumbnail ``row`` was clicked (keyboard activation, tests)."""
         self.list.setCurrentRow(row)
         self.imageClicked.emit(self.indices[row])
-
-
-class InsightPanel(QWidget):
-    """Base of the model-backed insight panels: a runner, a status line, update signals.
-
-    ``set_run(run_dir)`` opens a saved run with its own inference copy;
-    ``set_runner(submit, class_names)`` uses a live run (``RunControl.submit``);
-    ``set_model(model)`` wraps a model the panel may use from its own worker thread.
-    """
-    updated = Signal()               # the view changed (tests wait on this)
-    failed = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.runner: Runner | None = None
-        self._owned: ModelRunner | None = None
-        self.class_names: list[str] = []
-        self.run_dir: Path | None = None
-        self.answers = Answers(self)
-        self.status = QLabel("Open a run or start training to see inside the network.")
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #8a8a8a;")
-
-    # -- where the model comes from ----------------------------------------
-    def set_run(self, run_dir) -> None:
-        from cnnstudio.core.training.rundir import RunDir
-
-        folder = RunDir.open(run_dir)
-        self.run_dir = folder.path
-        names = (folder.read_json("dataset.json", {}) or {}).get("class_names") or []
-        try:
-            runner = ModelRunner.from_run(folder.path)
-        except FileNotFoundError as exc:
-            self._fail(exc)
-            return
-        self._use(runner, names, owned=runner)
-
-    def set_model(self, model, class_names=None) -> None:
-        runner = ModelRunner(model)
-        self._use(runner, class_names or [], owned=runner)
-
-    def set_runner(self, runner: Runner, class_names=None, run_dir=None) -> None:
-        self.run_dir = Path(run_dir) if run_dir else self.run_dir
-        self._use(runner, class_names or [], owned=None)
-
-    def _use(self, runner, class_names, owned) -> None:
-        self.close_runner()
-        self.runner, self._owned = runner, owned
-        self.class_names = [str(c) for c in class_names]
-        self.model_changed()
-
-    def close_runner(self) -> None:
-        if self._owned is not None:
-            self._owned.close()
-        self._owned = None
-
-    def closeEvent(self, event):     # noqa: N802 (Qt's name)
-        self.close_runner()
-        super().closeEvent(event)
-
-    # -- for subclasses ------------------------------------------------------
-    def model_changed(self) -> None:
-        """A new model source: refresh what the panel shows."""
-
-    def compute(self, key: str, fn, on_result) -> bool:
-        """Run ``fn(model)`` where the model lives; ``on_result`` runs on the GUI thread."""
-        if self.runner is None:
-            return False
-        try:
-            future = self.runner(fn)
-        except Exception as exc:    # a live run that has just ended
-            self._fail(exc)
-            return False
-        self.answers.watch(key, future, on_result, self._fail)
-        return True
-
-    def _fail(self, error) -> None:
-        text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        self.status.setText(f"⚠ {text}")
-        self.failed.emit(text)
-
-    def class_name(self, index: int) -> str:
-        return self.class_names[index] if 0 <= index < len(self.class_names) else str(index)

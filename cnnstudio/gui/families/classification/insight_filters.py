@@ -12,7 +12,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from cnnstudio.core.probes.filters import conv_kernels, filter_view
-from cnnstudio.gui.panels.insight_widgets import InsightPanel, MosaicView, refill_combo
+from cnnstudio.gui.families.classification.insight_panel import InsightPanel
+from cnnstudio.gui.widgets.mosaic import MosaicView, refill_combo
 
 MODE_ITEMS = [("Auto", "auto"), ("RGB patches", "rgb"), ("Averaged over inputs", "average"),
               ("One input channel", "channel"), ("Every input channel", "all")]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QVBoxLayout
 
 from cnnstudio.core.probes.confusion import error_order
-from cnnstudio.gui.panels.insight_confusion import PredictionsPanel
-from cnnstudio.gui.panels.insight_widgets import ImageGallery
+from cnnstudio.gui.families.classification.insight_confusion import PredictionsPanel
+from cnnstudio.gui.widgets.mosaic import ImageGallery
 
 LIMIT = 200
 

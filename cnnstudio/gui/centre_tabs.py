@@ -1,0 +1,118 @@
+"""The centre tabs: the training curves, then the panels that serve the current task.
+
+Which panels those are is declared, not branched on: each panel registers the tasks
+it serves (``cnnstudio.gui.registry``) and ``set_task`` shows exactly those, so a
+GAN never shows a classifier's empty confusion tab. Panels are built on first use and
+receive the run's hooks (run_started, probe_ready, open_run, …) — directly, or through
+the controller of panels that work together (the classifier's insight tabs).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTabWidget
+
+from cnnstudio.gui.registry import CONTROLLERS, PANELS, call, controllers_for, panels_for
+
+
+class CentreTabs(QTabWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.setObjectName("centre_tabs")
+        self.addTab(window.plots, "Training curves")
+        self.built: dict[str, object] = {}          # panel id → widget, built on first use
+        self.controllers: dict[str, object] = {}    # controller id → object, built on first use
+        self.task: str | None = None
+        self.currentChanged.connect(self._tab_shown)
+        b = window.bridge
+        b.started.connect(self.run_started)
+        b.epoch.connect(self.epoch_done)
+        b.probe.connect(self.probe_ready)
+        b.finished.connect(self.run_finished)
+        window.dataset.sample_clicked.connect(self.show_image)
+        window.prediction.image_chosen.connect(self.show_image)
+
+    # -- which tabs ----------------------------------------------------------
+    def set_task(self, task: str) -> None:
+        """Show the curves and the panels registered for ``task``, in registration order."""
+        if task == self.task:
+            return
+        self.task = task
+        current = self.currentWidget()
+        while self.count() > 1:
+            self.removeTab(1)
+        for spec in panels_for(task):
+            panel = self.panel(spec.id)
+            self.setTabToolTip(self.addTab(panel, spec.title), spec.tip)
+        if current is not None and self.indexOf(current) >= 0:
+            self.setCurrentWidget(current)
+
+    def panel(self, panel_id: str):
+        if panel_id not in self.built:
+            self.built[panel_id] = PANELS.get(panel_id).factory(self.window)
+        return self.built[panel_id]
+
+    def controller(self, controller_id: str):
+        if controller_id not in self.controllers:
+            self.controllers[controller_id] = CONTROLLERS.get(controller_id).factory(self.window)
+        return self.controllers[controller_id]
+
+    def tab_titles(self) -> list[str]:
+        return [self.tabText(i) for i in range(self.count())]
+
+    def listeners(self) -> list:
+        """Who gets the hooks now: the current task's controllers and its built panels that
+        take hooks themselves."""
+        task = self.task or ""
+        return ([self.controller(s.id) for s in controllers_for(task)]
+                + [self.built[s.id] for s in panels_for(task) if s.hooks and s.id in self.built])
+
+    def _hook(self, method: str, *args) -> None:
+        for listener in self.listeners():
+            call(listener, method, *args)
+
+    # -- the run's hooks -----------------------------------------------------
+    def run_started(self, event) -> None:
+        self._hook("run_started", event)
+
+    def epoch_done(self, event) -> None:
+        self._hook("epoch_done", event)
+
+    def probe_ready(self, event) -> None:
+        self._hook("probe_ready", event)
+
+    def run_finished(self, event) -> None:
+        self._hook("run_finished", event)
+        self.open_run(event.run_dir)
+
+    def open_run(self, path) -> None:
+        """A finished or reopened run: each listener reads what it needs from the folder."""
+        self._hook("open_run", path)
+
+    def show_image(self, image, caption: str = "") -> None:
+        self._hook("set_image", image, caption)
+
+    def _tab_shown(self, *_args) -> None:
+        current = self.currentWidget()
+        for spec in panels_for(self.task or ""):
+            if spec.hooks and self.built.get(spec.id) is current:
+                call(current, "shown")
+        for spec in controllers_for(self.task or ""):
+            call(self.controller(spec.id), "tab_shown", current)
+
+    def panels(self) -> dict[str, object]:
+        """The panels on screen now, by id (screenshots, tests)."""
+        return {s.id: self.panel(s.id) for s in panels_for(self.task or "")}
+
+    def busy(self) -> bool:
+        shown = [self.widget(i) for i in range(1, self.count())]
+        return any(p.answers.busy() for p in shown if hasattr(p, "answers")) or any(
+            p.busy() for p in shown if callable(getattr(p, "busy", None)))
+
+    def close_panels(self) -> None:
+        for controller in self.controllers.values():
+            call(controller, "close_panel")
+        hooked = {s.id for s in PANELS if s.hooks}
+        for panel_id, panel in self.built.items():
+            if panel_id in hooked:
+                call(panel, "close_panel")

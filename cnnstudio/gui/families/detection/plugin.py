@@ -1,0 +1,31 @@
+"""What the detection family adds to the window (chapter 7): its centre tabs and its
+prediction views."""
+
+from __future__ import annotations
+
+from cnnstudio.gui.registry import PanelSpec, register_panel, register_prediction_view
+
+
+def register() -> None:
+    from cnnstudio.gui.families.detection.detection_prediction_view import DetectionPredictionView
+    from cnnstudio.gui.families.detection.detections_panel import DetectionsPanel
+    from cnnstudio.gui.families.detection.haar_panel import HaarPanel
+    from cnnstudio.gui.families.detection.haar_prediction_view import HaarPredictionView
+    from cnnstudio.gui.families.detection.pipeline_stepper import PipelineStepper
+
+    register_prediction_view("detect", DetectionPredictionView)
+    register_panel(PanelSpec(
+        "detections", "Detections",
+        "Instances over the image (masks, boxes, classes, scores), replayable per epoch; drop a "
+        "photo to detect in it",
+        DetectionsPanel, tasks={"detection", "coco-pretrained"}))
+    register_panel(PanelSpec(
+        "haar", "Haar cascade",
+        "Viola-Jones: pick a cascade, move the sliders, see the stages reject windows and the "
+        "image pyramid; drop a photo to search it", HaarPanel, frozenset({"haar"})))
+    register_prediction_view("haar", HaarPredictionView)
+    register_panel(PanelSpec(
+        "pipeline", "Pipeline",
+        "Mask R-CNN step by step on one image: anchors → RPN proposals → NMS → refined boxes "
+        "and classes → masks",
+        PipelineStepper, tasks={"detection"}))
