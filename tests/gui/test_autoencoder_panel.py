@@ -12,8 +12,8 @@ from cnnstudio.core.config import RunConfig
 from cnnstudio.core.families.generative import autoencoder_probes as probes
 from cnnstudio.core.training import engine
 from cnnstudio.core.training.events import ProbeReady, RunStarted
-from cnnstudio.gui.background import Background
 from cnnstudio.gui import registry
+from cnnstudio.gui.background import Background
 from cnnstudio.gui.families.generative.autoencoder_panel import AutoencoderPanel, as_rgb_unit
 from cnnstudio.gui.families.generative.reconstruction_view import ReconstructionView
 
