@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-cluster lint bench clean
+.PHONY: run test test-fast test-cluster lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,13 +20,20 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not cluster"
 
+# The edit–test loop: everything but the tests marked slow (CI runs them all).
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not cluster and not slow"
+
 # Several processes and Ray sweeps (minutes on 2 cores): pip install -e ".[cluster]" first.
 test-cluster: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[cluster]"
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m cluster
 
+# Style, and the layers: core without Qt, registries without families, no family importing
+# another (import-linter's contracts in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check cnnstudio tests benchmarks
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py

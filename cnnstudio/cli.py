@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 def _open_studio(argv: list[str]) -> int:
     try:
         from cnnstudio.gui.app import main as studio_main
+        from cnnstudio.gui.display_check import NoDisplay
     except ImportError as exc:
         if "cnnstudio.gui" not in str(exc) and "PySide6" not in str(exc):
             raise
@@ -162,4 +163,10 @@ def _open_studio(argv: list[str]) -> int:
               "training instead (cnnstudio train --dataset mnist-5k --model lenet5).",
               file=sys.stderr)
         return main(["train", "--dataset", "mnist-5k", "--model", "lenet5"])
-    return studio_main(argv)
+    try:
+        return studio_main(argv)
+    except NoDisplay as exc:
+        print(f"cnnstudio: {exc}, so no window; running the default lesson headless "
+              "instead: cnnstudio train --dataset mnist-5k --model lenet5 --epochs 10",
+              file=sys.stderr)
+        return main(["train", "--dataset", "mnist-5k", "--model", "lenet5", "--epochs", "10"])

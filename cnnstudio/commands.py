@@ -180,6 +180,7 @@ def sweep(args) -> int:
 
 
 def predict(args) -> int:
+    from cnnstudio.core.families.classification import transfer
     from cnnstudio.core.imaging import read_image
     from cnnstudio.core.predict import Predictor
 
@@ -196,7 +197,7 @@ def predict(args) -> int:
         try:
             image = read_image(path)
             steps = predictor.prepare_explained(image)[1]
-            top = (predictor.imagenet_top5(image) if getattr(args, "imagenet", False)
+            top = (transfer.predictor_top5(predictor, image) if getattr(args, "imagenet", False)
                    else predictor.top_k(image, args.top))
         except ImageError as exc:
             print(f"cnnstudio: error: {exc}", file=sys.stderr)
@@ -276,6 +277,9 @@ def models(args) -> int:
         try:
             params = int(arch.build(shape, 10, options).count_params())
         except StudioError:
+            params = None
+        except Exception as exc:      # a plug-in's builder failing must not end the listing
+            print(f"cnnstudio: {arch.id} could not be built: {exc}", file=sys.stderr)
             params = None
         rows.append({"id": arch.id, "name": arch.name, "example_input": list(shape),
                      "params": params, "source": arch.source, "description": arch.description})

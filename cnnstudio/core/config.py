@@ -109,7 +109,7 @@ class RunConfig:
     # -- validation -------------------------------------------------------
     def problems(self) -> list[str]:
         """Every problem with this config, one readable sentence each (empty when valid)."""
-        from cnnstudio.core.datasets import is_folder_dataset
+        from cnnstudio.core.datasets.base import is_folder_dataset
         from cnnstudio.core.registry import ARCHITECTURES, DATASETS
 
         found: list[str] = []

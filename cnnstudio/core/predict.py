@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
-from cnnstudio.core.imaging import fit_to_shape, read_image
+from cnnstudio.core.imaging import fit_to_shape
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.photo_prep import adapt, training_stats
 from cnnstudio.core.training.rundir import RunDir
@@ -109,24 +109,6 @@ class Predictor:
 
     def top_k(self, image: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         return rank(self.probabilities([image])[0], self.class_names, k)
-
-    def imagenet_top5(self, image: np.ndarray, progress=None) -> list[tuple[str, float]]:
-        """What the run's pretrained base, with its original ImageNet head, sees in ``image``
-        (chapter 4's VGG16 demo). The full classifier's weights download on first use; the
-        classifier is built once per Predictor and kept (hundreds of MB for VGG16)."""
-        if self.imagenet_base is None:
-            raise StudioError("ImageNet top-5 needs a run of the 'transfer' model with "
-                              "weights=imagenet")
-        from cnnstudio.core.families.classification import transfer
-
-        if self._imagenet is None:
-            transfer.imagenet_class_names(progress)   # small: fail fast, before the weights
-            self._imagenet = transfer.imagenet_classifier(self.imagenet_base, progress)
-        return transfer.top5_from_model(self._imagenet, image, self.imagenet_base, progress)
-
-    def predict_files(self, paths, k: int = 5) -> list[tuple[str, list[tuple[str, float]]]]:
-        return [(str(p), self.top_k(read_image(p), k)) for p in paths]
-
 
 def imagenet_base_of(folder: RunDir) -> str | None:
     """The ImageNet base of a transfer run trained from ImageNet weights, else None."""

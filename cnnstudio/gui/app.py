@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cnnstudio.gui.display_check import display_problem
+from cnnstudio.gui.display_check import NoDisplay, display_problem
 
 DEFAULT_PRESET = "quickstart-lenet5-offline"
 
@@ -41,14 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     # Checked before Qt loads a platform plugin: Qt itself would abort (exit 134).
     problem = display_problem()
     if problem:
-        if not args.screenshot_dir:
-            from cnnstudio.cli import main as cli_main
-
-            print(f"cnnstudio: {problem}, so no window; running the default lesson headless "
-                  "instead: cnnstudio train --dataset mnist-5k --model lenet5 --epochs 10",
-                  file=sys.stderr)
-            return cli_main(["train", "--dataset", "mnist-5k", "--model", "lenet5",
-                             "--epochs", "10"])
+        if not args.screenshot_dir:      # the CLI, which called us, trains headless
+            raise NoDisplay(problem)
         print(f"cnnstudio: {problem}; taking the pictures offscreen", file=sys.stderr)
         os.environ["QT_QPA_PLATFORM"] = "offscreen"    # pictures need no screen
     from PySide6.QtCore import QEventLoop, QSettings

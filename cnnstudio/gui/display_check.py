@@ -45,6 +45,10 @@ PACKAGES = {
 RUNTIME_ONLY = ("libxcb-cursor.so.0",)
 
 
+class NoDisplay(Exception):
+    """No screen to open the window on; the message says why (the CLI runs headless)."""
+
+
 def xcb_plugin() -> Path | None:
     try:
         import PySide6  # the package only: importing it loads no Qt library

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.gui import export_action
-from cnnstudio.gui.families.detection import coco_action
 from cnnstudio.gui.presets import list_presets
+from cnnstudio.gui.registry import MENU_ACTIONS
 
 
 def _action(window, menu, text, slot, shortcut=None, tip=""):
@@ -35,11 +35,13 @@ def build(window) -> None:
             "Classify one image with the current model.")
     _action(window, file, "Paste image to classify", window.prediction.paste,
             QKeySequence.Paste, "Classify the image on the clipboard.")
-    window.coco_action = _action(
-        window, file, coco_action.ACTION_TEXT, lambda: coco_action.open_dialog(window),
-        tip="The pretrained COCO Mask R-CNN on the image picked last (or one you open): masks, "
-            "boxes and classes of 80 everyday things. Asks before its first download.")
-    coco_action.remember_chosen_images(window)
+    window.family_actions = {}
+    for entry in MENU_ACTIONS:              # what the families add (the COCO Mask R-CNN, …)
+        if entry.menu == "File":
+            window.family_actions[entry.id] = _action(
+                window, file, entry.text, lambda _=False, e=entry: e.slot(window), tip=entry.tip)
+            if entry.setup is not None:
+                entry.setup(window)
     presets = file.addMenu("Load preset")
     window.preset_actions = {}
     for preset in list_presets():

@@ -82,7 +82,20 @@ class ControllerSpec:
         return task in self.tasks
 
 
+@dataclass
+class MenuAction:
+    """A family's entry in a window menu ("File", …): ``slot(window)`` when chosen;
+    ``setup(window)`` once when the menu is built (to follow the window's signals)."""
+    id: str
+    menu: str
+    text: str
+    slot: Callable
+    tip: str = ""
+    setup: Callable | None = None
+
+
 PANELS: Registry[PanelSpec] = GuiRegistry("panel")
+MENU_ACTIONS: Registry[MenuAction] = GuiRegistry("menu action")
 CONTROLLERS: Registry[ControllerSpec] = GuiRegistry("panel controller")
 PREDICTION_VIEWS: Registry[Callable] = GuiRegistry("prediction view")
 
@@ -95,6 +108,10 @@ def register_panel(spec: PanelSpec) -> PanelSpec:
 def register_controller(spec: ControllerSpec) -> ControllerSpec:
     spec.tasks = frozenset(spec.tasks)
     return CONTROLLERS.register(spec.id, spec)
+
+
+def register_menu_action(action: MenuAction) -> MenuAction:
+    return MENU_ACTIONS.register(action.id, action)
 
 
 def register_prediction_view(kind: str, factory: Callable) -> Callable:

@@ -92,7 +92,7 @@ def test_which_runs_offer_imagenet_top5(tmp_path, model_id, options, expected):
 def test_predictor_refuses_imagenet_top5_for_other_models():
     predictor = Predictor(stand_in_classifier(), [str(i) for i in range(1000)], (32, 32, 3))
     with pytest.raises(StudioError, match="weights=imagenet"):
-        predictor.imagenet_top5(np.zeros((32, 32, 3), np.uint8))
+        transfer.predictor_top5(predictor, np.zeros((32, 32, 3), np.uint8))
 
 
 def test_the_imagenet_classifier_is_built_once_per_predictor(monkeypatch):
@@ -103,7 +103,7 @@ def test_the_imagenet_classifier_is_built_once_per_predictor(monkeypatch):
     predictor = Predictor(stand_in_classifier(), [str(i) for i in range(1000)], (32, 32, 3),
                           imagenet_base="vgg16")
     image = np.zeros((40, 50, 3), np.uint8)
-    first = predictor.imagenet_top5(image)
-    second = predictor.imagenet_top5(image)
+    first = transfer.predictor_top5(predictor, image)
+    second = transfer.predictor_top5(predictor, image)
     assert built == ["vgg16"]
     assert first == second and first[0][0] == "class_417"

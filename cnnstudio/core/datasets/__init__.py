@@ -6,12 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnnstudio.core.config import DatasetConfig
-from cnnstudio.core.datasets.base import Dataset, DatasetSource
+from cnnstudio.core.datasets.base import Dataset, DatasetSource, is_folder_dataset
 from cnnstudio.core.registry import DATASETS
-
-
-def is_folder_dataset(dataset_id: str) -> bool:
-    return dataset_id not in DATASETS and Path(dataset_id).expanduser().is_dir()
 
 
 def dataset_config(id_or_path: str, **options) -> DatasetConfig:

@@ -155,3 +155,10 @@ def upscale_option(options: dict[str, Any], native: int) -> int:
     if not isinstance(size, int) or isinstance(size, bool) or not native <= size <= 512:
         raise DataError(f"size must be an integer between {native} and 512, got {size!r}")
     return size
+
+
+def is_folder_dataset(dataset_id: str) -> bool:
+    """A folder path rather than a registered dataset id."""
+    from cnnstudio.core.registry import DATASETS
+
+    return dataset_id not in DATASETS and Path(dataset_id).expanduser().is_dir()

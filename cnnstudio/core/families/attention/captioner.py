@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from cnnstudio.core.architecture import Architecture
 from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.attention.captioner_options import ATTENTION, BOX, CELL, PENALTY
 from cnnstudio.core.families.profile import Plot, Profile, Series
-from cnnstudio.core.options import Choice, Float, Int
+from cnnstudio.core.options import Int
 
 TASK = "captioning"
 
@@ -22,16 +23,6 @@ PROFILE = Profile(
      Plot("Next-word accuracy (teacher forcing)", (Series("word_accuracy", "word accuracy"),),
           y_range=(0, 1))),
     prediction="caption", best_metric="val_loss", best_mode="min")
-
-
-CELL = Choice("cell", "gru", ("gru", "lstm"), "decoder cell: gru or lstm")
-ATTENTION = Choice("attention", "soft", ("soft", "hard"), "soft: the decoder reads the "
-                   "α-weighted mean of the grid; hard: in training it reads one cell sampled "
-                   "from α, learnt by REINFORCE (Xu et al.'s stochastic hard attention)")
-PENALTY = Float("attention_penalty", 0.0, 0.0, 100.0, "λ of the doubly stochastic attention "
-                "penalty (0: off; Xu et al. use 1)", step=0.1)
-BOX = Float("box_attention", 0.0, 0.0, 100.0, "λ of a loss pulling each size, colour and shape "
-            "word's attention into that shape's box (0: off)", step=0.1)
 
 
 def _build(input_shape, num_classes, filters=16, units=128, attention_units=64, embedding=32,

@@ -33,8 +33,8 @@ decoding of the same model sensible. Decoding a hard-trained model uses the argm
 from __future__ import annotations
 
 from cnnstudio.core.families.attention import shape_scenes as scenes
-from cnnstudio.core.families.attention.captioner import ATTENTION as ATTENTION_SPEC
-from cnnstudio.core.families.attention.captioner import BOX, CELL, PENALTY
+from cnnstudio.core.families.attention.captioner_options import ATTENTION as ATTENTION_SPEC
+from cnnstudio.core.families.attention.captioner_options import BOX, CELL, PENALTY
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.options import require
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families.attention.ram import RAM_SPECS
+from cnnstudio.core.families.attention.ram_options import RAM_SPECS
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.options import require
 

@@ -253,6 +253,19 @@ def top5_from_model(model, image, base="vgg16", progress=None):
     return [(names[i], float(probs[i])) for i in order]
 
 
+def predictor_top5(predictor, image, progress=None) -> list[tuple[str, float]]:
+    """What a transfer run's pretrained base, with its original ImageNet head, sees in
+    ``image`` (chapter 4's VGG16 demo). The full classifier's weights download on first use;
+    it is built once per Predictor and kept there (hundreds of MB for VGG16)."""
+    if predictor.imagenet_base is None:
+        raise StudioError("ImageNet top-5 needs a run of the 'transfer' model with "
+                          "weights=imagenet")
+    if predictor._imagenet is None:
+        imagenet_class_names(progress)   # small: fail fast, before the weights
+        predictor._imagenet = imagenet_classifier(predictor.imagenet_base, progress)
+    return top5_from_model(predictor._imagenet, image, predictor.imagenet_base, progress)
+
+
 def imagenet_top5(image, base="vgg16", progress=None):
     """Chapter 4's demo: an ImageNet classifier's top five (label, probability) for one image."""
     imagenet_class_names(progress)   # small: fail fast, before the large weight file

@@ -11,25 +11,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnnstudio.core.architecture import Architecture
+from cnnstudio.core.families.generative.gan_options import (
+    D_KERNEL,
+    EMA,
+    LATENT_SIZE,
+    R1,
+    SMOOTHING,
+)
 from cnnstudio.core.families.profile import Plot, Profile, Series
-from cnnstudio.core.options import Float, Int
+from cnnstudio.core.options import Int
 
 MODELS = "cnnstudio.core.families.generative.gan_models"
-
-LATENT_SIZE = Int("latent_size", 100, 1, 4096,
-                  "length of the noise vector z the generator turns into an image")
-SMOOTHING = Float("smoothing", 0.1, 0.0, 0.49, "one-sided label smoothing: D's target for real "
-                  "images is 1 − smoothing")
-EMA_HELP = ("decay of the moving average of G's weights that draws the samples (0.999 ≈ the "
-            "last 1,000 steps; 0 samples from G's current weights). On for gan-mlp, off for "
-            "dcgan: with batch norm in G the average scored lower on mnist-5k")
-EMA = Float("ema", 0.0, 0.0, 0.9999, EMA_HELP, step=0.001, decimals=4)
-R1 = Float("r1", 0.0, 0.0, 1000.0, "R1 penalty weight γ: D's loss gains γ/2 · E‖∇ₓD(x)‖² on "
-           "real images, keeping D smooth around the data (0: off; 2 in the chapter-8 MNIST "
-           "preset)", step=0.5)
-D_KERNEL = Int("d_kernel", 4, 2, 7, "kernel side of D's convolutions (4 as in DCGAN; 5 in the "
-               "chapter-8 MNIST preset)")
-
 
 def _build_mlp(input_shape, num_classes, latent_size=100, hidden_units=256, smoothing=0.1,
                ema=0.999):

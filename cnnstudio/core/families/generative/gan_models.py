@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families.generative.gan import EMA, R1, SMOOTHING
+from cnnstudio.core.families.generative.gan_options import EMA, R1, SMOOTHING
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.options import require
 

@@ -9,17 +9,17 @@ keras.ops, are in ``ssgan_losses``.
 from __future__ import annotations
 
 from cnnstudio.core.architecture import Architecture
+from cnnstudio.core.families.generative.gan_options import (
+    SSGAN_FILTERS as FILTERS,
+)
+from cnnstudio.core.families.generative.gan_options import (
+    SSGAN_LATENT_SIZE as LATENT_SIZE,
+)
+from cnnstudio.core.families.generative.gan_options import UNSUPERVISED_WEIGHT
 from cnnstudio.core.families.profile import Plot, Profile, Series
 from cnnstudio.core.options import Choice, Float, Int
 
 TASK = "ssgan"
-
-LATENT_SIZE = Int("latent_size", 100, 1, 4096, "length of the noise vector z the generator "
-                  "turns into an image")
-FILTERS = Int("filters", 64, 1, 4096, "conv network: filters of D's first convolution and G's last")
-UNSUPERVISED_WEIGHT = Float("unsupervised_weight", 1.0, 0.0, 100.0, "weight of the real/fake "
-                            "loss in D's loss; 0 trains D on the labels alone (the supervised "
-                            "baseline)", step=0.1)
 
 # D is also a classifier, so the Runs panel ranks epochs by held-out accuracy.
 PROFILE = Profile(

@@ -38,13 +38,14 @@ import numpy as np
 
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.generative import ssgan_losses as L
-from cnnstudio.core.families.generative.gan import EMA
 from cnnstudio.core.families.generative.gan_models import (
     GeneratorOptimizerModel,
     average_into,
     averaged_copy,
 )
-from cnnstudio.core.families.generative.ssgan import FILTERS, LATENT_SIZE, UNSUPERVISED_WEIGHT
+from cnnstudio.core.families.generative.gan_options import EMA, UNSUPERVISED_WEIGHT
+from cnnstudio.core.families.generative.gan_options import SSGAN_FILTERS as FILTERS
+from cnnstudio.core.families.generative.gan_options import SSGAN_LATENT_SIZE as LATENT_SIZE
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.options import require
 

@@ -152,8 +152,10 @@ class ClassifyView(PredictionView):
         answer = _answer(predictor, image)
         if not imagenet or predictor.imagenet_base is None:
             return answer
+        from cnnstudio.core.families.classification import transfer
+
         try:       # the Predictor keeps the ImageNet classifier: built once, not per image
-            return (*answer, predictor.imagenet_top5(image), predictor.imagenet_base)
+            return (*answer, transfer.predictor_top5(predictor, image), predictor.imagenet_base)
         except StudioError as exc:           # offline: the message names the file and URL
             return (*answer, None, str(exc))
 

@@ -3,10 +3,17 @@ prediction views."""
 
 from __future__ import annotations
 
-from cnnstudio.gui.registry import PanelSpec, register_panel, register_prediction_view
+from cnnstudio.gui.registry import (
+    MenuAction,
+    PanelSpec,
+    register_menu_action,
+    register_panel,
+    register_prediction_view,
+)
 
 
 def register() -> None:
+    from cnnstudio.gui.families.detection import coco_action
     from cnnstudio.gui.families.detection.detection_prediction_view import DetectionPredictionView
     from cnnstudio.gui.families.detection.detections_panel import DetectionsPanel
     from cnnstudio.gui.families.detection.haar_panel import HaarPanel
@@ -29,3 +36,8 @@ def register() -> None:
         "Mask R-CNN step by step on one image: anchors → RPN proposals → NMS → refined boxes "
         "and classes → masks",
         PipelineStepper, tasks={"detection"}))
+    register_menu_action(MenuAction(
+        "coco", "File", coco_action.ACTION_TEXT, coco_action.open_dialog,
+        tip="The pretrained COCO Mask R-CNN on the image picked last (or one you open): masks, "
+            "boxes and classes of 80 everyday things. Asks before its first download.",
+        setup=coco_action.remember_chosen_images))
