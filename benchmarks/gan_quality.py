@@ -12,7 +12,7 @@ saw (mnist-5k's 500 test digits + 500 training digits held out from the LeNet):
 
     python benchmarks/gan_quality.py [--mlp-epochs 150] [--dcgan-epochs 40]
 
-Each GAN trains with its chapter-8 preset (resources/presets/chapter8-*-mnist.json:
+Each GAN trains with its chapter-8 preset (cnnstudio/resources/presets/chapter8-*-mnist.json:
 model options, learning rate, batch size); only the epoch count is the budget's. Samples
 are drawn as the studio draws them (``gan_probes.generate``): gan-mlp's from the moving
 average of G's weights (its ``ema`` option, on by default), dcgan's from G itself.
@@ -42,7 +42,7 @@ from cnnstudio.core.registry import ARCHITECTURES
 from cnnstudio.core.training import engine
 
 SAMPLES = 1000
-PRESETS = Path(__file__).resolve().parents[1] / "resources" / "presets"
+PRESETS = Path(__file__).resolve().parents[1] / "cnnstudio" / "resources" / "presets"
 
 
 def train_lenet(x, y, seed: int):

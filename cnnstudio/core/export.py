@@ -26,7 +26,7 @@ import shutil
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -370,5 +370,3 @@ def _versions(fmt: str) -> dict:
     return found
 
 
-def result_dict(result: ExportResult) -> dict:
-    return asdict(result) | {"passed": result.passed}

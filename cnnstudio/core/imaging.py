@@ -140,10 +140,6 @@ def fit_to_shape(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     raise ImageError(f"cannot convert an image to {channels} channels")
 
 
-def load_for_model(path: str | Path, shape: tuple[int, int, int]) -> np.ndarray:
-    return fit_to_shape(read_image(path), shape)
-
-
 def resize_batch(images: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """Fit a whole uint8 batch (N, H, W, C) to ``shape``; a no-op when it already matches."""
     if images.shape[1:] == tuple(shape):

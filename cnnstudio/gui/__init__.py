@@ -11,8 +11,8 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """Presets and icons: cnnstudio/resources (a link to the checkout's resources/ folder,
-    copied into installed packages), or CNNSTUDIO_RESOURCES to use another folder."""
+    """Presets and icons: cnnstudio/resources (package data, so installed copies have it
+    too), or CNNSTUDIO_RESOURCES to use another folder."""
     override = os.environ.get("CNNSTUDIO_RESOURCES")
     if override:
         return Path(override)

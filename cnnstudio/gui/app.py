@@ -24,7 +24,7 @@ DEFAULT_PRESET = "quickstart-lenet5-offline"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="cnnstudio", description="CNN Studio: the window.")
     parser.add_argument("--preset", help="open with a preset loaded (a file stem in "
-                                         "resources/presets, e.g. chapter4-lenet5-mnist)")
+                                         "cnnstudio/resources/presets, e.g. chapter4-lenet5-mnist)")
     parser.add_argument("--autorun", action="store_true", help="start training at once")
     parser.add_argument("--runs-dir", type=Path, help="the runs folder (default: "
                                                       "$CNNSTUDIO_RUNS or ~/cnnstudio-runs)")

@@ -94,8 +94,8 @@ class MainWindow(QMainWindow):
         self.prediction = PredictionPanel(self.background, self.bridge, window=self)
         self.runs = RunsPanel(self.runs_root)
         self.follower = RunFollower(self.runs.watcher, self.plots, self)   # runs others write
-        self.insight = CentreTabs(self)     # the plots and the insight panels, as tabs
-        self.setCentralWidget(self.insight)
+        self.tabs = CentreTabs(self)     # the curves and the task's panels, as tabs
+        self.setCentralWidget(self.tabs)
         window_docks.install(self)         # the panels docked around the tabs
         self.default_state = self.saveState()
         self.message = QLabel("Loading TensorFlow in the background…")
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
             profile = arch_profile(model_id)
         except StudioError:
             return
-        self.insight.set_task(profile.task)
+        self.tabs.set_task(profile.task)
         self.plots.set_profile(profile)
         self.prediction.set_kind(profile.prediction)
 
@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
                                 _batching(folder))
         self.follower.follow(folder.path)     # its curves keep growing if it is still training
         self.prediction.set_run_dir(folder.path)
-        self.insight.open_run(folder.path)
+        self.tabs.open_run(folder.path)
         self.set_run_config(config)
         self.status(f"Opened run {folder.path.name}")
 
@@ -386,7 +386,7 @@ class MainWindow(QMainWindow):
         self.status("Stopping the run…")
         self.bridge.join()
         self.background.shutdown()
-        self.insight.close_panels()
+        self.tabs.close_panels()
         self._memory_timer.stop()
         self.plots.stop_timers()
         self.settings.setValue("geometry", self.saveGeometry())

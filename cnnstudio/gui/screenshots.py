@@ -70,7 +70,7 @@ class ScreenshotRun:
         # The insight panels ask the (paused) run's thread for their views: wait for answers.
         self._waits += 1
         # Without a run to hold, a tab's own worker may take longer (Haar counts): 40 s.
-        if self.window.insight.busy() and self._waits < (40 if self.trains else 160):
+        if self.window.tabs.busy() and self._waits < (40 if self.trains else 160):
             QTimer.singleShot(250, self._when_insight_ready)
             return
         QTimer.singleShot(SETTLE_MS, self._shoot)
@@ -89,14 +89,14 @@ class ScreenshotRun:
             w.docks["training"].raise_()
         # Each tab of the task under the name its family registered (the classifier's live
         # insight tabs as insight-<id>.png, a family's own tabs under their panel id).
-        for key, panel in w.insight.panels().items():
+        for key, panel in w.tabs.panels().items():
             name = PANELS.get(key).screenshot
             if name is None:
                 continue
-            w.insight.setCurrentWidget(panel)
+            w.tabs.setCurrentWidget(panel)
             QApplication.processEvents()
             self._save(panel.grab(), name or f"{key}.png")
-        w.insight.setCurrentIndex(0)
+        w.tabs.setCurrentIndex(0)
         thumbs = w.dataset.thumbnails()
         if thumbs:
             dialog = w.show_pixels(thumbs[0].image, thumbs[0].caption)

@@ -13,7 +13,7 @@ from cnnstudio.core.families.detection.sample_photos import GREY, letterbox
 from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.registry import ARCHITECTURES
 
-PRESET = Path(__file__).resolve().parents[2] / "resources" / "presets" / \
+PRESET = Path(__file__).resolve().parents[2] / "cnnstudio" / "resources" / "presets" / \
     "chapter7-maskrcnn-coco-pretrained.json"
 
 

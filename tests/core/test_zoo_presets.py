@@ -6,7 +6,7 @@ import pytest
 
 from cnnstudio.core.config import RunConfig
 
-PRESETS = Path(__file__).resolve().parents[2] / "resources" / "presets"
+PRESETS = Path(__file__).resolve().parents[2] / "cnnstudio" / "resources" / "presets"
 CHAPTERS = sorted(PRESETS.glob("chapter*.json"))
 
 

@@ -65,7 +65,7 @@ def toy_family(monkeypatch):
 
 
 def test_a_classifier_shows_the_classifier_tabs(studio):
-    assert studio.insight.tab_titles() == CLASSIFIER_TABS
+    assert studio.tabs.tab_titles() == CLASSIFIER_TABS
     assert set(studio.plots.curves) == {"loss", "smooth_loss", "val_loss", "accuracy",
                                         "smooth_accuracy", "val_accuracy"}
     assert studio.prediction.kind == "classify"
@@ -73,7 +73,7 @@ def test_a_classifier_shows_the_classifier_tabs(studio):
 
 def test_another_family_swaps_tabs_curves_and_prediction_and_back(studio, toy_family):
     studio.show_family("toy-gen")
-    assert studio.insight.tab_titles() == ["Training curves", "Toy console"]
+    assert studio.tabs.tab_titles() == ["Training curves", "Toy console"]
     assert [p.spec.title for p in studio.plots.plots] == ["Losses", "D outputs"]
     assert set(studio.plots.curves) == {"d_loss", "smooth_d_loss", "g_loss", "smooth_g_loss",
                                         "d_real", "smooth_d_real"}
@@ -86,9 +86,9 @@ def test_another_family_swaps_tabs_curves_and_prediction_and_back(studio, toy_fa
     np.testing.assert_allclose(studio.plots.values("g_loss")[1], [3.0, 1.0])
     assert studio.plots.point_counts()["smooth_d_real"] == 2
 
-    panel = studio.insight.panel("toy-panel")
-    studio.insight.probe_ready(ProbeReady("toy-grid", 3, "", payload=None))
-    studio.insight.epoch_done(EpochEnd(3, 5, {}, 1.0, 10.0))
+    panel = studio.tabs.panel("toy-panel")
+    studio.tabs.probe_ready(ProbeReady("toy-grid", 3, "", payload=None))
+    studio.tabs.epoch_done(EpochEnd(3, 5, {}, 1.0, 10.0))
     image = np.zeros((8, 8, 3), np.uint8)
     studio.prediction.predict_image(image, "a dropped image")
     assert ("probe_ready", "toy-grid", 3) in panel.calls
@@ -99,6 +99,6 @@ def test_another_family_swaps_tabs_curves_and_prediction_and_back(studio, toy_fa
     assert studio.prediction.stack.currentWidget() is view
 
     studio.show_family("mlp")
-    assert studio.insight.tab_titles() == CLASSIFIER_TABS
+    assert studio.tabs.tab_titles() == CLASSIFIER_TABS
     assert studio.prediction.stack.currentWidget() is studio.prediction.view_for("classify")
     assert "d_loss" not in studio.plots.curves

@@ -154,7 +154,7 @@ def test_the_prediction_view_generates_by_seed_and_scores_a_dropped_image(qtbot,
 
 def test_the_studio_shows_the_gan_console_and_hides_the_classifier_tabs(studio):
     studio.show_family("dcgan")
-    titles = studio.insight.tab_titles()
+    titles = studio.tabs.tab_titles()
     assert "GAN console" in titles
     assert not {"Confusion", "Errors", "Grad-CAM"} & set(titles)
     assert [p.spec.title for p in studio.plots.plots] == ["Losses", "Discriminator outputs"]

@@ -64,9 +64,9 @@ def test_the_studio_shows_the_haar_tab_and_draws_a_dropped_photo(qtbot, studio, 
     studio.set_run_config(RunConfig(DatasetConfig("photos", {"size": 128}),
                                     ModelConfig("haar-cascade", {"cascade": "eye"}),
                                     TrainConfig(epochs=1, batch_size=1)))
-    assert studio.insight.tab_titles() == ["Training curves", "Haar cascade"]
+    assert studio.tabs.tab_titles() == ["Training curves", "Haar cascade"]
     assert studio.prediction.kind == "haar"
-    tab = studio.insight.panels()["haar"]
+    tab = studio.tabs.panels()["haar"]
     assert tab.cascade_name == "eye"                          # the model option
     view = studio.prediction.view_for("haar")
     with qtbot.waitSignal(view.detected, timeout=10_000):

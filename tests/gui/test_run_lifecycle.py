@@ -48,9 +48,9 @@ def test_stop_mid_epoch_then_resume_from_the_runs_panel(qtbot, studio):
     probe = RunDir(event.run_dir).path / "probes" / "images.npz"
     with np.load(probe) as stored:
         first = stored["images"][0]
-    for panel in (studio.insight.controller("classifier-insight").feature_maps, studio.insight.controller("classifier-insight").gradcam):
+    for panel in (studio.tabs.controller("classifier-insight").feature_maps, studio.tabs.controller("classifier-insight").gradcam):
         assert panel.image is not None and np.array_equal(panel.image, first)
-    assert studio.insight.controller("classifier-insight").feature_maps.image_caption.startswith("probe image 1 (class ")
+    assert studio.tabs.controller("classifier-insight").feature_maps.image_caption.startswith("probe image 1 (class ")
     assert [r["epoch"] for r in run.epoch_history()] == [1, 2, 3]
     assert studio.runs.status_of(run.path) == "finished"
 
@@ -87,10 +87,10 @@ def test_confusion_and_errors_fill_while_training(qtbot, studio):
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=60_000)
     assert studio.bridge.running
     test_size = len(studio.dataset.dataset.test)
-    for panel in (studio.insight.controller("classifier-insight").confusion, studio.insight.controller("classifier-insight").errors):
+    for panel in (studio.tabs.controller("classifier-insight").confusion, studio.tabs.controller("classifier-insight").errors):
         with qtbot.waitSignal(panel.updated, timeout=30_000):
-            studio.insight.setCurrentWidget(panel)      # shown → predicted between batches
+            studio.tabs.setCurrentWidget(panel)      # shown → predicted between batches
         assert panel.predictions is not None and len(panel.predictions.y_true) == test_size
-    assert studio.insight.controller("classifier-insight").confusion.cm.sum() == test_size
+    assert studio.tabs.controller("classifier-insight").confusion.cm.sum() == test_size
     with qtbot.waitSignal(studio.bridge.finished, timeout=30_000):
         studio.stop_training()

@@ -124,7 +124,7 @@ def test_the_plugin_model_is_in_the_picker_with_its_tab(site):
         ids = [window.architecture.combo.itemData(i)
                for i in range(window.architecture.combo.count())]
         window.architecture.combo.setCurrentIndex(ids.index("toy-net"))
-        print(window.insight.tab_titles(), window.prediction.view.text(),
+        print(window.tabs.tab_titles(), window.prediction.view.text(),
               list(window.architecture.options.editors), flush=True)
         window.confirm_close = lambda: True
         window.close()

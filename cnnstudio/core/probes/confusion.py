@@ -12,9 +12,10 @@ the probabilities in ``probes/test-predictions.npz``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+
+from cnnstudio.core.probes.store import save_npz
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
@@ -113,12 +114,5 @@ class SplitPredictions:
         model = model or load_model_file(model_path)
         result = cls.for_model(model, images, y_true, dataset.class_names)
         if cache and from_disk:
-            _save_npz(cached, probs=result.probs, stamp=np.float64(stamp))
+            save_npz(cached, probs=result.probs, stamp=np.float64(stamp))
         return result
-
-
-def _save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez(temp, **arrays)
-    temp.replace(path)

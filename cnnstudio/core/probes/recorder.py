@@ -16,9 +16,6 @@ Runs on the training thread inside the epoch hook, so it may use the model.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,18 +24,9 @@ import numpy as np
 
 from cnnstudio.core.probes.feature_maps import FeatureMaps, as_batch, input_shape
 from cnnstudio.core.probes.filters import conv_kernels
+from cnnstudio.core.probes.store import EpochStore, save_npz, write_json
 
-EPOCH_FILE = re.compile(r"^epoch-(\d{4,})\.npz$")
 MAX_CHANNELS = 32      # of each layer's maps: enough to scrub, small enough to keep every epoch
-
-
-def stored_epochs(folder: Path, pattern: re.Pattern) -> list[int]:
-    """The epochs whose probe files (``pattern``'s first group) are in ``folder``, sorted;
-    every family's store lists its epochs this way."""
-    if not folder.is_dir():
-        return []
-    found = (pattern.match(p.name) for p in folder.iterdir())
-    return sorted(int(m.group(1)) for m in found if m)
 
 
 def choose_probe_images(dataset, count: int = 8, split: str = "test"):
@@ -52,18 +40,6 @@ def choose_probe_images(dataset, count: int = 8, split: str = "test"):
                 picks.append(int(members[rank]))
     x, y, _ = getattr(dataset, split).images(picks)
     return x, y
-
-
-def _save_npz(path: Path, **arrays) -> None:
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(temp, **arrays)
-    os.replace(temp, path)
-
-
-def _write_json(path: Path, data) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(temp, path)
 
 
 class ProbeRecorder:
@@ -82,9 +58,9 @@ class ProbeRecorder:
     def _write_meta(self, model, maps) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         x = as_batch(self.images, input_shape(model)).round().clip(0, 255).astype(np.uint8)
-        _save_npz(self.folder / "images.npz", images=x,
+        save_npz(self.folder / "images.npz", images=x,
                   labels=self.labels if self.labels is not None else np.zeros(0, np.int64))
-        _write_json(self.folder / "probes.json", {
+        write_json(self.folder / "probes.json", {
             "version": 1, "count": len(x),
             "labels": None if self.labels is None else self.labels.tolist(),
             "class_names": self.class_names,
@@ -104,7 +80,7 @@ class ProbeRecorder:
         probs = np.asarray(model(x, training=False))
         arrays["probs"] = probs.astype(np.float16)
         path = self.folder / f"epoch-{epoch:04d}.npz"
-        _save_npz(path, **arrays)
+        save_npz(path, **arrays)
         self.seconds.append(time.perf_counter() - t0)
         if self.sink is not None:
             from cnnstudio.core.training.events import ProbeReady
@@ -140,28 +116,16 @@ def _unpack(epoch: int, arrays) -> EpochProbes:
     return out
 
 
-class ProbeStore:
+class ProbeStore(EpochStore):
     """Reads what the recorder wrote; works on a run reopened from disk."""
 
-    def __init__(self, run_dir):
-        self.folder = Path(run_dir) / "probes"
-
-    def epochs(self) -> list[int]:
-        return stored_epochs(self.folder, EPOCH_FILE)
-
     def meta(self) -> dict:
-        try:
-            return json.loads((self.folder / "probes.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
+        return self.read_json("probes.json")
 
     def images(self) -> tuple[np.ndarray, np.ndarray]:
         with np.load(self.folder / "images.npz") as data:
             return data["images"], data["labels"]
 
     def load(self, epoch: int) -> EpochProbes:
-        path = self.folder / f"epoch-{epoch:04d}.npz"
-        if not path.is_file():
-            raise FileNotFoundError(f"no probes stored for epoch {epoch} ({path})")
-        with np.load(path) as data:
+        with np.load(self.existing(epoch)) as data:
             return _unpack(epoch, {k: data[k] for k in data.files})

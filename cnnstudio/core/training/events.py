@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 
 @dataclass
@@ -19,10 +19,6 @@ class Event:
         record = {"event": type(self).kind, "time": round(time.time(), 3)}
         record.update(vars(self))
         return record
-
-
-class Sink(Protocol):
-    def __call__(self, event: Event) -> None: ...
 
 
 @dataclass

@@ -146,10 +146,6 @@ class PlotsPanel(QWidget):
         self.stack.addWidget(widget)
         return widget, plots, curves
 
-    @property
-    def loss_plot(self):
-        return self.plots[0]
-
     def _log_toggled(self, on: bool) -> None:
         for plot in self.plots:
             plot.setLogMode(y=on and plot.spec.log_y)

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, fixed_split
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.attention.canvases import DIGIT_STATS, Scene, fixed_scenes
@@ -144,7 +142,3 @@ NOISY_COLLAGE = _source(
 CANVAS_SOURCES = (TRANSLATED, CLUTTERED, NOISY_COLLAGE)
 
 
-def digits_of(dataset) -> tuple[np.ndarray, np.ndarray] | None:
-    """The digits a canvas dataset was made from, or None for any other dataset."""
-    digits = getattr(dataset, "digits", None)
-    return (digits.x, digits.y) if digits is not None else None

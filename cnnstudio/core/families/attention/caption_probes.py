@@ -13,18 +13,14 @@ crashed run replays epoch by epoch; ``ProbeReady("captions")`` carries the same 
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.attention import caption_decode, caption_metrics
-from cnnstudio.core.probes.recorder import stored_epochs
+from cnnstudio.core.probes.store import EpochStore, save_npz
 
-EPOCH_FILE = re.compile(r"^captions-epoch-(\d{4,})\.npz$")
 PROBES_FILE = "captions-probes.npz"
 PROBE_NAME = "captions"
 
@@ -49,23 +45,8 @@ class CaptionFrame:
                 for i, (c, a) in enumerate(zip(self.captions, self.alphas, strict=True))]
 
 
-def _save_npz(path: Path, **arrays) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(temp, **arrays)
-    os.replace(temp, path)
-    return path
-
-
-class CaptionStore:
-    def __init__(self, run_dir):
-        self.folder = Path(run_dir) / "probes"
-
-    def epochs(self) -> list[int]:
-        return stored_epochs(self.folder, EPOCH_FILE)
-
-    def path(self, epoch: int) -> Path:
-        return self.folder / f"captions-epoch-{epoch:04d}.npz"
+class CaptionStore(EpochStore):
+    PREFIX, WHAT = "captions-", "caption probes"
 
     def probes(self) -> ProbeSet | None:
         try:
@@ -76,7 +57,7 @@ class CaptionStore:
             return None
 
     def write_probes(self, probes: ProbeSet) -> None:
-        _save_npz(self.folder / PROBES_FILE, images=probes.images,
+        save_npz(self.folder / PROBES_FILE, images=probes.images,
                   references=np.asarray(probes.references, dtype=str), objects=probes.objects)
 
     def write(self, frame: CaptionFrame) -> Path:
@@ -85,14 +66,12 @@ class CaptionStore:
         alphas = np.zeros((len(frame.alphas), steps, gh, gw), np.float16)
         for i, a in enumerate(frame.alphas):
             alphas[i, :len(a)] = a
-        return _save_npz(self.path(frame.epoch), captions=np.asarray(frame.captions, dtype=str),
+        return save_npz(self.path(frame.epoch), captions=np.asarray(frame.captions, dtype=str),
                          hard_captions=np.asarray(frame.hard_captions, dtype=str),
                          alphas=alphas, lengths=np.asarray([len(a) for a in frame.alphas]))
 
     def load(self, epoch: int) -> CaptionFrame:
-        path = self.path(epoch)
-        if not path.is_file():
-            raise StudioError(f"no caption probes stored for epoch {epoch} ({path})")
+        path = self.existing(epoch)
         with np.load(path) as data:
             alphas = [a[:n].astype(np.float32) for a, n in zip(data["alphas"], data["lengths"],
                                                                strict=True)]

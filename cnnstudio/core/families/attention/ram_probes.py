@@ -19,8 +19,6 @@ location.
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +26,8 @@ import numpy as np
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.attention.glimpse import centre_pixel
-from cnnstudio.core.probes.recorder import stored_epochs
+from cnnstudio.core.probes.store import EpochStore, save_npz
 
-EPOCH_FILE = re.compile(r"^ram-epoch-(\d{4,})\.npz$")
 PROBES = 8
 
 
@@ -84,21 +81,8 @@ def fixations_text(locations, image_shape) -> str:
 
 
 # -- storage ----------------------------------------------------------------------------
-def _save_npz(path: Path, **arrays) -> None:
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(temp, **arrays)
-    os.replace(temp, path)
-
-
-class GlimpseStore:
-    def __init__(self, run_dir):
-        self.folder = Path(run_dir) / "probes"
-
-    def epochs(self) -> list[int]:
-        return stored_epochs(self.folder, EPOCH_FILE)
-
-    def path(self, epoch: int) -> Path:
-        return self.folder / f"ram-epoch-{epoch:04d}.npz"
+class GlimpseStore(EpochStore):
+    PREFIX, WHAT = "ram-", "glimpses"
 
     def probes(self) -> tuple[np.ndarray, np.ndarray] | None:
         try:
@@ -108,22 +92,21 @@ class GlimpseStore:
             return None
 
     def write_probes(self, images, labels) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        _save_npz(self.folder / "ram-probes.npz", images=np.asarray(images, np.uint8),
+        save_npz(self.folder / "ram-probes.npz", images=np.asarray(images, np.uint8),
                   labels=np.asarray(labels, np.int32))
 
     def write(self, frame: GlimpseFrame) -> Path:
         path = self.path(frame.epoch)
-        _save_npz(path, locations=frame.locations.astype(np.float32),
+        save_npz(path, locations=frame.locations.astype(np.float32),
                   probabilities=frame.probabilities.astype(np.float32),
                   random_locations=frame.random_locations.astype(np.float32),
                   random_probabilities=frame.random_probabilities.astype(np.float32))
         return path
 
     def load(self, epoch: int) -> GlimpseFrame:
-        probes, path = self.probes(), self.path(epoch)
-        if probes is None or not path.is_file():
-            raise StudioError(f"no glimpses stored for epoch {epoch} ({path})")
+        path, probes = self.existing(epoch), self.probes()
+        if probes is None:
+            raise StudioError(f"no probe images stored beside {path.name}")
         with np.load(path) as d:
             return GlimpseFrame(epoch, probes[0], probes[1], d["locations"], d["probabilities"],
                                 d["random_locations"], d["random_probabilities"], str(path))

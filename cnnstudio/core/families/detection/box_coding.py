@@ -42,13 +42,3 @@ def decode(deltas, reference, xp=np):
     return xp.stack([cy - 0.5 * h, cx - 0.5 * w, cy + 0.5 * h, cx + 0.5 * w], axis=-1)
 
 
-def iou_matrix(a, b) -> np.ndarray:
-    """(N, M) intersection over union of boxes a (N, 4) and b (M, 4), numpy."""
-    a = np.asarray(a, np.float32).reshape(-1, 4)[:, None]
-    b = np.asarray(b, np.float32).reshape(-1, 4)[None]
-    ih = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    iw = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = ih * iw
-    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
-    union = area(a) + area(b) - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)

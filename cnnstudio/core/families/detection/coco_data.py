@@ -77,10 +77,6 @@ class CocoAnnotations:
     category_ids: list[int]                      # index = class id → COCO category id
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
-    def instance_count(self) -> int:
-        return sum(len(i.annotations) for i in self.images)
-
-
 def _load_json(path: Path) -> dict:
     if not path.is_file():
         raise DataError(f"COCO annotations not found: {path}")

@@ -27,16 +27,14 @@ Layout under ``run_dir/probes`` (written by ``DetectionRecorder`` every epoch):
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection.instances import paste_masks
-from cnnstudio.core.probes.recorder import stored_epochs
+from cnnstudio.core.probes.store import EpochStore, save_npz, write_json
 
-EPOCH_FILE = re.compile(r"^detection-epoch-(\d{4,})\.npz$")
 PROBE_COUNT = 6
 
 
@@ -92,18 +90,15 @@ def detect(model, image_uint8) -> dict:
     return pipeline(model, image_uint8, top_n=1)["detections"]
 
 
-class DetectionStore:
+class DetectionStore(EpochStore):
     """The probe recordings of one run."""
-
-    def __init__(self, run_dir):
-        self.folder = Path(run_dir) / "probes"
+    PREFIX, WHAT = "detection-", "detections"
 
     def write_images(self, images: np.ndarray, class_names: list[str]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(self.folder / "detection-images.npz", images=np.asarray(images))
-        (self.folder / "detection.json").write_text(json.dumps(
-            {"version": 1, "class_names": list(class_names), "count": len(images),
-             "image_shape": list(np.asarray(images).shape[1:])}, indent=1))
+        save_npz(self.folder / "detection-images.npz", images=np.asarray(images))
+        write_json(self.folder / "detection.json",
+                   {"version": 1, "class_names": list(class_names), "count": len(images),
+                    "image_shape": list(np.asarray(images).shape[1:])})
 
     def images(self) -> np.ndarray:
         with np.load(self.folder / "detection-images.npz") as data:
@@ -112,26 +107,17 @@ class DetectionStore:
     def class_names(self) -> list[str]:
         return json.loads((self.folder / "detection.json").read_text())["class_names"]
 
-    def epochs(self) -> list[int]:
-        return stored_epochs(self.folder, EPOCH_FILE)
-
     def write(self, epoch: int, detections: list[dict]) -> Path:
         arrays = {}
         for i, d in enumerate(detections):
             for key in ("boxes", "class_ids", "scores"):
                 arrays[f"{i}_{key}"] = np.asarray(d[key])
             arrays[f"{i}_mask_28"] = np.asarray(d["mask_28"], np.float16)   # halves the file
-        path = self.folder / f"detection-epoch-{int(epoch):04d}.npz"
-        temp = path.with_name(f".{path.stem}.tmp.npz")
-        np.savez_compressed(temp, **arrays)
-        temp.replace(path)
-        return path
+        return save_npz(self.path(epoch), **arrays)
 
     def load(self, epoch: int) -> tuple[np.ndarray, list[dict]]:
         """(probe images, one Instances-format dict per image; masks are pasted on use)."""
-        path = self.folder / f"detection-epoch-{int(epoch):04d}.npz"
-        if not path.is_file():
-            raise StudioError(f"no detections were recorded for epoch {epoch}")
+        path = self.existing(epoch)
         images, names = self.images(), self.class_names()
         out = []
         with np.load(path) as data:

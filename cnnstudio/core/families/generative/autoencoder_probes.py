@@ -13,17 +13,14 @@ Layout under ``run_dir/probes`` (written by the task's probe hook, autoencoder_t
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
-from cnnstudio.core.probes.recorder import stored_epochs
+from cnnstudio.core.probes.store import EpochStore, save_npz  # noqa: F401  (the task writes)
 
-EPOCH_FILE = re.compile(r"^autoencoder-epoch-(\d{4,})\.npz$")
 PROBES_FILE = "autoencoder-probes.npz"
 CODES_FILE = "codes.npz"
 MAX_CODES = 2000         # test images kept for the map and the search: enough, and small on disk
@@ -200,18 +197,8 @@ def reconstruct(model, image, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 # -- files ----------------------------------------------------------------------------------
-def save_npz(path: Path, **arrays) -> Path:
-    """Compressed and atomic: a viewer never reads half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(temp, **arrays)
-    os.replace(temp, path)
-    return path
-
-
 def epoch_path(run_dir, epoch: int) -> Path:
-    return Path(run_dir) / "probes" / f"autoencoder-epoch-{epoch:04d}.npz"
+    return AutoencoderStore(run_dir).path(epoch)
 
 
 @dataclass
@@ -230,14 +217,9 @@ class CodeSet:
     epoch: int
 
 
-class AutoencoderStore:
+class AutoencoderStore(EpochStore):
     """Reads an autoencoder run's probes: works during training and on a reopened run."""
-
-    def __init__(self, run_dir):
-        self.folder = Path(run_dir) / "probes"
-
-    def epochs(self) -> list[int]:
-        return stored_epochs(self.folder, EPOCH_FILE)
+    PREFIX, WHAT = "autoencoder-", "autoencoder probes"
 
     def probes(self) -> dict[str, np.ndarray]:
         """images, labels and (denoising runs) noisy: the fixed probe set."""
@@ -248,10 +230,7 @@ class AutoencoderStore:
             return {k: data[k] for k in data.files}
 
     def load(self, epoch: int) -> EpochRecord:
-        path = self.folder / f"autoencoder-epoch-{epoch:04d}.npz"
-        if not path.is_file():
-            raise StudioError(f"no autoencoder probes stored for epoch {epoch}")
-        with np.load(path) as data:
+        with np.load(self.existing(epoch)) as data:
             return EpochRecord(epoch, data["reconstructions"], data["codes"].astype(np.float32))
 
     def codes(self) -> CodeSet | None:

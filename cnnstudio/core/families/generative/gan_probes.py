@@ -24,10 +24,7 @@ Every function that calls a model works with any object having ``generator`` and
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
-from cnnstudio.core.probes.recorder import stored_epochs
+from cnnstudio.core.probes.store import EpochStore, save_npz, write_json
 
 GRID = 8                    # the console's grid: 8 × 8 fixed latent points
-EPOCH_FILE = re.compile(r"^gan-epoch-(\d{4,})\.npz$")
 COLLAPSE_RATIO = 0.5        # warn below half the real images' diversity …
 COLLAPSE_FROM_EPOCH = 3     # … once G is past its first blobs
 
@@ -193,26 +189,12 @@ def mode_collapse(score: float, real: float | None, epoch: int) -> str | None:
 
 
 # -- storage -----------------------------------------------------------------------------------
-def _save_npz(path: Path, **arrays) -> None:
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(temp, **arrays)
-    os.replace(temp, path)
-
-
-class GridStore:
+class GridStore(EpochStore):
     """Reads (and writes) the per-epoch grids of a run directory."""
-
-    def __init__(self, run_dir):
-        self.folder = Path(run_dir) / "probes"
-
-    def epochs(self) -> list[int]:
-        return stored_epochs(self.folder, EPOCH_FILE)
+    PREFIX, WHAT = "gan-", "sample grid"
 
     def meta(self) -> dict:
-        try:
-            return json.loads((self.folder / "gan.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
+        return self.read_json("gan.json")
 
     def latent(self) -> np.ndarray | None:
         try:
@@ -221,29 +203,18 @@ class GridStore:
         except FileNotFoundError:
             return None
 
-    def path(self, epoch: int) -> Path:
-        return self.folder / f"gan-epoch-{epoch:04d}.npz"
-
     def load(self, epoch: int) -> GridFrame:
-        path = self.path(epoch)
-        if not path.is_file():
-            raise StudioError(f"no sample grid stored for epoch {epoch} ({path})")
+        path = self.existing(epoch)
         with np.load(path) as data:
             return GridFrame(epoch, data["images"], float(data["diversity"]), path=str(path))
 
-    def diversities(self) -> dict[int, float]:
-        return {e: self.load(e).diversity for e in self.epochs()}
-
     def write_latent(self, z, meta: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        _save_npz(self.folder / "gan-latent.npz", z=np.asarray(z, np.float32))
-        temp = self.folder / ".gan.json.tmp"
-        temp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(temp, self.folder / "gan.json")
+        save_npz(self.folder / "gan-latent.npz", z=np.asarray(z, np.float32))
+        write_json(self.folder / "gan.json", meta)
 
     def write(self, frame: GridFrame) -> Path:
         path = self.path(frame.epoch)
-        _save_npz(path, images=np.asarray(frame.images, np.uint8),
+        save_npz(path, images=np.asarray(frame.images, np.uint8),
                   diversity=np.float32(frame.diversity))
         return path
 

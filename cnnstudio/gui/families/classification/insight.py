@@ -41,7 +41,7 @@ class ClassifierInsight:
         self.runner: ModelRunner | None = None
         self._stale: set = set()
         for gallery in (self.confusion, self.errors):
-            gallery.imageActivated.connect(window.insight.show_image)
+            gallery.imageActivated.connect(window.tabs.show_image)
             gallery.imageActivated.connect(window.prediction.predict_image)
         self.filters.filterClicked.connect(self.dream_about)
 
@@ -60,7 +60,7 @@ class ClassifierInsight:
     def probe_ready(self, event) -> None:
         # The epoch replay redraws its mosaics on reload: only worth it on screen.
         self._stale.add(self.epochs)
-        self.tab_shown(self.window.insight.currentWidget())
+        self.tab_shown(self.window.tabs.currentWidget())
         self._show_first_probe(self.window.bridge.run_dir)
 
     def open_run(self, path) -> None:
@@ -91,7 +91,7 @@ class ClassifierInsight:
             names = _class_names(run_dir)
             label = int(labels[0]) if len(labels) else -1
             name = names[label] if 0 <= label < len(names) else "?"
-            self.window.insight.show_image(images[0], f"probe image 1 (class {name})")
+            self.window.tabs.show_image(images[0], f"probe image 1 (class {name})")
 
     def close_runner(self) -> None:
         if self.runner is not None:
@@ -105,7 +105,7 @@ class ClassifierInsight:
         # A refresh asks the training thread for work: only the tab on screen is worth it;
         # the other one catches up when it is shown.
         self._stale |= {self.filters, self.feature_maps, self.confusion, self.errors}
-        self.tab_shown(self.window.insight.currentWidget())
+        self.tab_shown(self.window.tabs.currentWidget())
 
     def tab_shown(self, current) -> None:
         if current in self._stale:
@@ -118,7 +118,7 @@ class ClassifierInsight:
 
     def dream_about(self, layer: str, index: int) -> None:
         self.activation.choose(layer, index)
-        self.window.insight.setCurrentWidget(self.activation)
+        self.window.tabs.setCurrentWidget(self.activation)
 
 
 def _class_names(run_dir) -> list[str]:

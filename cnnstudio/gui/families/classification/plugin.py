@@ -40,6 +40,6 @@ def register() -> None:
     for panel_id, title, tip, attr in TABS:
         register_panel(PanelSpec(
             panel_id, title, tip,
-            lambda window, attr=attr: getattr(window.insight.controller(CONTROLLER), attr),
+            lambda window, attr=attr: getattr(window.tabs.controller(CONTROLLER), attr),
             tasks=TASKS, hooks=False,
             screenshot=f"insight-{panel_id}.png" if panel_id in LIVE else None))
