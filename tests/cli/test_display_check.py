@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from cnnstudio.gui import app, display_check
+from cnnstudio import cli
+from cnnstudio.gui import display_check
 
 
 def test_a_display_with_no_x_server_is_named():
@@ -52,7 +53,7 @@ def test_the_studio_falls_back_to_headless_training_naming_the_display(monkeypat
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     calls = []
     monkeypatch.setattr("cnnstudio.cli.main", lambda argv: calls.append(argv) or 0)
-    assert app.main([]) == 0
+    assert cli._open_studio([]) == 0
     assert calls == [["train", "--dataset", "mnist-5k", "--model", "lenet5", "--epochs", "10"]]
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "':57'" in err[0] and "headless" in err[0]

@@ -34,7 +34,7 @@ class HaarPredictionView(QWidget):
         """A cascade has no run: nothing to load."""
 
     def _settings(self) -> tuple[str, float, int, int]:
-        panel = getattr(getattr(self.window, "insight", None), "built", {}).get("haar")
+        panel = getattr(getattr(self.window, "tabs", None), "built", {}).get("haar")
         if panel is not None:
             return (panel.cascade_name, *panel.options())
         return "frontalface", 1.1, 5, 30
