@@ -34,6 +34,7 @@ def trained(tmp_path_factory):
     return root, summary
 
 
+@pytest.mark.slow
 def test_train_prints_a_json_summary_and_writes_the_run(trained):
     root, summary = trained
     assert summary["status"] == "finished" and summary["epochs_done"] == 2
@@ -42,6 +43,7 @@ def test_train_prints_a_json_summary_and_writes_the_run(trained):
     assert (root / os.path.basename(summary["run_dir"]) / "model.keras").is_file()
 
 
+@pytest.mark.slow
 def test_predict_matches_the_predictor_and_takes_any_photo(trained, tmp_path):
     _, summary = trained
     digit = np.zeros((40, 30, 3), np.uint8)         # a colour image of another size
@@ -62,6 +64,7 @@ def test_runs_lists_the_run_with_status_and_best_metric(trained, capsys):
     assert "val_accuracy" in rows[0]["best"]
 
 
+@pytest.mark.slow
 def test_datasets_and_models_list_shapes_and_parameters(capsys):
     assert main(["models", "--json"]) == 0
     models = {m["id"]: m for m in json.loads(capsys.readouterr().out)}
@@ -91,6 +94,7 @@ def test_bad_input_is_one_line_and_exit_code_2(args, message, capsys, runs_root)
     assert list(runs_root.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_empty_folder_and_bad_images_exit_2_without_traceback(trained, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

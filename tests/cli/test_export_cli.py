@@ -28,6 +28,7 @@ def lenet_run(tmp_path_factory):
     return engine.run(config, runs_root=tmp_path_factory.mktemp("runs")).run_dir
 
 
+@pytest.mark.slow
 def test_json_prints_the_self_test_figures_and_nothing_else(lenet_run, tmp_path):
     """A real process, so TensorFlow's and the converter's chatter must stay off stdout."""
     fmt = "onnx" if HAS_ONNX else "tflite"

@@ -114,6 +114,7 @@ def test_class_balance_flags_skewed_sets():
     assert skewed["warning"].startswith("classes are unbalanced: 'a' has 6.0× the images of 'b'")
 
 
+@pytest.mark.slow
 def test_dogs_vs_cats_trains_from_the_cli(tmp_path):
     root = make_dogs_vs_cats(tmp_path / "dogs-vs-cats")
     proc = cli("train", "--dataset", str(root), "--model", "dogs-vs-cats", "--epochs", "3",
@@ -137,6 +138,7 @@ def test_dogs_vs_cats_trains_from_the_cli(tmp_path):
     assert summary["test"]["accuracy"] >= 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("augment", [{}, {"flip": "horizontal", "rotation": 0.05}])
 def test_belgiumts_trains_through_the_engine(tmp_path, augment):
     root = make_belgiumts(tmp_path / "BelgiumTS")

@@ -36,6 +36,7 @@ def imagenet_run(tmp_path_factory):
     return result.run_dir, image
 
 
+@pytest.mark.slow
 def test_imagenet_flag_prints_the_top5_of_the_base(imagenet_run, monkeypatch, capsys):
     run_dir, image = imagenet_run
     write_fake_class_index()

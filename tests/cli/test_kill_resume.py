@@ -6,10 +6,13 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from cnnstudio.cli import main
 from cnnstudio.core.training.rundir import RunDir
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_continues_from_last_checkpoint(tmp_path, capsys):
     run_dir = tmp_path / "run"
     proc = subprocess.Popen(

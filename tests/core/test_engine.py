@@ -60,6 +60,7 @@ def test_a_run_writes_its_directory_and_emits_events_in_order(runs_root):
     assert json.loads((folder.path / "summary.json").read_text())["test"] == finished.test
 
 
+@pytest.mark.slow
 def test_same_seed_same_losses(runs_root):
     a = engine.run(tiny(epochs=1), runs_root=runs_root)
     b = engine.run(tiny(epochs=1), runs_root=runs_root)
@@ -69,6 +70,7 @@ def test_same_seed_same_losses(runs_root):
     np.testing.assert_allclose(la, lb, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_stop_takes_effect_at_the_next_batch_and_resume_finishes(runs_root):
     control = RunControl()
     seen = []
@@ -180,6 +182,7 @@ def test_mixed_precision_keeps_a_float32_softmax():
         devices.prepare("cpu", mixed_precision=False)
 
 
+@pytest.mark.slow
 def test_a_large_folder_streams_from_disk_and_skips_bad_files(tmp_path, runs_root):
     import cv2
 

@@ -39,6 +39,7 @@ def lenet_run(tmp_path_factory):
 
 @pytest.mark.parametrize("fmt", ["savedmodel", "tflite",
                                  pytest.param("onnx", marks=needs_onnx)])
+@pytest.mark.slow
 def test_each_format_reloads_and_agrees_with_keras(lenet_run, tmp_path, fmt):
     out = tmp_path / "export"
     result = export_run(lenet_run, fmt, out)
@@ -61,6 +62,7 @@ def savedmodel(lenet_run, tmp_path_factory):
     return out, export_run(lenet_run, "savedmodel", out)
 
 
+@pytest.mark.slow
 def test_labels_and_metadata_describe_the_export(lenet_run, savedmodel):
     out, result = savedmodel
     assert (out / "labels.txt").read_text(encoding="utf-8") == "".join(f"{d}\n"
@@ -168,6 +170,7 @@ def test_a_generative_run_is_refused(tmp_path):
         export_run(folder.path, "savedmodel", tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_a_mixed_precision_run_exports_as_float32(tmp_path):
     """Its float16 ops would need TFLite's Flex delegate: the export is a float32 copy."""
     from cnnstudio.core.keras_setup import keras

@@ -66,6 +66,7 @@ def test_the_cli_says_so_in_one_line_with_exit_2(runs_root, capsys):
                      "read-only; make it writable, or set another one (CNNSTUDIO_RUNS)"]
 
 
+@pytest.mark.slow
 def test_a_run_whose_folder_became_read_only_is_not_resumed_and_not_touched(runs_root, capsys):
     done = engine.run(tiny(epochs=1), runs_root=runs_root)
     assert done.status == "finished"
@@ -92,6 +93,7 @@ def test_ensure_writable_names_a_file_that_is_not_a_folder(tmp_path):
 
 # -- a full disk while a checkpoint is written ---------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("epochs", [2, 3])   # the fault found at close() / at the next epoch
 def test_a_full_disk_keeps_the_last_good_checkpoint_and_resumes(runs_root, monkeypatch, epochs):
     disk = install_full_disk(monkeypatch, runs_root, good=1)
@@ -121,6 +123,7 @@ def test_a_full_disk_keeps_the_last_good_checkpoint_and_resumes(runs_root, monke
     assert (folder.path / "model.keras").is_file()
 
 
+@pytest.mark.slow
 def test_the_cli_reports_a_full_disk_in_one_line_and_resumes(runs_root, monkeypatch, capsys):
     disk = install_full_disk(monkeypatch, runs_root, good=1)
     assert cli.main(tiny_args(runs_root, epochs=2)) == 1
@@ -158,6 +161,7 @@ def test_runs_created_in_the_same_second_get_their_own_folders(runs_root, monkey
         assert folder.config().training.seed == i
 
 
+@pytest.mark.slow
 def test_a_run_trained_elsewhere_is_never_resumed(runs_root):
     done = engine.run(tiny(epochs=1), runs_root=runs_root)
     folder = RunDir.open(done.run_dir)
@@ -187,6 +191,7 @@ def test_a_run_trained_elsewhere_is_never_resumed(runs_root):
 
 # -- GPU out of memory ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_out_of_memory_fails_with_advice_and_stays_resumable(runs_root):
     pytest.importorskip("tensorflow")
     events = []

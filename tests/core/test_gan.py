@@ -169,6 +169,7 @@ def test_a_tiny_run_writes_a_grid_every_epoch_and_live_grids_between(runs_root, 
     assert set(result.summary["test"]) >= {"d_real_test", "d_fake_test", "diversity"}
 
 
+@pytest.mark.slow
 def test_stop_then_resume_restores_both_optimizers(runs_root):
     control = RunControl()
 
@@ -200,6 +201,7 @@ def test_stop_then_resume_restores_both_optimizers(runs_root):
     assert gp.GridStore(resumed.run_dir).epochs() == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_the_same_seed_repeats_a_cpu_run(runs_root):
     def once():
         events = []
@@ -269,6 +271,7 @@ def test_r1_gradient_norm_of_a_linear_discriminator_is_its_squared_weights():
     np.testing.assert_allclose(grads[0].numpy().ravel(), [1.0, 2.0, 0.0, -2.0], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_dcgan_with_r1_trains_saves_and_reloads(tmp_path):
     from cnnstudio.core.families.generative.gan_models import Gan, K
 

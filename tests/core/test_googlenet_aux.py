@@ -46,6 +46,7 @@ def test_aux_heads_add_exactly_their_parameters(shape, side, width):
     assert len(with_aux.outputs) == 1
 
 
+@pytest.mark.slow
 def test_training_loss_adds_point_three_of_each_aux_cross_entropy():
     model = _build(True)
     for layer in model._flatten_layers(include_self=False, recursive=True):
@@ -69,6 +70,7 @@ def test_training_loss_adds_point_three_of_each_aux_cross_entropy():
     assert train_loss > main + 0.5 * np.log(CLASSES)   # each aux term is near 0.3·ln 5 at init
 
 
+@pytest.mark.slow
 def test_trains_through_the_engine_and_round_trips_safely(runs_root):
     config = RunConfig()
     config.dataset.id, config.dataset.options = "digits", {"size": 32}

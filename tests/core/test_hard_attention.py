@@ -65,6 +65,7 @@ def test_bad_attention_option_is_one_clear_message():
         ARCHITECTURES.get("captioner").build((64, 64, 3), 2, {"attention": "glance"})
 
 
+@pytest.mark.slow
 def test_a_hard_run_trains_logs_its_reward_and_reloads(tmp_path):
     config = RunConfig(DatasetConfig("shape-scenes", {"limit": 64, "test_count": 12,
                                                       "max_objects": 1}),

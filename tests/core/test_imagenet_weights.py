@@ -29,6 +29,7 @@ def test_weight_file_names_and_urls_are_the_ones_keras_uses():
         "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5"
 
 
+@pytest.mark.slow
 def test_weights_download_with_progress_then_load_from_the_cache(tmp_path, monkeypatch):
     from keras.src.legacy.saving import legacy_h5_format
 

@@ -176,6 +176,7 @@ def test_pipeline_returns_the_documented_keys_and_shapes():
     assert len(Instances.from_dict(d)) == k
 
 
+@pytest.mark.slow
 def test_tiny_model_trains_stops_and_resumes_through_the_engine(runs_root, monkeypatch):
     from cnnstudio.core.registry import TASKS
 

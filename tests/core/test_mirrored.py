@@ -50,6 +50,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)        # about 20 s on a quiet 2-core machine; minutes when loaded
 def test_mirrored_strategy_over_two_logical_devices_trains_and_resumes(tmp_path):
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True,

@@ -68,6 +68,7 @@ def test_training_images_and_light_on_dark_photos_are_not_inverted(mnist, stats)
     assert out[..., 0][0].max() == 0 and out.max() == 255
 
 
+@pytest.mark.slow
 def test_a_trained_lenet_reads_ink_photos(mnist, runs_root):
     from cnnstudio.core.predict import Predictor
     from cnnstudio.core.training import engine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.datasets import load_dataset
@@ -12,6 +13,7 @@ from cnnstudio.core.training.engine import run
 from cnnstudio.core.training.events import ProbeReady
 
 
+@pytest.mark.slow
 def test_every_classification_run_records_probes_and_reader_reopens_it(tmp_path):
     config = RunConfig()
     config.dataset.id, config.dataset.options = "digits", {"size": 16}

@@ -178,6 +178,7 @@ def stopped_run(tmp_path_factory):
                       epoch_hooks=[stop_after_first])
 
 
+@pytest.mark.slow
 def test_stop_then_resume_restores_the_ram_optimizer_state(stopped_run):
     assert stopped_run.status == "stopped"
     folder = RunDir.open(stopped_run.run_dir)
@@ -225,6 +226,7 @@ def test_bad_ram_options_get_one_clear_message_before_any_folder(tmp_path, optio
         engine.run(tiny(std=0.0), runs_root=tmp_path)
 
 
+@pytest.mark.slow
 def test_a_conv_patch_pathway_trains_saves_and_reloads(tmp_path):
     from cnnstudio.core.registry import ARCHITECTURES
 

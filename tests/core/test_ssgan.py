@@ -92,6 +92,7 @@ def _config(epochs=2, per_class=5, **options):
     return config
 
 
+@pytest.mark.slow
 def test_a_tiny_ssgan_run_trains_records_labels_and_grids(runs_root):
     events = []
     result = engine.run(_config(), runs_root=runs_root, sink=events.append)
@@ -173,6 +174,7 @@ def test_more_labels_than_the_data_has_is_said_before_anything_is_written(runs_r
     assert not any(isinstance(e, RunFailed) for e in events)
 
 
+@pytest.mark.slow
 def test_the_labels_alone_baseline_leaves_the_generator_untouched(runs_root):
     result = engine.run(_config(epochs=1, unsupervised_weight=0.0), runs_root=runs_root)
     assert result.status == "finished"

@@ -28,6 +28,7 @@ def _head(features, classes, units=256):
     return features * units + units + units * classes + classes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("base", sorted(BASES))
 def test_each_base_matches_keras_applications(base):
     name, _, side, _ = BASES[base]
@@ -87,6 +88,7 @@ def test_imagenet_weights_offline_give_a_clear_message():
     assert "set the option weights to 'none'" in message
 
 
+@pytest.mark.slow
 def test_saved_transfer_model_reloads_with_the_same_predictions(tmp_path):
     model = ARCH.build((32, 32, 1), 3, {"base": "mobilenetv2", "weights": "none",
                                         "head_units": 16})
@@ -108,6 +110,7 @@ def _bars(root, per_class=16):
     return root
 
 
+@pytest.mark.slow
 def test_feature_extraction_trains_the_head_on_cached_bottlenecks(tmp_path):
     # A random VGG16 (no batch norm to collapse) still gives separable features.
     cfg = RunConfig(

@@ -90,6 +90,7 @@ def test_parameter_counts_match_independent_computation():
     assert count("fc-256", CANVAS, 10) == dense(3600, 256) + dense(256, 256) + dense(256, 10)
 
 
+@pytest.mark.slow
 def test_vgg16_matches_keras_applications():
     ours = ARCHITECTURES.get("vgg16").build((224, 224, 3), 1000)
     reference = keras().applications.VGG16(weights=None)
@@ -141,6 +142,7 @@ def test_small_inputs_switch_to_small_stems():
     assert ARCHITECTURES.get("alexnet").build((227, 227, 3), 10).name == "alexnet_full"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch_id", sorted(CLAIMS))
 def test_learns_a_fixed_batch(arch_id):
     shape = CLAIMS[arch_id][0]

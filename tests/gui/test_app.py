@@ -31,6 +31,7 @@ def test_unknown_preset_is_refused(capsys):
     assert "unknown preset 'no-such-lesson'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_screenshot_mode_saves_pngs_and_exits_0(qtbot, tmp_path, monkeypatch):
     from cnnstudio.gui.app import main
 

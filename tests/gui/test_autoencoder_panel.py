@@ -38,6 +38,7 @@ def test_the_panel_and_the_view_register_for_the_autoencoder_task():
     assert registry.PREDICTION_VIEWS.get("reconstruct") is ReconstructionView
 
 
+@pytest.mark.slow
 def test_the_panel_fills_its_views_from_a_run_dir(qtbot, ae_run):
     run_dir, _ = ae_run
     panel = AutoencoderPanel()

@@ -30,6 +30,7 @@ def answer_dialogs(monkeypatch, fmt: str, folder) -> None:
                         lambda *args, **kwargs: str(folder))
 
 
+@pytest.mark.slow
 def test_export_menu_writes_a_tflite_and_reports_the_self_test(studio, qtbot, lenet_run,
                                                                tmp_path, monkeypatch):
     studio.open_run(lenet_run)

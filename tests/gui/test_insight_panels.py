@@ -54,6 +54,7 @@ def open_panel(qtbot, cls, size=(760, 520)):
     return panel
 
 
+@pytest.mark.slow
 def test_filters_panel(qtbot, trained_run):
     run_dir, _ = trained_run
     panel = open_panel(qtbot, FiltersPanel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from cnnstudio.core.training.rundir import RunDir
@@ -18,6 +19,7 @@ def _hold_after_epoch(window, epoch_to_hold: int):
     window.epoch_hooks = [hook]
 
 
+@pytest.mark.slow
 def test_stop_mid_epoch_then_resume_from_the_runs_panel(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=3))
     _hold_after_epoch(studio, 1)

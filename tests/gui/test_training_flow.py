@@ -92,6 +92,7 @@ def test_open_run_restores_plots_and_compare_overlays(qtbot, studio):
     assert not RunDir(finished.run_dir).path.exists()
 
 
+@pytest.mark.slow
 def test_live_prediction_during_training_is_served_between_batches(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=30))
     studio.epoch_hooks = [lambda model, epoch: studio.bridge.control.pause()]

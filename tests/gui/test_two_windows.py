@@ -53,6 +53,7 @@ def _run_files_are_one_run(folder: RunDir, epochs: int) -> None:
     assert folder.status() == "finished"
 
 
+@pytest.mark.slow
 def test_two_windows_training_at_once_write_only_their_own_runs(qtbot, studio, second,
                                                                runs_root, same_second):
     for window in (studio, second):          # both at once: two windows load in parallel

@@ -97,6 +97,7 @@ def run(site: Path, code: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=240)
 
 
+@pytest.mark.slow
 def test_the_plugin_model_is_listed_and_its_command_runs(site):
     done = run(site, """
         import json, sys
