@@ -79,8 +79,6 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("CNN Studio", "CNN Studio")
         # Replaced in tests: asks before closing while a run trains.
         self.confirm_close = self._ask_close
-        # A loaded preset's title labels its runs while its dataset and model stay chosen.
-        self._named: tuple[str, str, str] = ("", "", "")
         self.epoch_hooks: list = []          # (model, epoch) callables on the training thread
         self.tf_ready = False
         self.background = Background(self)
@@ -168,13 +166,10 @@ class MainWindow(QMainWindow):
     def run_config(self) -> RunConfig:
         training = self.training.train_config()
         training.augmentation = self.augmentation.augmentation()
-        dataset, model = self.dataset.dataset_config(), self.architecture.model_config()
-        name, dataset_id, model_id = self._named
-        same = (dataset_id, model_id) == (dataset.id, model.id)
-        return RunConfig(dataset, model, training, name=name if same else "")
+        return RunConfig(self.dataset.dataset_config(), self.architecture.model_config(),
+                         training)
 
     def set_run_config(self, config: RunConfig) -> None:
-        self._named = (config.name, config.dataset.id, config.model.id)
         self.dataset.set_config(config.dataset)
         self.architecture.set_config(config.model)
         self.training.set_config(config.training)

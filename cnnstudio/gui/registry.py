@@ -33,7 +33,8 @@ profile's ``prediction`` word ("classify", "reconstruct", "discriminate", …):
     register_prediction_view("reconstruct", ReconstructionView)   # factory(window)
 
 and implements ``set_run_dir(path)``, ``predict_image(image, name)`` and may
-implement ``run_started(event)`` (predictions during training go through
+implement ``run_started(event)``, a ``shown`` signal (an answer reached the screen) and a
+``toolbar`` tuple of widgets the dock puts beside its Open / Paste buttons (predictions during training go through
 ``window.bridge.submit(fn, callback)``, served on the training thread).
 """
 

@@ -50,17 +50,17 @@ class PredictionPanel(QWidget):
         self.paste_button = QPushButton("Paste")
         self.paste_button.setToolTip("Give the model the image on the clipboard (Ctrl+V).")
         self.paste_button.clicked.connect(self.paste)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.paste_button)
-        buttons.addStretch(1)
+        self.buttons = QHBoxLayout()
+        self.buttons.addWidget(self.open_button)
+        self.buttons.addWidget(self.paste_button)
+        self.buttons.addStretch(1)
         self.stack = QStackedWidget()
         self.error = QLabel(wordWrap=True)
         self.error.setObjectName("error")
         self.error.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.hint)
-        layout.addLayout(buttons)
+        layout.addLayout(self.buttons)
         layout.addWidget(self.stack)
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -82,6 +82,10 @@ class PredictionPanel(QWidget):
         self.kind = kind
         view = self.view_for(kind)
         self.stack.setCurrentWidget(view)
+        # A view's own switches (the classifier's "Adapt photos") sit beside the buttons.
+        for other in self.views.values():
+            for widget in getattr(other, "toolbar", ()):
+                widget.setVisible(other is view)
         view.set_run_dir(self.run_dir)
 
     def view_for(self, kind: str):
@@ -93,6 +97,9 @@ class PredictionPanel(QWidget):
                 view.shown.connect(self.shown)
             self.views[kind] = view
             self.stack.addWidget(view)
+            for widget in getattr(view, "toolbar", ()):
+                self.buttons.addWidget(widget)
+                widget.hide()
         return self.views[kind]
 
     # -- input -------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -34,6 +34,19 @@ class PixelCanvas(QWidget):
         """The numbers written on the cells (H, W)."""
         return self.image[:, :, max(self.channel, 0)]
 
+    def _picture(self) -> QImage:
+        """The channel shown (or the colour image) as an RGB QImage, one texel a pixel."""
+        if self.image.shape[2] == 3 and self.channel < 0:
+            rgb = self.image
+        elif self.image.shape[2] == 3:
+            rgb = np.zeros_like(self.image)
+            rgb[..., self.channel] = self.image[..., self.channel]
+        else:
+            rgb = np.repeat(self.image[..., :1], 3, axis=2)
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        h, w = rgb.shape[:2]
+        return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
     def paintEvent(self, event):
         h, w = self.image.shape[:2]
         # Whole-pixel cells: fractional ones leave hairline seams between them.
@@ -45,7 +58,12 @@ class PixelCanvas(QWidget):
         font.setPixelSize(max(6, int(cell * 0.34)))
         painter.setFont(font)
         values = self.values()
-        show_text = cell >= 11
+        if cell < 11:
+            # Too small to write numbers on: draw the picture itself, one block per pixel
+            # (a 512-pixel photo is 262,144 cells, far too many to fill one by one).
+            painter.drawImage(QRectF(0, 0, cell * w, cell * h), self._picture())
+            painter.end()
+            return
         for y in range(h):
             for x in range(w):
                 if self.image.shape[2] == 3 and self.channel < 0:
@@ -61,9 +79,8 @@ class PixelCanvas(QWidget):
                     colour, level = QColor(*rgb), v
                 rect = QRectF(x * cell, y * cell, cell, cell)
                 painter.fillRect(rect, colour)
-                if show_text:
-                    painter.setPen(QColor("#000000") if level > 110 else QColor("#ffffff"))
-                    painter.drawText(rect, Qt.AlignCenter, str(int(values[y, x])))
+                painter.setPen(QColor("#000000") if level > 110 else QColor("#ffffff"))
+                painter.drawText(rect, Qt.AlignCenter, str(int(values[y, x])))
         painter.end()
 
 

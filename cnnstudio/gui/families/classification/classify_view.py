@@ -86,13 +86,13 @@ class ClassifyView(PredictionView):
         left.addWidget(self.view)
         left.addWidget(self.view_caption)
         left.addStretch(1)
+        self.toolbar = (self.adapt_box,)      # shown in the dock's button row
         self.bars = TopBars()
         if window is not None:
             self.apply_accent(window.palette().highlight().color())
         row = QHBoxLayout()
         row.addLayout(left)
         row.addWidget(self.bars, 1)
-        self.body.addWidget(self.adapt_box)
         self.body.addLayout(row)
         self.body.addWidget(self.imagenet_box)
         self.body.addWidget(self.imagenet_title)
