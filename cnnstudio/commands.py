@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from cnnstudio.core.config import RunConfig
-from cnnstudio.core.errors import ImageError, StudioError
+from cnnstudio.core.errors import StudioError
 from cnnstudio.core.registry import COMMANDS, cli_hook
 from cnnstudio.core.training.events import (
     BatchEnd,
@@ -181,7 +181,7 @@ def sweep(args) -> int:
 
 def predict(args) -> int:
     from cnnstudio.core.families.classification import transfer
-    from cnnstudio.core.imaging import read_image
+    from cnnstudio.core.imaging import for_each_image
     from cnnstudio.core.predict import Predictor
 
     if args.top < 1:
@@ -191,26 +191,22 @@ def predict(args) -> int:
         return hook(args)        # or says which command to use instead
     predictor = Predictor.from_run(args.run_dir)
     predictor.adapt_photos = not getattr(args, "raw", False)
-    failed = False
     results = []
-    for path in args.images:
-        try:
-            image = read_image(path)
-            steps = predictor.prepare_explained(image)[1]
-            top = (transfer.predictor_top5(predictor, image) if getattr(args, "imagenet", False)
-                   else predictor.top_k(image, args.top))
-        except ImageError as exc:
-            print(f"cnnstudio: error: {exc}", file=sys.stderr)
-            failed = True
-            continue
+
+    def rank(path, image) -> None:
+        steps = predictor.prepare_explained(image)[1]
+        top = (transfer.predictor_top5(predictor, image) if getattr(args, "imagenet", False)
+               else predictor.top_k(image, args.top))
         results.append({"file": path, "top": [{"class": c, "probability": p} for c, p in top],
                         "adapted": steps})
         if not args.json:
             done = f"  ({', '.join(s.split(':')[0] for s in steps)})" if steps else ""
             print(Path(path).name + "  " + "  ".join(f"{c} {p:.4f}" for c, p in top) + done)
+
+    ok = for_each_image(args.images, rank)
     if args.json:
         print(json.dumps(results))
-    return 2 if failed else 0
+    return 0 if ok else 2
 
 
 def runs(args) -> int:

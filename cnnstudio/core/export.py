@@ -209,16 +209,16 @@ def _run_onnx(path: Path, images: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def _open_run(run_dir) -> dict:
+    from cnnstudio.core.families.profile import task_profile
     from cnnstudio.core.registry import ARCHITECTURES
     from cnnstudio.core.training.rundir import RunDir
 
     folder = RunDir.open(run_dir)
     config = folder.config()
-    try:
-        task = ARCHITECTURES.get(config.model.id).task
-    except Exception:            # an architecture this studio no longer knows
-        task = "classification"
-    if task != "classification":
+    # An architecture this studio no longer knows is taken for a classifier.
+    arch = ARCHITECTURES.find(config.model.id)
+    task = arch.task if arch is not None else "classification"
+    if not task_profile(task).exportable:
         raise StudioError(f"run {folder.path.name} is a {config.model.id} ({task}) run: "
                           "export takes classification runs")
     path = folder.model_path()

@@ -38,6 +38,22 @@ def read_image(path: str | Path) -> np.ndarray:
     return _decode(raw, path.name, "file")
 
 
+def for_each_image(paths, fn) -> bool:
+    """``fn(path, image)`` for each image file of a command's arguments. A file that cannot
+    be read (or that ``fn`` finds unusable, raising ImageError) is named in one line on
+    stderr and skipped; the rest go on. True when every file went through."""
+    import sys
+
+    ok = True
+    for path in paths:
+        try:
+            fn(path, read_image(path))
+        except ImageError as exc:
+            print(f"cnnstudio: error: {exc}", file=sys.stderr)
+            ok = False
+    return ok
+
+
 def decode_image_bytes(data: bytes, name: str = "image") -> np.ndarray:
     return _decode(np.frombuffer(data, dtype=np.uint8), name, "data")
 

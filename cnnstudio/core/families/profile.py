@@ -45,6 +45,8 @@ class Profile:
     prediction: str = "classify"
     best_metric: str = "val_accuracy"
     best_mode: str = "max"      # "max" or "min"
+    # `cnnstudio export` (SavedModel, TFLite, ONNX with a top-k self-test) takes its runs.
+    exportable: bool = False
 
     def keys(self) -> list[str]:
         return [s.key for p in self.plots for s in p.series]
@@ -53,7 +55,8 @@ class Profile:
 CLASSIFIER = Profile(
     "classification", "classifier",
     (Plot("Loss (lower is better)", (Series("loss", "loss"),), log_y=True),
-     Plot("Accuracy (higher is better)", (Series("accuracy", "accuracy"),), y_range=(0, 1))))
+     Plot("Accuracy (higher is better)", (Series("accuracy", "accuracy"),), y_range=(0, 1))),
+    exportable=True)
 
 
 def task_profile(task_name: str) -> Profile:

@@ -10,10 +10,9 @@ its scenes. An unreadable file is one line on stderr (exit 2); the others still 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from cnnstudio.core.errors import ImageError, StudioError
+from cnnstudio.core.errors import StudioError
 
 
 def is_captioning_run(run_dir) -> bool:
@@ -25,7 +24,7 @@ def is_captioning_run(run_dir) -> bool:
 
 def predict(args) -> int:
     from cnnstudio.core.families.attention import caption_decode
-    from cnnstudio.core.imaging import read_image
+    from cnnstudio.core.imaging import for_each_image
     from cnnstudio.core.predict import load_model_file
     from cnnstudio.core.training.rundir import RunDir
 
@@ -38,18 +37,15 @@ def predict(args) -> int:
         raise StudioError(f"run {folder.path.name} has no trained model yet "
                           "(no model.keras and no checkpoint)")
     model = load_model_file(path)
-    rows, failed = [], False
-    for name in args.images:
-        try:
-            image = read_image(name)
-        except ImageError as exc:
-            print(f"cnnstudio: error: {exc}", file=sys.stderr)
-            failed = True
-            continue
+    rows = []
+
+    def caption(name, image) -> None:
         out = caption_decode.caption_images(model, [image], beam=beam)
         rows.append({"file": name, "caption": out.captions[0]})
         if not args.json:
             print(f"{Path(name).name}  {out.captions[0] or '(no words: <end> came first)'}")
+
+    ok = for_each_image(args.images, caption)
     if args.json:
         print(json.dumps(rows))
-    return 2 if failed else 0
+    return 0 if ok else 2

@@ -73,22 +73,16 @@ def is_ram_run(run_dir) -> bool:
 def predict_cli(args) -> int:
     """``cnnstudio predict`` on a RAM run: per image the class and the fixations."""
     import json
-    import sys
     from pathlib import Path
 
-    from cnnstudio.core.errors import ImageError
-    from cnnstudio.core.imaging import read_image
+    from cnnstudio.core.imaging import for_each_image
 
     model, info = load_run(args.run_dir)
     shape = tuple(int(s) for s in model.image_shape)
-    rows, failed = [], False
-    for path in args.images:
-        try:
-            result = look_at(model, read_image(path), info)
-        except ImageError as exc:
-            print(f"cnnstudio: error: {exc}", file=sys.stderr)
-            failed = True
-            continue
+    rows = []
+
+    def look(path, image) -> None:
+        result = look_at(model, image, info)
         rows.append({"file": path, "class": result["class"],
                      "probability": result["probability"],
                      "fixations": [list(f) for f in result["fixations"]],
@@ -97,6 +91,8 @@ def predict_cli(args) -> int:
             print(f"{Path(path).name}  {result['class']} {result['probability']:.4f}  "
                   f"fixations (row, column) on the {shape[0]}×{shape[1]} canvas: "
                   f"{ram_probes.fixations_text(result['locations'], shape)}")
+
+    ok = for_each_image(args.images, look)
     if args.json:
         print(json.dumps(rows))
-    return 2 if failed else 0
+    return 0 if ok else 2

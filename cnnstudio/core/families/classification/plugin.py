@@ -23,7 +23,8 @@ def register() -> None:
                  VGG16, GOOGLENET, RESNET, TRANSFER):
         ARCHITECTURES.register(arch.id, arch)
     PROFILES.register("classification", CLASSIFIER)
-    PROFILES.register("transfer", replace(CLASSIFIER, task="transfer"))
+    # A transfer model's own Keras layers do not export yet: `export` says so.
+    PROFILES.register("transfer", replace(CLASSIFIER, task="transfer", exportable=False))
     TASKS.register("classification", f"{PACKAGE}.task:INSTANCE", lazy=True)
     TASKS.register("transfer", f"{PACKAGE}.transfer_task:INSTANCE", lazy=True)
     # GoogLeNet's auxiliary classifiers and the transfer models' layers, before a .keras loads.

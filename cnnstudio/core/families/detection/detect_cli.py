@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cnnstudio.core.errors import ImageError, StudioError
+from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection import detect_sources
 
 Detector = Callable[[object], dict]
@@ -92,27 +91,24 @@ def pick_source(args) -> Detector:
 
 
 def run(args) -> int:
-    from cnnstudio.core.imaging import read_image
+    from cnnstudio.core.imaging import for_each_image
 
     detect = pick_source(args)
-    failed, results = False, []
-    for path in args.images:
-        try:
-            image = read_image(path)
-        except ImageError as exc:
-            print(f"cnnstudio: error: {exc}", file=sys.stderr)
-            failed = True
-            continue
+    results = []
+
+    def find(path, image) -> None:
         found = detect(image)
         results.append({"file": path, **found})
         if not args.json:
             _print_text(path, found)
+
+    ok = for_each_image(args.images, find)
     if args.json and len(args.images) == 1:
         if results:             # one image: its object alone (an unreadable one: stderr only)
             print(json.dumps({k: v for k, v in results[0].items() if k != "file"}))
     elif args.json:
         print(json.dumps({"images": results}))
-    return 2 if failed else 0
+    return 0 if ok else 2
 
 
 def _print_text(path: str, found: dict) -> None:

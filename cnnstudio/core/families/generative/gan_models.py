@@ -151,6 +151,22 @@ class GeneratorOptimizerModel(K.Model):
     def _noise(self, n):
         return K.random.normal((n, self.latent_size), seed=self.seed_generator)
 
+    # -- compiling: two optimizers, both saved in the .keras file ---------------------
+    def get_compile_config(self):
+        ser = K.saving.serialize_keras_object
+        return {"d_optimizer": ser(self.optimizer), "g_optimizer": ser(self.g_optimizer)}
+
+    def compile_from_config(self, config):
+        des = K.saving.deserialize_keras_object
+        self.compile(d_optimizer=des(config["d_optimizer"]),
+                     g_optimizer=des(config["g_optimizer"]))
+        # Slots must exist before load_model assigns the saved Adam moments to them (an
+        # SSGAN's compile already built them).
+        for optimizer, network in ((self.optimizer, self.discriminator),
+                                   (self.g_optimizer, self.generator)):
+            if not optimizer.built:
+                optimizer.build(network.trainable_variables)
+
 
 @K.saving.register_keras_serializable(package="cnnstudio")
 class Gan(GeneratorOptimizerModel):
@@ -210,18 +226,6 @@ class Gan(GeneratorOptimizerModel):
         d_optimizer = d_optimizer or optimizer or K.optimizers.Adam(2e-4, beta_1=0.5)
         super().compile(optimizer=d_optimizer, **kwargs)
         self.g_optimizer = g_optimizer or K.optimizers.Adam(2e-4, beta_1=0.5)
-
-    def get_compile_config(self):
-        ser = K.saving.serialize_keras_object
-        return {"d_optimizer": ser(self.optimizer), "g_optimizer": ser(self.g_optimizer)}
-
-    def compile_from_config(self, config):
-        des = K.saving.deserialize_keras_object
-        self.compile(d_optimizer=des(config["d_optimizer"]),
-                     g_optimizer=des(config["g_optimizer"]))
-        # Slots must exist before load_model assigns the saved Adam moments to them.
-        self.optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     def train_step(self, data):
         from cnnstudio.core.training.gradients_tf import value_and_grads, with_input_gradient

@@ -195,15 +195,6 @@ class SemiSupervisedGan(GeneratorOptimizerModel):
         self.optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
-    def get_compile_config(self):
-        ser = K.saving.serialize_keras_object
-        return {"d_optimizer": ser(self.optimizer), "g_optimizer": ser(self.g_optimizer)}
-
-    def compile_from_config(self, config):
-        des = K.saving.deserialize_keras_object
-        self.compile(d_optimizer=des(config["d_optimizer"]),
-                     g_optimizer=des(config["g_optimizer"]))
-
     def train_step(self, data):
         from cnnstudio.core.training.gradients_tf import value_and_grads
 
