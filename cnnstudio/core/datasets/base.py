@@ -22,10 +22,9 @@ Shape = tuple[int, int, int]
 ProgressFn = Callable[[Any], None]
 
 
-@dataclass
-class ArraySplit:
-    x: np.ndarray           # uint8 (N, H, W, C)
-    y: np.ndarray           # int32 (N,)
+class _Labelled:
+    """A split's labels ``y``: its length and ``labels`` (what samplers and counts read)."""
+    y: np.ndarray
 
     def __len__(self) -> int:
         return len(self.y)
@@ -33,6 +32,12 @@ class ArraySplit:
     @property
     def labels(self) -> np.ndarray:
         return self.y
+
+
+@dataclass
+class ArraySplit(_Labelled):
+    x: np.ndarray           # uint8 (N, H, W, C)
+    y: np.ndarray           # int32 (N,)
 
     def images(self, indices) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
         indices = np.asarray(indices, dtype=np.int64)
@@ -40,17 +45,10 @@ class ArraySplit:
 
 
 @dataclass
-class FileSplit:
+class FileSplit(_Labelled):
     paths: list[Path]
     y: np.ndarray
     shape: Shape            # every image is fitted to this when read
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    @property
-    def labels(self) -> np.ndarray:
-        return self.y
 
     def images(self, indices) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
         """Read the given files; unreadable ones are left out and returned as (path, reason)."""

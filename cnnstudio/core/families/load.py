@@ -24,27 +24,34 @@ BUILT_IN = ("cnnstudio.core.datasets.plugin",
             "cnnstudio.core.families.attention.plugin",
             "cnnstudio.core.families.detection.plugin")
 
-_state = {"loaded": False, "loading": False}
 # Entry points that failed to load: (name, one line); the window and `cnnstudio models` say so.
 FAILED: list[tuple[str, str]] = []
 
 
-def load_families() -> None:
-    if _state["loaded"] or _state["loading"]:
-        return
-    _state["loading"] = True
-    try:
-        for name in BUILT_IN:
-            importlib.import_module(name).register()
-        load_entry_points(GROUP)
-        _state["loaded"] = True
-    finally:
-        _state["loading"] = False
+class Loader:
+    """Imports ``built_in`` plug-in modules and the ``group``'s entry points, calling each
+    one's ``register()``, once; a lookup made while loading does not load again."""
+
+    def __init__(self, built_in: tuple[str, ...], group: str, before=lambda: None):
+        self.built_in, self.group, self.before = built_in, group, before
+        self.loaded = self.loading = False
+
+    def __call__(self) -> None:
+        if self.loaded or self.loading:
+            return
+        self.loading = True
+        try:
+            self.before()
+            for name in self.built_in:
+                importlib.import_module(name).register()
+            for point in entry_points(group=self.group):
+                _load_entry_point(point)
+            self.loaded = True
+        finally:
+            self.loading = False
 
 
-def load_entry_points(group: str) -> None:
-    for point in entry_points(group=group):
-        _load_entry_point(point)
+load_families = Loader(BUILT_IN, GROUP)
 
 
 def _load_entry_point(point) -> None:

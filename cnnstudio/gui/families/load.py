@@ -11,9 +11,7 @@ tasks they registered.
 
 from __future__ import annotations
 
-import importlib
-
-from cnnstudio.core.families.load import load_entry_points
+from cnnstudio.core.families.load import Loader
 from cnnstudio.core.registry import ensure_loaded
 
 GROUP = "cnnstudio.panels"
@@ -22,18 +20,4 @@ BUILT_IN = ("cnnstudio.gui.families.classification.plugin",
             "cnnstudio.gui.families.attention.plugin",
             "cnnstudio.gui.families.detection.plugin")
 
-_state = {"loaded": False, "loading": False}
-
-
-def load_gui_families() -> None:
-    if _state["loaded"] or _state["loading"]:
-        return
-    _state["loading"] = True
-    try:
-        ensure_loaded()
-        for name in BUILT_IN:
-            importlib.import_module(name).register()
-        load_entry_points(GROUP)
-        _state["loaded"] = True
-    finally:
-        _state["loading"] = False
+load_gui_families = Loader(BUILT_IN, GROUP, before=ensure_loaded)

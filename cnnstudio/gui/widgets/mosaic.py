@@ -45,9 +45,8 @@ def colourise(image: np.ndarray, cmap: str = "viridis") -> np.ndarray:
     return rgb
 
 
-class MosaicView(pg.GraphicsLayoutWidget):
-    """One titled image (a tile mosaic, a heat map, a photo), zoomable, tiles numbered."""
-    tileClicked = Signal(int)
+class TitledImageView(pg.GraphicsLayoutWidget):
+    """A title, one zoomable image (row-major, y down) and a caption, on the dark ground."""
 
     def __init__(self, title: str = "", parent=None, min_side: int = 160):
         super().__init__(parent)
@@ -59,6 +58,14 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
         self.caption = self.addLabel("", row=2, col=0, size="8pt", color="#a8a8a8")
+
+
+class MosaicView(TitledImageView):
+    """One titled image (a tile mosaic, a heat map, a photo), zoomable, tiles numbered."""
+    tileClicked = Signal(int)
+
+    def __init__(self, title: str = "", parent=None, min_side: int = 160):
+        super().__init__(title, parent, min_side)
         self._labels: list[pg.TextItem] = []
         self._mosaic = None
         self.image = None               # the RGB array shown, for tests and screenshots

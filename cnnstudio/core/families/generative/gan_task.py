@@ -17,7 +17,7 @@ import numpy as np
 
 from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.datasets.base import ArraySplit, Dataset
-from cnnstudio.core.errors import DataError, ModelError
+from cnnstudio.core.errors import DataError
 from cnnstudio.core.families.generative import gan_probes
 from cnnstudio.core.imaging import resize_batch
 from cnnstudio.core.keras_setup import keras
@@ -83,17 +83,8 @@ class GanTask:
         self._recorders: dict[str, gan_probes.GridRecorder] = {}
 
     def build_model(self, arch, input_shape, num_classes, options, cfg: TrainConfig):
-        """Like Architecture.build, but a GAN needs no classes (a one-folder dataset is fine)."""
-        height, width = input_shape[:2]
-        if min(height, width) < arch.min_size:
-            raise ModelError(f"{arch.id} needs images of at least {arch.min_size}×"
-                             f"{arch.min_size}, got {height}×{width}")
-        opts = arch.options(options)
-        try:
-            return arch.build_fn(tuple(int(s) for s in input_shape), int(num_classes), **opts)
-        except ValueError as exc:
-            raise ModelError(f"{arch.id} cannot be built for {height}×{width}×{input_shape[2]} "
-                             f"images: {str(exc).splitlines()[0]}") from None
+        # A GAN needs no classes: a one-folder dataset trains as well.
+        return arch.build(input_shape, max(2, int(num_classes)), options)
 
     def prepare(self, dataset: Dataset, shape, cfg: TrainConfig, sink) -> FitData:
         x = split_images(dataset.train, shape, sink)

@@ -35,6 +35,7 @@ from cnnstudio.core.families.attention import shape_scenes as scenes
 from cnnstudio.gui.families.attention.scene_drawer import SceneDrawer
 from cnnstudio.gui.families.attention.word_strip import WordStrip
 from cnnstudio.gui.model_access import Answers, ModelAccess
+from cnnstudio.gui.widgets.bars import epoch_bar
 from cnnstudio.gui.widgets.images import to_pixmap
 from cnnstudio.gui.widgets.mosaic import ImageGallery
 
@@ -75,14 +76,8 @@ class CaptionsPanel(QWidget):
             self.decoding.addItem(name, beam)
         self.decoding.setToolTip("How drawn and dropped scenes are captioned (the probes are "
                                  "always greedy)")
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Epoch"))
-        bar.addWidget(self.slider, 1)
-        bar.addWidget(self.epoch_label)
-        bar.addWidget(QLabel("Map opacity"))
-        bar.addWidget(self.opacity)
-        bar.addWidget(QLabel("Decoding"))
-        bar.addWidget(self.decoding)
+        bar = epoch_bar(self.slider, self.epoch_label, ("Map opacity", self.opacity),
+                        ("Decoding", self.decoding))
 
         self.gallery = ImageGallery(side=56)
         self.gallery.setMaximumHeight(250)       # two rows of eight probes; the rest: drawing

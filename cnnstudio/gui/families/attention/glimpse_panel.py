@@ -36,6 +36,7 @@ from cnnstudio.core.families.attention.ram import RAM_DEFAULTS
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.gui.families.attention.scanpath_view import ScanpathView
 from cnnstudio.gui.model_access import Answers, ModelAccess
+from cnnstudio.gui.widgets.bars import epoch_bar
 from cnnstudio.gui.widgets.mosaic import MosaicView
 
 PLAY_MS = 700
@@ -104,12 +105,7 @@ class GlimpsePanel(QWidget):
         self.random.setToolTip("The same network looking at uniformly random places instead "
                                "of where its location network points")
         self.random.toggled.connect(lambda _: self._refresh_trace())
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Epoch"))
-        top.addWidget(self.epoch_slider, 1)
-        top.addWidget(self.epoch_label)
-        top.addWidget(self.probe)
-        top.addWidget(self.random)
+        top = epoch_bar(self.epoch_slider, self.epoch_label, self.probe, self.random)
 
         self.step_slider = QSlider(Qt.Horizontal)
         self.step_slider.setPageStep(1)

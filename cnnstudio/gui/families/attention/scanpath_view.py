@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from cnnstudio.core.families.attention.glimpse import centre_pixel, glimpse_boxes
+from cnnstudio.gui.widgets.mosaic import TitledImageView
 
 BACKGROUND = "#1e1e1e"
 
@@ -37,17 +38,10 @@ def grey_rgb(image: np.ndarray) -> np.ndarray:
     return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
 
 
-class ScanpathView(pg.GraphicsLayoutWidget):
+class ScanpathView(TitledImageView):
     def __init__(self, title: str = "Where the model looks", parent=None, min_side: int = 220):
-        super().__init__(parent)
-        self.setBackground(BACKGROUND)
-        self.setMinimumSize(min_side, min_side)
-        self.title = self.addLabel(title, row=0, col=0, size="10pt", color="#e8e8e8")
-        self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
-                                    enableMenu=False)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image_item)
-        self.caption = self.addLabel("", row=2, col=0, size="8pt", color="#a8a8a8")
+        super().__init__(title, parent, min_side)
+        self.setBackground(BACKGROUND)          # darker than a mosaic's gaps
         self.path = pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255, 160), width=1.5))
         self.view.addItem(self.path)
         self._squares: list[QGraphicsRectItem] = []

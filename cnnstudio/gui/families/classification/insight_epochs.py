@@ -13,7 +13,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSlider,
     QSplitter,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.probes.feature_maps import channel_view
 from cnnstudio.core.probes.filters import filter_view
 from cnnstudio.core.probes.recorder import ProbeStore
+from cnnstudio.gui.widgets.bars import epoch_bar
 from cnnstudio.gui.widgets.mosaic import ImageGallery, MosaicView, refill_combo
 
 
@@ -48,14 +48,8 @@ class EpochSliderPanel(QWidget):
         self.epoch_label.setMinimumWidth(120)
         self.filter_box = QComboBox()
         self.map_box = QComboBox()
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Epoch"))
-        bar.addWidget(self.slider, 1)
-        bar.addWidget(self.epoch_label)
-        bar.addWidget(QLabel("Filters of"))
-        bar.addWidget(self.filter_box)
-        bar.addWidget(QLabel("Maps of"))
-        bar.addWidget(self.map_box)
+        bar = epoch_bar(self.slider, self.epoch_label, ("Filters of", self.filter_box),
+                        ("Maps of", self.map_box))
         self.filters = MosaicView("Filters")
         self.maps = MosaicView("Feature maps")
         self.gallery = ImageGallery(side=56)

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from cnnstudio.core.families.detection.instances import Instances
 from cnnstudio.gui.families.detection import probe_source
 from cnnstudio.gui.families.detection.instances_view import InstancesView
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
 from cnnstudio.gui.model_access import Answers
+from cnnstudio.gui.widgets.bars import epoch_bar
 
 
 def detect_with(model, image: np.ndarray) -> Instances:
@@ -57,11 +58,7 @@ class DetectionsPanel(QWidget):
         self.probe.setPrefix("probe image ")
         self.probe.setRange(1, 1)
         self.probe.valueChanged.connect(lambda _: self._show_probe())
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Epoch"))
-        bar.addWidget(self.slider, 1)
-        bar.addWidget(self.epoch_label)
-        bar.addWidget(self.probe)
+        bar = epoch_bar(self.slider, self.epoch_label, self.probe)
         self.view = InstancesView()
         self.status = QLabel("Click a dataset sample or drop a photo to see what the model "
                              "finds in it: the opened or training Mask R-CNN run's, else the "

@@ -26,6 +26,7 @@ from cnnstudio.core.families.generative import autoencoder_probes as probes
 from cnnstudio.core.probes.feature_maps import channel_view
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.gui.model_access import Answers, ModelRunner
+from cnnstudio.gui.widgets.bars import epoch_bar
 from cnnstudio.gui.widgets.mosaic import ImageGallery, MosaicView
 
 SEARCH_K = 10
@@ -73,10 +74,7 @@ class AutoencoderPanel(QWidget):
         self.epoch_label.setMinimumWidth(110)
         self.compression = QLabel("")
         self.compression.setWordWrap(True)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Epoch"))
-        bar.addWidget(self.slider, 1)
-        bar.addWidget(self.epoch_label)
+        bar = epoch_bar(self.slider, self.epoch_label)
 
         self.strip = MosaicView("Probe images", min_side=140)
         self.strip.tileClicked.connect(self._strip_clicked)

@@ -16,7 +16,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSlider,
@@ -29,6 +28,7 @@ from cnnstudio.core.families.generative import gan_probes as gp
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui.model_access import Answers, ModelAccess
+from cnnstudio.gui.widgets.bars import epoch_bar
 from cnnstudio.gui.widgets.mosaic import MosaicView
 
 GREY = "CET-L1"          # unused for RGB mosaics; grey images are drawn as grey RGB
@@ -67,11 +67,7 @@ class GanConsole(QWidget):
         self.export_button = QPushButton("Export animation…")
         self.export_button.setToolTip("Write the per-epoch grids as an animated GIF")
         self.export_button.setEnabled(False)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Epoch"))
-        bar.addWidget(self.slider, 1)
-        bar.addWidget(self.epoch_label)
-        bar.addWidget(self.export_button)
+        bar = epoch_bar(self.slider, self.epoch_label, self.export_button)
         self.grid = MosaicView("Fixed-noise samples", min_side=220)
         self.grid.setToolTip("The same 64 latent points every time. Click two cells to walk "
                              "the latent space between them.")
