@@ -40,8 +40,21 @@ def _option(text: str) -> tuple[str, object]:
         return key, raw
 
 
+def _window_help() -> str:
+    """Without a subcommand, `cnnstudio` opens the window: its own flags, for --help."""
+    try:
+        from cnnstudio.gui.app import window_parser
+    except ImportError:              # an install without the window
+        return ""
+    flags = window_parser().format_help().split("options:", 1)[-1]
+    return ("the studio window, without a subcommand (cnnstudio [flags]):"
+            + flags.replace("  -h, --help            show this help message and exit\n", ""))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cnnstudio", description="CNN Studio: see convolutional networks learn.")
+    parser = _Parser(prog="cnnstudio", description="CNN Studio: see convolutional networks learn.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog=_window_help())
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model headless")

@@ -22,6 +22,11 @@ DEFAULT_PRESET = "quickstart-lenet5-offline"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return window_parser().parse_args(argv)
+
+
+def window_parser() -> argparse.ArgumentParser:
+    """The window's flags (``cnnstudio --help`` lists them too)."""
     parser = argparse.ArgumentParser(prog="cnnstudio", description="CNN Studio: the window.")
     parser.add_argument("--preset", help="open with a preset loaded (a file stem in "
                                          "cnnstudio/resources/presets, e.g. chapter4-lenet5-mnist)")
@@ -33,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--exit-after-epochs", type=int, default=1, metavar="N",
                         help="with --screenshot-dir: take the pictures after N epochs")
     parser.add_argument("--theme", choices=["light", "dark"], help="colour theme")
-    return parser.parse_args(argv)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

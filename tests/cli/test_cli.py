@@ -112,3 +112,13 @@ def test_empty_folder_and_bad_images_exit_2_without_traceback(trained, tmp_path)
     assert proc.stderr.strip().splitlines() == [
         "cnnstudio: error: cannot read 'notes.txt': not an image, or the file is corrupt",
         "cnnstudio: error: cannot read 'half.jpg': not an image, or the file is corrupt"]
+
+
+def test_help_lists_every_subcommand_and_the_windows_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for word in ("train", "sweep", "predict", "export", "generate", "detect", "runs",
+                 "datasets", "models", "--preset", "--autorun", "--screenshot-dir",
+                 "--runs-dir", "--theme"):
+        assert word in out

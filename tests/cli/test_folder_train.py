@@ -154,3 +154,20 @@ def test_belgiumts_trains_through_the_engine(tmp_path, augment):
     assert finished.test["accuracy"] >= 0.5   # three easy shapes, 9 test images
     info = json.loads((result.run_dir / "dataset.json").read_text())
     assert info["input_shape"] == [32, 32, 3] and info["train_counts"] == [8, 8, 8]
+
+
+@pytest.mark.slow
+def test_the_engine_leaves_the_callers_config_as_it_was(tmp_path):
+    from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
+    from cnnstudio.core.training import engine
+
+    root = make_dogs_vs_cats(tmp_path / "dogs-vs-cats")
+    config = RunConfig(DatasetConfig("folder", {"path": str(root)}),
+                       ModelConfig("dogs-vs-cats", {"fc_units": 8}),
+                       TrainConfig(epochs=1, batch_size=8, validation_split=0.0))
+    before = config.to_dict()
+    result = engine.run(config, runs_root=tmp_path / "runs")
+    assert result.status == "finished"
+    assert config.to_dict() == before            # the form's (or a sweep's) config untouched
+    recorded = json.loads((Path(result.run_dir) / "config.json").read_text())
+    assert recorded["dataset"]["options"]["image_size"] == 128   # the run says what it used
