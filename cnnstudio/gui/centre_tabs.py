@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QTabWidget
 
 from cnnstudio.gui.registry import CONTROLLERS, PANELS, call, controllers_for, panels_for
+from cnnstudio.gui.widgets.vscroll import scroller
 
 
 class CentreTabs(QTabWidget):
@@ -19,7 +20,10 @@ class CentreTabs(QTabWidget):
         super().__init__()
         self.window = window
         self.setObjectName("centre_tabs")
-        self.addTab(window.plots, "Training curves")
+        # Each page sits in a scroll area: a panel larger than a laptop's screen scrolls
+        # instead of making the window larger than the screen.
+        self.pages: dict[int, object] = {}          # id(panel) → its scroll area
+        self.addTab(self._page(window.plots), "Training curves")
         self.built: dict[str, object] = {}          # panel id → widget, built on first use
         self.controllers: dict[str, object] = {}    # controller id → object, built on first use
         self.task: str | None = None
@@ -43,9 +47,23 @@ class CentreTabs(QTabWidget):
             self.removeTab(1)
         for spec in panels_for(task):
             panel = self.panel(spec.id)
-            self.setTabToolTip(self.addTab(panel, spec.title), spec.tip)
+            self.setTabToolTip(self.addTab(self._page(panel), spec.title), spec.tip)
         if current is not None and self.indexOf(current) >= 0:
-            self.setCurrentWidget(current)
+            QTabWidget.setCurrentWidget(self, current)
+
+    def _page(self, panel):
+        if id(panel) not in self.pages:
+            self.pages[id(panel)] = scroller(panel)
+        return self.pages[id(panel)]
+
+    def current_panel(self):
+        """The panel on the tab in front (not its scroll area)."""
+        page = QTabWidget.currentWidget(self)
+        return page.widget() if page is not None else None
+
+    def show_panel(self, panel) -> None:
+        """Bring the tab holding ``panel`` to the front."""
+        QTabWidget.setCurrentWidget(self, self._page(panel))
 
     def panel(self, panel_id: str):
         if panel_id not in self.built:
@@ -93,7 +111,7 @@ class CentreTabs(QTabWidget):
         self._hook("set_image", image, caption)
 
     def _tab_shown(self, *_args) -> None:
-        current = self.currentWidget()
+        current = self.current_panel()
         for spec in panels_for(self.task or ""):
             if spec.hooks and self.built.get(spec.id) is current:
                 call(current, "shown")
@@ -105,7 +123,7 @@ class CentreTabs(QTabWidget):
         return {s.id: self.panel(s.id) for s in panels_for(self.task or "")}
 
     def busy(self) -> bool:
-        shown = [self.widget(i) for i in range(1, self.count())]
+        shown = [self.widget(i).widget() for i in range(1, self.count())]
         return any(p.answers.busy() for p in shown if hasattr(p, "answers")) or any(
             p.busy() for p in shown if callable(getattr(p, "busy", None)))
 

@@ -93,7 +93,7 @@ class ScreenshotRun:
             name = PANELS.get(key).screenshot
             if name is None:
                 continue
-            w.tabs.setCurrentWidget(panel)
+            w.tabs.show_panel(panel)
             QApplication.processEvents()
             self._save(panel.grab(), name or f"{key}.png")
         w.tabs.setCurrentIndex(0)

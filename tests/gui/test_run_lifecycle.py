@@ -91,7 +91,7 @@ def test_confusion_and_errors_fill_while_training(qtbot, studio):
     test_size = len(studio.dataset.dataset.test)
     for panel in (studio.tabs.controller("classifier-insight").confusion, studio.tabs.controller("classifier-insight").errors):
         with qtbot.waitSignal(panel.updated, timeout=30_000):
-            studio.tabs.setCurrentWidget(panel)      # shown → predicted between batches
+            studio.tabs.show_panel(panel)      # shown → predicted between batches
         assert panel.predictions is not None and len(panel.predictions.y_true) == test_size
     assert studio.tabs.controller("classifier-insight").confusion.cm.sum() == test_size
     with qtbot.waitSignal(studio.bridge.finished, timeout=30_000):

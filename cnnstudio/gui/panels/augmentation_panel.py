@@ -28,7 +28,7 @@ from superqt import QLabeledDoubleSlider
 
 from cnnstudio.core import augment
 from cnnstudio.gui.widgets.images import to_pixmap
-from cnnstudio.gui.widgets.vscroll import vscroll
+from cnnstudio.gui.widgets.vscroll import scroller, vscroll
 
 PREVIEW_N = 12
 COLUMNS = 6
@@ -242,7 +242,7 @@ def install(window) -> AugmentationPanel:
     panel = AugmentationPanel(window.background, window.dataset.sample_image)
     dock = QDockWidget("Augmentation", window)
     dock.setObjectName("dock_augmentation")
-    dock.setWidget(panel)
+    dock.setWidget(scroller(panel, 230))      # like every dock: scrolls on a small screen
     window.addDockWidget(Qt.RightDockWidgetArea, dock)
     window.tabifyDockWidget(window.docks["training"], dock)
     window.docks["training"].raise_()

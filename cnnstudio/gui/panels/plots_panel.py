@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.families.profile import CLASSIFIER, Profile
 from cnnstudio.gui.theme import LIGHT, OVERLAY_COLOURS, Theme
+from cnnstudio.gui.widgets.elided_label import ElidedLabel
 
 REDRAW_MS = 400        # ~2.5 redraws a second: live to the eye; each costs the CPU training needs
 SMOOTHING = 0.1         # weight of the newest batch in the smoothed training curve
@@ -57,7 +58,8 @@ class PlotsPanel(QWidget):
         super().__init__(parent)
         self.theme = LIGHT
         self.profile: Profile | None = None
-        self.title = QLabel("No run yet: press Train, or open a run from the Runs panel.")
+        # A long run name is cut to fit, never widening the window (its tooltip has it all).
+        self.title = ElidedLabel("No run yet: press Train, or open a run from the Runs panel.")
         self.title.setObjectName("heading")
         self.log_box = QCheckBox("Log-scale loss")
         self.log_box.setToolTip("Show the loss on a logarithmic axis: late, small "

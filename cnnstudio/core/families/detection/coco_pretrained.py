@@ -2,11 +2,12 @@
 
 The TensorFlow 2 Detection Zoo's "Mask R-CNN Inception ResNet V2 1024x1024" (COCO
 39.0 box / 34.6 mask mAP) is a SavedModel in a ``.tar.gz``. It is downloaded on request
-through the studio's downloader (progress events; cached in ``$KERAS_HOME/models``;
-offline, one message naming the file, its URL and where to place it) and loaded with
-``tf.saved_model.load`` in ``coco_pretrained_tf.py`` (Keras's ``load_model`` cannot read
-zoo SavedModels). Its outputs — normalised boxes, 1-based COCO ids (90-id map), scores
-and box-relative 33×33 masks — become the family's ``Instances`` here, in numpy.
+through the studio's downloader (progress events; cached in
+``$KERAS_HOME/models/detection-zoo``; offline, one message naming the file, its URL and
+where to place it) and loaded with ``tf.saved_model.load`` in ``coco_pretrained_tf.py``
+(Keras's ``load_model`` cannot read zoo SavedModels). Its outputs — normalised boxes,
+1-based COCO ids (90-id map), scores and box-relative 33×33 masks — become the family's
+``Instances`` here, in numpy.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ ARCHIVE = f"{MODEL_NAME}.tar.gz"
 URL = f"http://download.tensorflow.org/models/object_detection/tf2/20200711/{ARCHIVE}"
 TITLE = "COCO Mask R-CNN (Inception ResNet V2, 1024×1024, TF2 Detection Zoo)"
 SIZE_TEXT = "about 250 MB"
-DOWNLOAD = Download(URL, f"detection-zoo/{ARCHIVE}", extract_to=f"detection-zoo/{MODEL_NAME}",
-                    subdir="models")
+# Kept in $KERAS_HOME/models/detection-zoo: the archive and, beside it, its unpacked folder.
+# The folder is the cache dir (``subdir``) and the names are plain file names, because the
+# downloader's offline message places the unpacked folder beside the archive: a folder in
+# both names would be named twice there (".../detection-zoo/detection-zoo/...").
+ZOO_DIR = "models/detection-zoo"
+DOWNLOAD = Download(URL, ARCHIVE, extract_to=MODEL_NAME, subdir=ZOO_DIR)
 # The model resizes every image to 1024 px itself; larger photos are shrunk first so the
 # pasted full-image masks stay small (100 masks of a 12-megapixel photo would be 1.2 GB).
 MAX_SIDE = 1024
@@ -56,12 +61,16 @@ COCO_CLASS_NAMES = ["background"] + [_COCO_IDS.get(i, "") for i in range(1, 91)]
 
 def is_cached() -> bool:
     """Whether the model is on disk already (so asking to use it downloads nothing)."""
-    cache = keras_cache_dir(DOWNLOAD.subdir)
-    return (cache / DOWNLOAD.extract_to).exists() or (cache / DOWNLOAD.target).exists()
+    return model_folder().exists() or archive_path().exists()
 
 
 def archive_path() -> Path:
     return keras_cache_dir(DOWNLOAD.subdir) / DOWNLOAD.target
+
+
+def model_folder() -> Path:
+    """Where the unpacked archive lives (beside the archive)."""
+    return keras_cache_dir(DOWNLOAD.subdir) / DOWNLOAD.extract_to
 
 
 def saved_model_dir(root: Path) -> Path:

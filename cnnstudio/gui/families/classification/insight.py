@@ -60,7 +60,7 @@ class ClassifierInsight:
     def probe_ready(self, event) -> None:
         # The epoch replay redraws its mosaics on reload: only worth it on screen.
         self._stale.add(self.epochs)
-        self.tab_shown(self.window.tabs.currentWidget())
+        self.tab_shown(self.window.tabs.current_panel())
         self._show_first_probe(self.window.bridge.run_dir)
 
     def open_run(self, path) -> None:
@@ -105,7 +105,7 @@ class ClassifierInsight:
         # A refresh asks the training thread for work: only the tab on screen is worth it;
         # the other one catches up when it is shown.
         self._stale |= {self.filters, self.feature_maps, self.confusion, self.errors}
-        self.tab_shown(self.window.tabs.currentWidget())
+        self.tab_shown(self.window.tabs.current_panel())
 
     def tab_shown(self, current) -> None:
         if current in self._stale:
@@ -118,7 +118,7 @@ class ClassifierInsight:
 
     def dream_about(self, layer: str, index: int) -> None:
         self.activation.choose(layer, index)
-        self.window.tabs.setCurrentWidget(self.activation)
+        self.window.tabs.show_panel(self.activation)
 
 
 def _class_names(run_dir) -> list[str]:

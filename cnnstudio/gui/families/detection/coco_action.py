@@ -4,17 +4,20 @@
 ``CocoFinder`` is the one way the GUI uses the pretrained model (menu, prediction dock):
 it asks before downloading (the archive is large), runs download, load and detection on
 its own worker thread with progress in a status line, and hands the answer back on the
-GUI thread. Offline, the downloader's message names the file, its URL and its place.
+GUI thread. Offline, the downloader's message names the file, its URL and its place;
+``DownloadNote`` shows it word-wrapped to any width, with a Copy URL button.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from cnnstudio.core.errors import StudioError
@@ -34,6 +38,7 @@ from cnnstudio.gui.families.detection.instances_view import InstancesView
 from cnnstudio.gui.model_access import Answers
 
 ACTION_TEXT = "Find objects with the COCO Mask R-CNN…"
+DOWNLOAD_FAILED = "⚠ The COCO Mask R-CNN could not be downloaded:"
 
 
 def _count(instances, noun: str) -> str:
@@ -49,6 +54,53 @@ def ask_download(parent) -> bool:
         f"yet.\n\nDownload {zoo.ARCHIVE} ({zoo.SIZE_TEXT}) from\n{zoo.URL}\ninto\n{where}?\n\n"
         "It is downloaded once; later uses work offline.")
     return answer == QMessageBox.Yes
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width space after each / _ - . inside long words (URLs, paths):
+    a word-wrapped label can then break them, instead of widening its dock or being cut."""
+    def soften(match):
+        return re.sub(r"([/\\_.\-])(?=\S)", "\\1\u200b", match.group())
+    return re.sub(r"\S{25,}", soften, text)
+
+
+class DownloadNote(QWidget):
+    """The offline message (the file, its URL, where to place it), word-wrapped to any
+    width, with a Copy URL button; hidden until a download fails."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.message = ""
+        self.label = QLabel(wordWrap=True)
+        self.label.setTextFormat(Qt.PlainText)
+        self.label.setObjectName("error")
+        self.copy_button = QPushButton("Copy URL")
+        self.copy_button.setToolTip(f"Put the model's download address on the clipboard:\n"
+                                    f"{zoo.URL}")
+        self.copy_button.clicked.connect(self.copy_url)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addLayout(row)
+        self.hide()
+
+    def show_failure(self, text: str) -> bool:
+        """Show a failed download (its message names the URL) and say True; anything else
+        hides the note and says False."""
+        if zoo.URL not in text:
+            self.hide()
+            return False
+        self.message = text
+        self.label.setText(breakable(text))
+        self.show()
+        return True
+
+    def copy_url(self) -> None:
+        QGuiApplication.clipboard().setText(zoo.URL)
 
 
 class CocoFinder(QObject):
@@ -146,7 +198,8 @@ class CocoDialog(QDialog):
         self.haar_view.hide()
         self.finder.progressed.connect(self.status.setText)
         self.finder.found.connect(self._found)
-        self.finder.failed.connect(lambda text: self.status.setText(f"⚠ {text}"))
+        self.finder.failed.connect(self._failed)
+        self.note = DownloadNote()
         self.result: tuple | None = None        # (photo, instances, name) found last
         bar = QHBoxLayout()
         bar.addWidget(self.open_button)
@@ -159,13 +212,19 @@ class CocoDialog(QDialog):
         layout.addLayout(bar)
         layout.addLayout(views, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.note)
 
     def find(self, image, name: str) -> None:
+        self.note.hide()
         self.finder.find(image, name, self)
 
     def _found(self, photo, instances, name: str) -> None:
+        self.note.hide()
         self.result = (photo, instances, name)
         self._draw()
+
+    def _failed(self, text: str) -> None:
+        self.status.setText(DOWNLOAD_FAILED if self.note.show_failure(text) else f"⚠ {text}")
 
     def _draw(self) -> None:
         self.haar_view.setVisible(self.compare.isChecked())

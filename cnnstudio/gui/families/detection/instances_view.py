@@ -95,12 +95,28 @@ class InstancesView(QWidget):
         self._make_items(len(instances))
         if first:
             self.box.autoRange(padding=0.02)
+        self._reset_detail()
+        self.redraw()
+
+    def clear(self, title: str = "") -> None:
+        """Nothing drawn: what another run or model found is gone."""
+        self.image = self.instances = self.chosen = self.mask_rgba = None
+        self.photo_item.clear()
+        self.mask_item.clear()
+        for item in (*self.rects, *self.labels):
+            item.setVisible(False)
+        self.title.setText(title)
+        self.summary.setText("")
+        self._reset_detail()
+        self._update_labels()
+        self.redrawn.emit()
+
+    def _reset_detail(self) -> None:
         if self.detail is not None:
             self.detail.image_item.clear()
             self.detail.image = None
             self.detail.title.setText("Click an instance")
             self.detail.caption.setText("its mask as the mask head drew it")
-        self.redraw()
 
     def set_threshold(self, score: float) -> None:
         self.threshold.setValue(int(round(score * 100)))
