@@ -33,9 +33,11 @@ def main(settings_path: str, runs: str) -> int:
         buttons = {}
         for key, button in (("train", window.training.start), ("stop", window.training.stop)):
             centre = button.mapToGlobal(button.rect().center())
+            above = QApplication.widgetAt(centre)
             buttons[key] = (button.isVisible() and not button.visibleRegion().isEmpty()
-                            and screen.contains(centre)
-                            and QApplication.widgetAt(centre) is button)
+                            and screen.contains(centre) and above is button)
+            if above is not button:          # say what covers it
+                buttons[f"{key}_covered_by"] = type(above).__name__ if above else None
         print(json.dumps({"preset": name, "platform": QApplication.platformName(),
                           "screen": [screen.x(), screen.y(), screen.width(), screen.height()],
                           "frame": [frame.x(), frame.y(), frame.width(), frame.height()],

@@ -116,6 +116,7 @@ class PlotsPanel(QWidget):
         plots, curves = [], {}
         for col, spec in enumerate(profile.plots):
             plot = widget.addPlot(row=0, col=col, title=spec.title)
+            _narrow_title(plot.titleLabel)
             plot.spec = spec
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
@@ -126,7 +127,10 @@ class PlotsPanel(QWidget):
                 plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            plot.addLegend(offset=(-10, 10) if col == 0 else (-10, -10))
+            # Small type: on a laptop screen a legend must not hide the curves (drag it away
+            # if it does: pyqtgraph legends move with the mouse).
+            plot.addLegend(offset=(-10, 10) if col == 0 else (-10, -10), labelTextSize="8pt",
+                           verSpacing=-6)
             several = len(spec.series) > 1
             for s in spec.series:
                 curves[s.key] = plot.plot()         # raw batches: faint, no legend entry
@@ -316,3 +320,17 @@ class PlotsPanel(QWidget):
                 i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
                 parts.append(f"{label} {ys[i]:.4f}")
         self.readout.setText(" · ".join(parts))
+
+
+def _narrow_title(label, width: int = 60) -> None:
+    """A plot's title may be cut on a narrow screen; it must not hold the plots wider than
+    the tab (the last plot would be cut off instead). pyqtgraph sets a title's minimum
+    width to its text's on every setText (the theme's colours too), so after its own."""
+    own = label.updateMin
+
+    def update_min() -> None:
+        own()
+        label.setMinimumWidth(width)
+
+    label.updateMin = update_min
+    update_min()

@@ -109,18 +109,18 @@ class TrainingPanel(QWidget):
         self.bar.setValue(0)
         self.detail = QLabel("Press Train to start.")
         self.detail.setWordWrap(True)
-        # The options scroll when the Advanced section is open in a short dock;
-        # the buttons and the progress stay in view.
+        # The options scroll when the Advanced section is open in a short dock, and so does
+        # a long problem (the Haar preset's); the buttons and the progress stay in view.
         options = QWidget()
         options_layout = QVBoxLayout(options)
         options_layout.setContentsMargins(0, 0, 0, 0)
+        options_layout.addWidget(self.problems)
         options_layout.addLayout(form)
         options_layout.addWidget(self.advanced)
         options_layout.addStretch(1)
         self.scroll = vscroll(options)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
-        layout.addWidget(self.problems)
         layout.addLayout(buttons)
         layout.addWidget(self.bar)
         layout.addWidget(self.detail)
@@ -178,6 +178,8 @@ class TrainingPanel(QWidget):
         self._problems = problems
         self.problems.setText("\n".join(f"• {p}" for p in problems))
         self.problems.setVisible(bool(problems))
+        if problems:
+            self.scroll.verticalScrollBar().setValue(0)     # the first thing to read
         self._update_buttons()
 
     # -- state -------------------------------------------------------------
