@@ -227,11 +227,13 @@ class MainWindow(QMainWindow):
             return
         try:
             folder = RunDir.open(path)
-            model_id = folder.config().model.id
+            config = folder.config()
         except StudioError as exc:        # not a run folder (any more): say so, keep going
             self.status(str(exc))
             return
-        self.show_family(model_id)
+        # The form shows the run being resumed (its epochs, its model), not what was there.
+        self.set_run_config(config)
+        self.show_family(config.model.id)
         self.follower.stop()
         self.plots.load_records(f"Resuming {folder.path.name}", folder.records({"batch_end"}),
                                 folder.epoch_history(), _batching(folder))
@@ -375,9 +377,16 @@ class MainWindow(QMainWindow):
         self.background.start()
 
     def closeEvent(self, event):
-        if self.bridge.running and not self.confirm_close():
-            event.ignore()
-            return
+        if self.bridge.running:
+            # Nothing trains while the question is open: the run holds after its batch, and
+            # goes on as it was if the answer is No.
+            was_paused = self.bridge.paused
+            self.bridge.pause()
+            if not self.confirm_close():
+                if not was_paused:
+                    self.bridge.resume_paused()
+                event.ignore()
+                return
         self.status("Stopping the run…")
         self.bridge.join()
         self.background.shutdown()

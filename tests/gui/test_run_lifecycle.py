@@ -38,10 +38,12 @@ def test_stop_mid_epoch_then_resume_from_the_runs_panel(qtbot, studio):
     assert "Stopped" in studio.training.bar.format()
 
     studio.epoch_hooks = []
+    studio.training.epochs.setValue(40)                  # the form moved on since
     studio.runs.select(run.path)
     assert studio.runs.buttons["resume"].isEnabled()
     with qtbot.waitSignal(studio.bridge.finished, timeout=60_000) as resumed:
         qtbot.mouseClick(studio.runs.buttons["resume"], Qt.LeftButton)
+        assert studio.training.epochs.value() == 3       # the resumed run's own epochs
     assert resumed.args[0].status == "finished" and resumed.args[0].epochs_done == 3
     qtbot.waitUntil(lambda: studio.training.start.isEnabled(), timeout=30_000)
     # Validation points: epoch 1 restored from disk, epochs 2 and 3 live.
@@ -65,10 +67,26 @@ def test_close_during_training_asks_stops_joins_and_leaves_it_resumable(qtbot, s
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=60_000)
     run_dir = studio.bridge.run_dir
 
+    batches = []
+    studio.bridge.batches.connect(lambda events: batches.extend(e.step for e in events))
     asked = []
-    studio.confirm_close = lambda: asked.append(True) or False     # the user says "no"
+
+    def answer_later():
+        # The question is open: the run holds after the batch in flight. Let the window
+        # take any events for a while; then no batch may have come after that one.
+        qtbot.waitUntil(lambda: studio.bridge.paused, timeout=5_000)
+        qtbot.wait(300)
+        seen = len(batches)
+        qtbot.wait(1_000)
+        asked.append(len(batches) - seen)
+        return False                                  # the user says "no"
+
+    studio.confirm_close = answer_later
     studio.close()
-    assert asked and studio.isVisible() and studio.bridge.running
+    assert asked == [0] and studio.isVisible() and studio.bridge.running
+    assert not studio.bridge.paused                       # "no": it goes on
+    after = len(batches)
+    qtbot.waitUntil(lambda: len(batches) > after, timeout=30_000)
 
     studio.confirm_close = lambda: True
     studio.close()
