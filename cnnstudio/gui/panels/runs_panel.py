@@ -89,13 +89,23 @@ def group_sweeps(runs: list[RunDir]) -> list[RunDir]:
     return out
 
 
-def _best(run: RunDir, model_id: str) -> dict[str, float]:
-    """The run's best epoch by its task's own measure (a GAN has no accuracy)."""
+def _best(run: RunDir, model_id: str) -> str:
+    """The run's best epoch by its task's own measure, saying which (a GAN has no accuracy:
+    "lowest G loss 1.331", not a bare "g loss")."""
     try:
         profile = arch_profile(model_id)
     except StudioError:
-        return run.best()
-    return run.best(profile.best_metric, profile.best_mode)
+        return ", ".join(_metric_text(k, v) for k, v in run.best().items())
+    best = run.best(profile.best_metric, profile.best_mode)
+    labels = {s.key: s.label for plot in profile.plots for s in plot.series}
+    texts = []
+    for key, value in best.items():
+        text = _metric_text(key, value)
+        base = key.removeprefix("val_")
+        if base in labels and labels[base] != base:      # the curve's own name: "G loss"
+            text = text.replace(base.replace("_", " "), labels[base], 1)
+        texts.append(("lowest " if profile.best_mode == "min" else "") + text)
+    return ", ".join(texts)
 
 
 class RunsPanel(QWidget):
@@ -191,8 +201,7 @@ class RunsPanel(QWidget):
             dataset = model = "?"
             epochs = 0
         done = run.read_json("status.json", {}).get("epoch", 0)
-        best = _best(run, model)
-        best_text = ", ".join(_metric_text(k, v) for k, v in best.items())
+        best_text = _best(run, model)
         test_text, test_tip = _evaluation_summary(run.path)
         cells = [run.path.name, status, dataset, model, f"{done}/{epochs}", best_text or "—",
                  test_text]
