@@ -186,7 +186,7 @@ class AutoencoderPanel(QWidget):
         if self.current is None or not 0 <= index < len(self.current.codes):
             return
         image = self.probe_set["images"][index]
-        self._choose(image, self.current.codes[index], f"probe {index} · "
+        self._choose(image, self.current.codes[index], f"probe image {index + 1} · "
                      f"{self._label_text(self.probe_set['labels'][index])}")
 
     def choose_test_image(self, index: int) -> None:
