@@ -180,11 +180,28 @@ def test_reconstruct_gives_the_noisy_and_denoised_versions_for_a_denoiser():
     model = ARCH.build((28, 28, 1), 10, {"denoise": True})
     image = np.zeros((56, 40, 3), np.uint8)          # any size, any channels: fitted first
     out = probes.reconstruct(model, image)
-    assert set(out) == {"input", "code", "reconstruction", "noisy", "denoised"}
+    assert set(out) == {"input", "steps", "code", "reconstruction", "noisy", "denoised"}
     assert out["input"].shape == out["reconstruction"].shape == out["denoised"].shape == (
         28, 28, 1)
     assert out["code"].shape == (4, 4, 8) and out["noisy"].dtype == np.uint8
     assert "noisy" not in probes.reconstruct(ARCH.build((28, 28, 1), 10), image)
+
+
+def test_a_photo_of_ink_is_brought_to_the_training_digits_form_first():
+    from cnnstudio.core.config import DatasetConfig
+    from cnnstudio.core.datasets import load_dataset
+    from cnnstudio.core.photo_prep import training_stats
+
+    digits = load_dataset(DatasetConfig("mnist-5k")).train.x[:256]     # light on black
+    stats = training_stats(digits)
+    photo = np.full((90, 120, 3), 230, np.uint8)                        # paper
+    photo[30:60, 55:62] = 20                                            # a dark stroke
+    model = ARCH.build((28, 28, 1), 10)
+    raw = probes.reconstruct(model, photo)
+    adapted = probes.reconstruct(model, photo, stats=stats)
+    assert raw["steps"] == [] and raw["input"][0, 0, 0] > 200           # as it came: paper
+    assert any(step.startswith("inverted") for step in adapted["steps"])
+    assert adapted["input"][0, 0, 0] < 30 and adapted["input"].max() > 200   # a light stroke
 
 
 def tiny_config(epochs=2, denoise=True) -> RunConfig:

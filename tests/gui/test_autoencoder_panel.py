@@ -100,7 +100,7 @@ def test_a_probe_column_searches_with_that_probe(qtbot, ae_run):
     panel.open_run(run_dir)
     with qtbot.waitSignal(panel.searched):
         panel.strip.tileClicked.emit(22)         # third row, third column → probe 2
-    assert "probe 2" in panel.chosen.caption.text
+    assert "probe image 3" in panel.chosen.caption.text      # counted from 1, as in every tab
     assert panel.gallery.count() == 10
 
 
@@ -155,7 +155,7 @@ def test_the_prediction_view_shows_a_denoisers_reconstruction(qtbot, ae_run, fak
     with qtbot.waitSignal(view.shown, timeout=60_000):
         view.predict_image(image, "seven.png")
     out = view.result
-    assert set(out) == {"input", "code", "reconstruction", "noisy", "denoised"}
+    assert set(out) == {"input", "steps", "code", "reconstruction", "noisy", "denoised"}
     assert out["denoised"].shape == out["input"].shape == (16, 16, 1)
     assert not view.wells["denoised"].isHidden() and not view.wells["noisy"].isHidden()
     assert view.wells["reconstruction"].pixmap().width() == 116

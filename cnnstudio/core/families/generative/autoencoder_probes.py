@@ -180,14 +180,19 @@ def decode_batch(model, pixels, batch_size: int = 256) -> np.ndarray:
     return np.concatenate(out).astype(np.float32)
 
 
-def reconstruct(model, image, seed: int = 0) -> dict[str, np.ndarray]:
+def reconstruct(model, image, seed: int = 0, stats: dict | None = None) -> dict:
     """One uint8 image (H, W, C) fitted to the model → its code and reconstruction, uint8;
-    for a denoising model also the noisy version it is shown and what it makes of it."""
-    from cnnstudio.core.imaging import fit_to_shape
+    for a denoising model also the noisy version it is shown and what it makes of it.
+
+    ``stats`` (the run's dataset.json ``image_stats``) brings a photo to the training
+    images' form first, as a classifier's prediction does (an ink digit on paper becomes a
+    light digit on black); ``steps`` says what was done."""
+    from cnnstudio.core.photo_prep import adapt
 
     shape = tuple(int(d) for d in model.image_shape)
-    clean = fit_to_shape(np.asarray(image), shape)
-    out = {"input": clean, "code": encode(model, clean[None])[0].reshape(model.code_shape),
+    clean, steps = adapt(np.asarray(image), stats, shape)
+    out = {"input": clean, "steps": steps,
+           "code": encode(model, clean[None])[0].reshape(model.code_shape),
            "reconstruction": to_uint8(decode_batch(model, clean[None])[0])}
     if getattr(model, "denoise", False):
         noisy = to_uint8(add_noise(to_unit(clean), model.noise_factor, seed))

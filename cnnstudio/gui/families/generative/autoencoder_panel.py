@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayo
 from cnnstudio.core.families.generative import autoencoder_probes as probes
 from cnnstudio.core.probes.feature_maps import channel_view
 from cnnstudio.core.probes.grid import tile
+from cnnstudio.gui.families.generative.reconstruction_view import image_stats
 from cnnstudio.gui.model_access import Answers, ModelRunner
 from cnnstudio.gui.widgets.bars import epoch_bar
 from cnnstudio.gui.widgets.mosaic import ImageGallery, MosaicView
@@ -173,7 +174,8 @@ class AutoencoderPanel(QWidget):
             self.status.setText("Open an autoencoder run first.")
             return
         self.status.setText(f"Encoding {caption or 'the image'}…")
-        self._compute(lambda model: probes.reconstruct(model, image),
+        stats = image_stats(self.run_dir)        # photos as the training images look
+        self._compute(lambda model: probes.reconstruct(model, image, stats=stats),
                       lambda out: self._show_encoded(out, caption or "dropped image"))
 
     def close_panel(self) -> None:

@@ -61,7 +61,8 @@ class ReconstructionView(PredictionView):
         self.hint.setText(f"Reconstructing {name}…")
         bridge = getattr(self.window, "bridge", None)
         if bridge is not None and bridge.running and bridge.run_dir is not None:
-            if bridge.submit(lambda model: probes.reconstruct(model, image),
+            stats = image_stats(bridge.run_dir)
+            if bridge.submit(lambda model: probes.reconstruct(model, image, stats=stats),
                              lambda future: self._live_answer(future, name)):
                 self.source.setText(f"Model: the run training now ({bridge.run_dir.name}), "
                                     "answered between batches")
@@ -89,7 +90,7 @@ class ReconstructionView(PredictionView):
             if not hasattr(model, "encoder"):
                 raise StudioError(f"run {run_dir.name} is not an autoencoder")
             self._models = {key: model}       # one at a time: models can be large
-        return probes.reconstruct(model, image)
+        return probes.reconstruct(model, image, stats=image_stats(run_dir))
 
     def _live_answer(self, future, name: str) -> None:
         try:
@@ -108,7 +109,11 @@ class ReconstructionView(PredictionView):
         for key, _ in WELLS:
             if key in out:
                 self.wells[key].setPixmap(to_pixmap(out[key], VIEW - 4))
-        self.captions["input"].setText(f"As the model sees it: {w}×{h}×{c}")
+        steps = out.get("steps") or []
+        self.captions["input"].setText(f"As the model sees it: {w}×{h}×{c}" + (
+            ", " + ", ".join(s.split(":")[0] for s in steps) if steps else ""))
+        self.captions["input"].setToolTip("Done to the image: " + "; ".join(steps) if steps
+                                          else "Only resized to the model's input.")
         for key in ("noisy", "reconstruction", "denoised"):
             if key in out:
                 title = dict(WELLS)[key]
@@ -124,3 +129,13 @@ class ReconstructionView(PredictionView):
         for key in ("noisy", "denoised"):
             self.wells[key].setVisible(denoising)
             self.captions[key].setVisible(denoising)
+
+
+def image_stats(run_dir) -> dict | None:
+    """How the run's training images look (dataset.json), for bringing photos to that form."""
+    from cnnstudio.core.training.rundir import RunDir
+
+    try:
+        return (RunDir(run_dir).read_json("dataset.json", {}) or {}).get("image_stats")
+    except Exception:           # a folder being written: no adaptation this time
+        return None
