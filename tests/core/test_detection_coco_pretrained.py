@@ -91,6 +91,29 @@ def test_offline_names_the_file_and_the_url(keras_home, monkeypatch):
     assert zoo.ARCHIVE in text and zoo.URL in text and str(zoo.archive_path()) in text
 
 
+def test_offline_names_the_zoo_folder_once_in_the_studio_and_on_the_cli(keras_home, tmp_path,
+                                                                        monkeypatch, capsys):
+    # Issue 22: the message named ".../detection-zoo/detection-zoo/<model>".
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr("urllib.request.urlretrieve", offline)
+    folder = keras_home / "models" / "detection-zoo"
+    expected = (f"cannot download {zoo.ARCHIVE} (no network); offline, fetch {zoo.URL} "
+                f"elsewhere and place it at {folder / zoo.ARCHIVE} (or its extracted contents "
+                f"in {folder / zoo.MODEL_NAME})")
+    assert zoo.archive_path() == folder / zoo.ARCHIVE
+    assert zoo.model_folder() == folder / zoo.MODEL_NAME
+    with pytest.raises(DataError) as err:
+        zoo.fetch()
+    assert str(err.value) == expected
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), np.full((40, 64, 3), 100, np.uint8))
+    assert cli.main(["detect", str(photo), "--coco-pretrained"]) == 2
+    printed = capsys.readouterr().err
+    assert expected in printed and "detection-zoo/detection-zoo" not in printed
+
+
 def test_large_photos_are_shrunk_and_bad_outputs_named():
     assert zoo.shrink(np.zeros((3000, 1500), np.uint8)).shape == (1024, 512, 3)
     with pytest.raises(DataError, match="detection_boxes"):

@@ -9,10 +9,10 @@ import pytest
 
 from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
 from cnnstudio.core.families.attention import shape_scenes as sc
-from cnnstudio.core.families.attention.caption_probes import CaptionStore
+from cnnstudio.core.families.attention.caption_probes import PROBE_NAME, CaptionStore
 from cnnstudio.gui.families.attention.caption_prediction_view import CaptionPredictionView
 from cnnstudio.gui.families.attention.captions_panel import CaptionsPanel
-from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS
+from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS, call
 
 pytest.importorskip("tensorflow")
 
@@ -76,7 +76,7 @@ def test_one_attention_map_per_word_and_the_slider_replays_epochs(panel, caption
                for t in panel.strip.tiles)
     assert store.probes().references[3] in panel.texts.text()
     panel.slider.setValue(0)
-    assert panel.frame.epoch == 1 and panel.shown["caption"] == store.load(1).captions[3]
+    assert panel.frame.epoch == 1 and panel.current["caption"] == store.load(1).captions[3]
     assert "1  (of 2)" in panel.epoch_label.text()
     # The opacity slider changes the big soft map, not the hard one.
     panel.strip.select(0)
@@ -91,9 +91,9 @@ def test_a_drawn_scene_is_captioned_beside_its_true_caption(panel, caption_run, 
     panel.drawer.set_objects([sc.SceneObject("triangle", "green", "small", 1, 1)])
     with qtbot.waitSignal(panel.updated, timeout=60_000):
         panel.drawer.submit()
-    shown = panel.shown
-    assert shown["reference"] == "a small green triangle" and shown["probe"] is None
-    assert len(panel.strip.tiles) == len(shown["caption"].split()) + 1
+    current = panel.current
+    assert current["reference"] == "a small green triangle" and current["probe"] is None
+    assert len(panel.strip.tiles) == len(current["caption"].split()) + 1
     assert "Reference: a small green triangle" in panel.texts.text()
 
 
@@ -106,3 +106,40 @@ def test_the_dock_captions_a_dropped_image_of_any_size(qtbot, caption_run):
     assert view.result["image"].shape == (64, 64, 3)
     assert len(view.strip.tiles) == len(view.result["caption"].split()) + 1
     view.models.close()
+
+
+def probe_event(run_dir, epoch):
+    from cnnstudio.core.training.events import ProbeReady
+
+    store = CaptionStore(run_dir)
+    return ProbeReady(PROBE_NAME, epoch,
+                      payload={"frame": store.load(epoch), "probes": store.probes()})
+
+
+def test_the_epoch_label_follows_the_live_run(panel, caption_run, tmp_path):
+    # Issue 22: "no epochs yet" while epoch 2 trained. The captions of an epoch are written
+    # while the next one trains; the label says so, then names the recorded epochs.
+    panel.run_started(SimpleNamespace(run_dir=tmp_path / "live", resumed=False))
+    assert panel.epoch_label.text() == "no epochs yet"
+    panel.epoch_done(SimpleNamespace(epoch=1))
+    assert panel.epoch_label.text() == "epoch 1 trained · captioning…"
+    panel.probe_ready(probe_event(caption_run, 1))
+    assert panel.epochs == [1] and panel.epoch_label.text() == "1  (of 1)"
+    panel.epoch_done(SimpleNamespace(epoch=2))
+    assert panel.epoch_label.text() == "1  (of 1) · captioning 2…"
+    panel.probe_ready(probe_event(caption_run, 2))
+    assert panel.epochs == [1, 2] and panel.epoch_label.text() == "2  (of 2)"
+    panel.run_started(SimpleNamespace(run_dir=tmp_path / "next", resumed=False))
+    assert panel.epoch_label.text() == "no epochs yet" and panel.slider.maximum() == 0
+
+
+def test_the_shown_hook_takes_in_epochs_on_disk(panel, caption_run):
+    # Issue 22: the panel kept its caption in ``self.shown``, so the window's ``shown()``
+    # hook raised "TypeError: 'dict' object is not callable".
+    panel.run_started(SimpleNamespace(run_dir=caption_run, resumed=False))
+    assert panel.epochs == [] and panel.epoch_label.text() == "no epochs yet"
+    call(panel, "shown")                                   # as the centre tabs call it
+    assert panel.epochs == [1, 2] and panel.epoch_label.text() == "2  (of 2)"
+    assert panel.current["probe"] == 0 and panel.gallery.count() == 8
+    call(panel, "shown")                                   # a caption on screen: still a hook
+    assert panel.epochs == [1, 2]

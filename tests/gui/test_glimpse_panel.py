@@ -94,13 +94,27 @@ def test_epochs_replay_and_random_fixations(panel, ram_run):
     assert len(panel.scanpath.squares()) == 6
 
 
+def icon_image(icon):
+    return icon.pixmap(16, 16).toImage()
+
+
 def test_play_steps_through_the_glimpses(panel, ram_run, qtbot):
+    from PySide6.QtWidgets import QStyle
+
+    style = panel.style()
+    play = icon_image(style.standardIcon(QStyle.SP_MediaPlay))
+    pause = icon_image(style.standardIcon(QStyle.SP_MediaPause))
+    assert play != pause
+    # Qt's media icons and plain words: no "▶"/"⏸" a font may lack (issue 22).
+    assert panel.play_button.text() == "Play" and icon_image(panel.play_button.icon()) == play
     panel.open_run(ram_run)
     panel.play_button.setChecked(True)                # at the last step: starts from 1
     assert panel.step_slider.value() == 1
+    assert panel.play_button.text() == "Pause" and icon_image(panel.play_button.icon()) == pause
     qtbot.waitUntil(lambda: panel.step_slider.value() == 2, timeout=5000)
     panel.play_button.setChecked(False)
-    assert not panel.timer.isActive() and panel.play_button.text() == "▶ Play"
+    assert not panel.timer.isActive() and panel.play_button.text() == "Play"
+    assert icon_image(panel.play_button.icon()) == play
 
 
 def test_a_dropped_photo_is_looked_at_step_by_step(panel, ram_run, qtbot):

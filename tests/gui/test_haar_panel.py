@@ -74,3 +74,23 @@ def test_the_studio_shows_the_haar_tab_and_draws_a_dropped_photo(qtbot, studio, 
     assert "face.png" in view.result.text() and "eye" in view.result.text()
     assert tab.caption == "face.png" and np.array_equal(tab.image, face_crop)
     qtbot.waitUntil(lambda: not tab.busy(), timeout=30_000)
+
+
+def test_votes_clause_known_answers():
+    from cnnstudio.gui.families.detection.haar_panel import votes_text
+
+    assert votes_text(np.array([], np.int32), 5) == ""              # nothing found: no votes
+    assert votes_text(np.array([12, 7]), 5) == "; votes: 12, 7"
+    assert votes_text(np.arange(1, 9), 3) == "; votes: 1, 2, 3, 4, 5, 6, …"
+    assert votes_text(np.zeros(4, np.int32), 0) == "; ungrouped"
+
+
+def test_no_empty_votes_when_nothing_is_found(qtbot, panel):
+    # Issue 22: "votes: )" when min neighbours > 0 and no box.
+    votes = int(panel.result.neighbors[0])
+    assert votes >= 5 and panel.summary.text().endswith(f"octaves search; votes: {votes})")
+    with qtbot.waitSignal(panel.updated, timeout=5000):
+        panel.min_size.setValue(150)                         # larger than her face
+    assert len(panel.result.boxes) == 0 and panel.neighbors.value() == 5
+    text = panel.summary.text()
+    assert "votes" not in text and text.endswith("(OpenCV detectMultiScale, octaves search)")

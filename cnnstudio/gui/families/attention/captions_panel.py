@@ -9,7 +9,10 @@
     draw a scene (or drop an image) to caption it, greedy or with a beam.
 
 Probes come from ProbeReady("captions") while training and from run_dir/probes on
-replay (the epoch slider). Dropped and drawn scenes need the model: between batches of
+replay (the epoch slider). A live run captions its probes after each epoch, off the training
+thread, so they arrive while the next epoch trains: the epoch label says which epochs are
+recorded and which one is being captioned (EpochEnd), and bringing the tab to the front
+takes in epochs already on disk. Dropped and drawn scenes need the model: between batches of
 the live run, else an inference copy of the saved one (``ModelAccess``).
 """
 
@@ -40,6 +43,7 @@ from cnnstudio.gui.widgets.images import to_pixmap
 from cnnstudio.gui.widgets.mosaic import ImageGallery
 
 BIG = 224
+NO_EPOCHS = "no epochs yet"
 DECODING = (("greedy", 1), ("beam of 3", 3), ("beam of 5", 5))
 
 
@@ -56,14 +60,16 @@ class CaptionsPanel(QWidget):
         self.frames: dict[int, caption_probes.CaptionFrame] = {}
         self.frame: caption_probes.CaptionFrame | None = None
         self.probe_index = 0
-        self.shown: dict | None = None      # what the caption view shows now
+        self.trained: int | None = None     # the live run's last finished epoch
+        # What the caption view shows now (not ``shown``: that name is the window's hook).
+        self.current: dict | None = None
         self.answers = Answers(self)
         self.models = ModelAccess(window, self.answers)
 
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setPageStep(1)
         self.slider.valueChanged.connect(lambda pos: self.set_epoch(self.epochs[pos]))
-        self.epoch_label = QLabel("no epochs yet")
+        self.epoch_label = QLabel(NO_EPOCHS)
         self.epoch_label.setMinimumWidth(110)
         self.opacity = QSlider(Qt.Horizontal)
         self.opacity.setRange(0, 100)
@@ -150,6 +156,24 @@ class CaptionsPanel(QWidget):
             self._reset(Path(event.run_dir))
         self.status.setText("Training: the probe scenes are captioned after each epoch.")
 
+    def epoch_done(self, event) -> None:
+        """The live run finished an epoch; its captions follow while the next one trains."""
+        self.trained = max(self.trained or 0, int(event.epoch))
+        self._label_epochs()
+
+    def shown(self) -> None:
+        """The tab came to the front: take in the epochs on disk that no event brought."""
+        if self.store is None:
+            return
+        stored = [e for e in self.store.epochs() if e not in self.epochs]
+        if stored and self.probes is None:
+            self.probes = self.store.probes()
+            self._fill_gallery()
+        if stored and self.probes is not None:
+            self.epochs = sorted([*self.epochs, *stored])
+            self._refresh_slider()
+        self._label_epochs()
+
     def probe_ready(self, event) -> None:
         if event.name != caption_probes.PROBE_NAME or not event.payload:
             return
@@ -179,9 +203,9 @@ class CaptionsPanel(QWidget):
         self.slider.blockSignals(True)
         self.slider.setValue(self.epochs.index(epoch))
         self.slider.blockSignals(False)
-        self.epoch_label.setText(f"{epoch}  (of {self.epochs[-1]})")
+        self._label_epochs()
         self._fill_gallery()
-        if self.shown is None or self.shown.get("probe") is not None:
+        if self.current is None or self.current.get("probe") is not None:
             self.choose_probe(self.probe_index)
 
     def choose_probe(self, index: int) -> None:
@@ -201,6 +225,21 @@ class CaptionsPanel(QWidget):
         self.slider.blockSignals(False)
         if self.epochs and at_end:
             self.set_epoch(self.epochs[-1])
+        else:
+            self._label_epochs()
+
+    def _label_epochs(self) -> None:
+        """Which epoch is shown, the last recorded, and the one being captioned."""
+        last = self.epochs[-1] if self.epochs else 0
+        captioning = self.trained if self.trained and self.trained > last else None
+        if self.frame is None:
+            text = NO_EPOCHS if captioning is None else \
+                f"epoch {captioning} trained · captioning…"
+        else:
+            text = f"{self.frame.epoch}  (of {last})"
+            if captioning is not None:
+                text += f" · captioning {captioning}…"
+        self.epoch_label.setText(text)
 
     def _fill_gallery(self) -> None:
         if self.probes is None:
@@ -227,28 +266,28 @@ class CaptionsPanel(QWidget):
         if reference is not None:
             objects = scenes.objects_array(self.drawer.objects())
 
-        def shown(out):
+        def answered(out):
             self._show({**out, "reference": reference, "objects": objects, "probe": None,
                         "title": f"{name} ({'greedy' if beam == 1 else f'beam of {beam}'})"})
             self.status.setText(f"Captioned {name}.")
 
         self.models.submit("caption", lambda model: caption_probes.caption_one(
-            model, image, beam), shown, self._fail)
+            model, image, beam), answered, self._fail)
 
     # -- drawing ---------------------------------------------------------------------------
-    def _show(self, shown: dict) -> None:
-        self.shown = shown
+    def _show(self, current: dict) -> None:
+        self.current = current
         self._redraw()
         self.updated.emit()
 
     def _hits(self) -> dict[int, bool]:
-        s = self.shown
+        s = self.current
         if s is None or s.get("objects") is None:
             return {}
         return dict(caption_metrics.word_hits(s["caption"].split(), s["alphas"], s["objects"]))
 
     def _redraw(self) -> None:
-        s = self.shown
+        s = self.current
         if s is None:
             return
         selected = max(self.strip.selected, 0)
@@ -268,7 +307,7 @@ class CaptionsPanel(QWidget):
         self.texts.setText("<br>".join(lines))
 
     def _draw_big(self) -> None:
-        s, i = self.shown, self.strip.selected
+        s, i = self.current, self.strip.selected
         if s is None or not 0 <= i < len(s["alphas"]):
             return
         alpha, image = s["alphas"][i], s["image"]
@@ -292,7 +331,11 @@ class CaptionsPanel(QWidget):
         self.models.set_run(path)
         self.store = caption_probes.CaptionStore(path)
         self.probes, self.epochs, self.frames, self.frame = None, [], {}, None
-        self.shown, self.probe_index = None, 0
+        self.current, self.probe_index, self.trained = None, 0, None
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self.epoch_label.setText(NO_EPOCHS)
         self.strip.clear()
         self.texts.setText("")
         self.gallery.set_images([], [], header="The probe scenes appear after the first epoch.")

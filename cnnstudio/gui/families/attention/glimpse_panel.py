@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -113,8 +114,10 @@ class GlimpsePanel(QWidget):
         self.step_slider.valueChanged.connect(lambda _: self._draw())
         self.step_label = QLabel("step –")
         self.step_label.setMinimumWidth(80)
-        self.play_button = QPushButton("▶ Play")
+        # Qt's own media icons, not "▶"/"⏸" characters a font may lack (a missing-glyph box).
+        self.play_button = QPushButton()
         self.play_button.setCheckable(True)
+        self._show_play(False)
         self.play_button.toggled.connect(self.play)
         self.timer = QTimer(self)
         self.timer.setInterval(PLAY_MS)
@@ -249,13 +252,20 @@ class GlimpsePanel(QWidget):
 
     # -- playing ------------------------------------------------------------------------------
     def play(self, on: bool) -> None:
-        self.play_button.setText("⏸ Pause" if on else "▶ Play")
+        self._show_play(on)
         if on:
             if self.step_slider.value() >= self.step_slider.maximum():
                 self.step_slider.setValue(1)
             self.timer.start()
         else:
             self.timer.stop()
+
+    def _show_play(self, playing: bool) -> None:
+        icon = QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setToolTip("Stop stepping through the glimpses" if playing else
+                                    "Step through the glimpses one by one")
 
     def _advance(self) -> None:
         value = self.step_slider.value()

@@ -51,10 +51,13 @@ class DetectionPredictionView(QWidget):
             photo, inst, f"{name} · COCO Mask R-CNN"))
         self.finder.failed.connect(self._failed)
         self.source = QComboBox()
-        self.source.addItems(["This run's model", "COCO Mask R-CNN (pretrained, download)"])
+        self.source.addItems(["This run's model", "COCO Mask R-CNN (pretrained)"])
         self.source.setToolTip("Which model finds the objects in a dropped image: the opened "
                                "run's, or the pretrained COCO model for real photos (80 "
-                               "everyday classes)")
+                               "everyday classes; downloaded on first use)")
+        # Narrow docks: the picker may be narrower than its longest item.
+        self.source.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(12)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model:"))
         bar.addWidget(self.source, 1)
@@ -66,9 +69,13 @@ class DetectionPredictionView(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.result)
         layout.addWidget(self.note)
-        # The preset or architecture picked next may name another model: follow it at once
-        # (the window updates its tabs first: it connected before this view existed).
-        for owner, name in (("architecture", "model_changed"), ("bridge", "running_changed")):
+        # The preset or architecture picked next may name another model: follow it at once.
+        # These are the signals on which the window shows a model's family (a preset sets
+        # the picker with its signals blocked, then its layer table says valid or not); the
+        # window connected to them before this view existed, so its tabs have the new task.
+        for owner, name in (("architecture", "model_changed"),
+                            ("architecture", "validity_changed"),
+                            ("bridge", "running_changed")):
             signal = getattr(getattr(window, owner, None), name, None)
             if signal is not None:
                 signal.connect(self._window_changed)

@@ -3,8 +3,11 @@
 - Per-epoch replay: the run's probe images with the instances recorded after each epoch
   (``probe_source``), an epoch slider and a probe picker; live during training.
 - A clicked dataset sample or a dropped photo: the run's model finds its instances (between
-  batches while it trains — ``window.bridge.submit`` —, else an inference copy); with no
-  run (the ``maskrcnn-coco`` preset) the pretrained COCO Mask R-CNN does.
+  batches while it trains — ``window.bridge.submit`` —, else an inference copy); for the
+  ``maskrcnn-coco`` preset (task "coco-pretrained"), or with no run, the pretrained COCO
+  Mask R-CNN does. The tab serves both tasks, so when the window's task changes (``shown``,
+  ``set_image``) what belonged to the other one is cleared: the pretrained preset never
+  shows, or asks, a shapes run trained before it; back on ``maskrcnn`` that run returns.
 - Masks in fixed per-class colours, boxes, labels and scores, opacity and score-threshold
   sliders, and a click on an instance shows its 28×28 mask (``InstancesView``).
 """
@@ -19,10 +22,25 @@ from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from cnnstudio.core.families.detection.instances import Instances
 from cnnstudio.gui.families.detection import probe_source
+from cnnstudio.gui.families.detection.coco_action import DOWNLOAD_FAILED, CocoFinder, DownloadNote
 from cnnstudio.gui.families.detection.instances_view import InstancesView
-from cnnstudio.gui.families.detection.model_access import WaitingAccess
+from cnnstudio.gui.families.detection.model_access import (
+    COCO_MODEL,
+    COCO_TASK,
+    WaitingAccess,
+    answering_model,
+    current_task,
+)
 from cnnstudio.gui.model_access import Answers
 from cnnstudio.gui.widgets.bars import epoch_bar
+
+NO_EPOCHS = "no epochs yet"
+HINT = ("Click a dataset sample or drop a photo to see what the model finds in it: the opened "
+        "or training Mask R-CNN run's, else the pretrained COCO Mask R-CNN (asks before its "
+        "download).")
+COCO_HINT = ("The pretrained COCO Mask R-CNN: click a sample photo or drop one to see the "
+             "everyday things it finds (it asks before its first download; nothing trains, so "
+             "there are no epochs to replay).")
 
 
 def detect_with(model, image: np.ndarray) -> Instances:
@@ -48,11 +66,13 @@ class DetectionsPanel(QWidget):
         self.models = WaitingAccess(window, self.answers)
         self.finder = None          # the pretrained COCO model, for images without a run
         self.showing_probe = False  # a probe image's epoch is shown (not the user's photo)
+        self.task: str | None = None        # the window's task that what is shown belongs to
+        self.kept_run: Path | None = None   # the detection run set aside for the COCO preset
 
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setPageStep(1)
         self.slider.valueChanged.connect(lambda pos: self.set_epoch(self.epochs[pos]))
-        self.epoch_label = QLabel("no epochs yet")
+        self.epoch_label = QLabel(NO_EPOCHS)
         self.epoch_label.setMinimumWidth(110)
         self.probe = QSpinBox()
         self.probe.setPrefix("probe image ")
@@ -60,18 +80,18 @@ class DetectionsPanel(QWidget):
         self.probe.valueChanged.connect(lambda _: self._show_probe())
         bar = epoch_bar(self.slider, self.epoch_label, self.probe)
         self.view = InstancesView()
-        self.status = QLabel("Click a dataset sample or drop a photo to see what the model "
-                             "finds in it: the opened or training Mask R-CNN run's, else the "
-                             "pretrained COCO Mask R-CNN (asks before its download).",
-                             wordWrap=True)
+        self.status = QLabel(HINT, wordWrap=True)
         self.status.setObjectName("muted")
+        self.note = DownloadNote()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.note)
 
     # -- the registry's hooks ---------------------------------------------------------------
     def open_run(self, path) -> None:
+        self.task = current_task(self.window)
         self._reset(Path(path))
         self.epochs = probe_source.epochs(self.run_dir)
         if not self.epochs:
@@ -83,6 +103,7 @@ class DetectionsPanel(QWidget):
                             "an instance for its mask · drop a photo to detect in it.")
 
     def run_started(self, event) -> None:
+        self.task = current_task(self.window)
         if getattr(event, "resumed", False):
             self.open_run(event.run_dir)
         else:
@@ -105,8 +126,10 @@ class DetectionsPanel(QWidget):
             self.open_run(event.run_dir)
 
     def set_image(self, image, caption: str = "") -> None:
+        self.follow_task()
         image, caption = np.asarray(image), caption or "the chosen image"
-        if self.models.run_dir is None:         # no run: the pretrained COCO model answers
+        self.note.hide()
+        if answering_model(self.window, self.models.run_dir) == COCO_MODEL:
             self._coco().find(image, caption, self)
             return
         self.status.setText(f"Detecting in {caption}…")
@@ -114,6 +137,27 @@ class DetectionsPanel(QWidget):
                            lambda inst: self.show_instances(image, inst,
                                                             f"{caption} · this run's model"),
                            self._failed)
+
+    def shown(self) -> None:
+        self.follow_task()
+
+    def follow_task(self) -> None:
+        """The window's task changed since this tab last showed something: clear what
+        belonged to the other task (the pretrained preset never shows a shapes run's
+        detections); back on "detection", the run set aside for it returns."""
+        task = current_task(self.window)
+        if task is None or task == self.task:
+            return
+        before, self.task = self.task, task
+        if task == COCO_TASK:
+            if self.run_dir is not None:
+                self.kept_run = self.run_dir
+            self._clear(COCO_HINT)
+        elif before == COCO_TASK and self.kept_run is not None and self.kept_run.exists():
+            kept, self.kept_run = self.kept_run, None
+            self.open_run(kept)
+        elif before is not None:
+            self._clear(HINT)
 
     def busy(self) -> bool:
         return self.models.busy() or (self.finder is not None and self.finder.busy())
@@ -125,8 +169,6 @@ class DetectionsPanel(QWidget):
 
     def _coco(self):
         if self.finder is None:
-            from cnnstudio.gui.families.detection.coco_action import CocoFinder
-
             self.finder = CocoFinder(self)
             self.finder.progressed.connect(self.status.setText)
             self.finder.failed.connect(lambda text: self._failed(text))
@@ -138,6 +180,7 @@ class DetectionsPanel(QWidget):
     def show_instances(self, image, instances: Instances, title: str,
                        probe: bool = False) -> None:
         self.showing_probe = probe
+        self.note.hide()
         self.view.set_instances(image, instances, title)
         self.status.setText(f"{title}: {len(instances)} instances found.")
         self.updated.emit()
@@ -177,12 +220,32 @@ class DetectionsPanel(QWidget):
             shown = self.epoch if self.epoch is not None else "–"
             self.epoch_label.setText(f"{shown}  (of {self.epochs[-1]})")
 
-    def _reset(self, path: Path) -> None:
+    def _reset(self, path: Path | None) -> None:
+        if path != self.run_dir:            # another run: nothing of the last one stays
+            self.view.clear()
+            self.showing_probe = False
         self.run_dir = path
         self.models.set_run(path)
         self.epochs, self.records, self.epoch = [], {}, None
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self.epoch_label.setText(NO_EPOCHS)
+        self.probe.setRange(1, 1)
+
+    def _clear(self, status: str) -> None:
+        """Nothing of any run: no epochs, no picture, no run model."""
+        self._reset(None)
+        self.showing_probe = False
+        self.view.clear()
+        self.note.hide()
+        self.status.setText(status)
+        self.updated.emit()
 
     def _failed(self, error) -> None:
-        text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        self.status.setText(f"⚠ {text}")
+        text = str(error) or type(error).__name__
+        if self.note.show_failure(text):
+            self.status.setText(DOWNLOAD_FAILED)
+        else:
+            self.status.setText(f"⚠ {text.splitlines()[0]}")
         self.updated.emit()

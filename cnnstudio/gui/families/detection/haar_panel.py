@@ -233,10 +233,9 @@ class HaarPanel(QWidget):
             return
         r = self.result
         found = f"{len(r.boxes)} × {r.label}" if len(r.boxes) else f"no {r.label}"
-        votes = ", ".join(str(n) for n in r.neighbors[:6]) if neighbors else "ungrouped"
         self.summary.setText(f"{self.caption}: <b>{found}</b> in {r.ms:.1f} ms "
-                             f"(OpenCV detectMultiScale, {self.search.currentData()} search; "
-                             f"votes: {votes})")
+                             f"(OpenCV detectMultiScale, {self.search.currentData()} search"
+                             f"{votes_text(r.neighbors, neighbors)})")
         self.photo.setImage(haar_probes.draw_boxes(self.image, r.boxes))
         self.box.autoRange(padding=0.01)
         self._show_features()
@@ -338,6 +337,18 @@ class HaarPanel(QWidget):
             self.summary.setText(f"<span style='color:#e57373'>{exc}</span>")
             return
         self.set_image(image, Path(path).name)
+
+
+def votes_text(votes, min_neighbors: int, shown: int = 6) -> str:
+    """The summary's votes clause: "; votes: 12, 7" (the raw windows merged into each box,
+    the first ``shown``), "; ungrouped" at min neighbours 0, and nothing when nothing was
+    found (no box, no votes)."""
+    if not len(votes):
+        return ""
+    if not min_neighbors:
+        return "; ungrouped"
+    more = ", …" if len(votes) > shown else ""
+    return f"; votes: {', '.join(str(int(n)) for n in votes[:shown])}{more}"
 
 
 def _option(window, key: str):

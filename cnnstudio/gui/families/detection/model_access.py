@@ -50,15 +50,21 @@ def current_task(window) -> str | None:
     return getattr(getattr(window, "tabs", None), "task", None)
 
 
+_RUN_TASKS: dict[Path, str] = {}     # a run folder's model never changes
+
+
 def run_task(run_dir) -> str | None:
     """The task of the model a run folder trained; None when its config cannot be read."""
     from cnnstudio.core.families.profile import arch_profile
     from cnnstudio.core.training.rundir import RunDir
 
-    try:
-        return arch_profile(RunDir.open(run_dir).config().model.id).task
-    except (StudioError, OSError, ValueError, KeyError, TypeError):
-        return None
+    path = Path(run_dir)
+    if path not in _RUN_TASKS:
+        try:
+            _RUN_TASKS[path] = arch_profile(RunDir.open(path).config().model.id).task
+        except (StudioError, OSError, ValueError, KeyError, TypeError):
+            return None
+    return _RUN_TASKS[path]
 
 
 def run_serves(run_dir, task: str | None) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -76,8 +77,10 @@ class PipelineStepper(QWidget):
         self.texts: list[pg.TextItem] = []
         self.cmap = pg.colormap.get("viridis")
 
-        self.back_button = QPushButton("◀ Back")
-        self.next_button = QPushButton("Next ▶")
+        # Qt's own arrow icons, not "◀"/"▶" characters a font may lack (a missing-glyph box).
+        self.back_button = QPushButton(self.style().standardIcon(QStyle.SP_ArrowBack), "Back")
+        self.next_button = QPushButton(self.style().standardIcon(QStyle.SP_ArrowForward), "Next")
+        self.next_button.setLayoutDirection(Qt.RightToLeft)     # the arrow after the word
         self.back_button.clicked.connect(lambda: self.show_step(self.step - 1))
         self.next_button.clicked.connect(lambda: self.show_step(self.step + 1))
         self.step_box = QComboBox()
