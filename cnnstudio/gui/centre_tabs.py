@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget
 
+from cnnstudio.core.families.profile import task_profile
 from cnnstudio.gui.registry import CONTROLLERS, PANELS, call, controllers_for, panels_for
 from cnnstudio.gui.widgets.vscroll import scroller
 
@@ -43,8 +44,12 @@ class CentreTabs(QTabWidget):
             return
         self.task = task
         current = self.currentWidget()
-        while self.count() > 1:
-            self.removeTab(1)
+        while self.count():
+            self.removeTab(0)
+        # A task with nothing to train (Haar, the pretrained COCO model) has no curves: its
+        # lesson opens on its own first tab instead of an empty plot.
+        if task_profile(task).plots:
+            self.addTab(self._page(self.window.plots), "Training curves")
         for spec in panels_for(task):
             panel = self.panel(spec.id)
             self.setTabToolTip(self.addTab(self._page(panel), spec.title), spec.tip)
@@ -123,7 +128,8 @@ class CentreTabs(QTabWidget):
         return {s.id: self.panel(s.id) for s in panels_for(self.task or "")}
 
     def busy(self) -> bool:
-        shown = [self.widget(i).widget() for i in range(1, self.count())]
+        shown = [self.widget(i).widget() for i in range(self.count())
+                 if self.widget(i).widget() is not self.window.plots]
         return any(p.answers.busy() for p in shown if hasattr(p, "answers")) or any(
             p.busy() for p in shown if callable(getattr(p, "busy", None)))
 

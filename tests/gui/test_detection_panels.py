@@ -528,8 +528,8 @@ def test_in_the_studio_the_coco_preset_never_uses_the_shapes_run(qtbot, studio, 
 
     studio.preset_actions["chapter7-maskrcnn-coco-pretrained"].trigger()
     qtbot.waitUntil(lambda: studio.background.idle, timeout=30_000)
-    assert tabs.task == "coco-pretrained" and tabs.tab_titles() == ["Training curves",
-                                                                    "Detections"]
+    # Nothing to train: no empty curves tab; the lesson opens on its detections.
+    assert tabs.task == "coco-pretrained" and tabs.tab_titles() == ["Detections"]
     assert tabs.tabText(tabs.currentIndex()) == "Detections"   # the tab stayed in front …
     assert panel.epochs == [] and panel.view.image is None   # … without the shapes run
     assert dock.source.currentIndex() == COCO and not dock.source.model().item(RUN).isEnabled()

@@ -64,7 +64,9 @@ def test_the_studio_shows_the_haar_tab_and_draws_a_dropped_photo(qtbot, studio, 
     studio.set_run_config(RunConfig(DatasetConfig("photos", {"size": 128}),
                                     ModelConfig("haar-cascade", {"cascade": "eye"}),
                                     TrainConfig(epochs=1, batch_size=1)))
-    assert studio.tabs.tab_titles() == ["Training curves", "Haar cascade"]
+    # Nothing to train: the lesson opens on the Haar tab, with no empty curves tab.
+    assert studio.tabs.tab_titles() == ["Haar cascade"]
+    assert studio.tabs.current_panel() is studio.tabs.panels()["haar"]
     assert studio.prediction.kind == "haar"
     tab = studio.tabs.panels()["haar"]
     assert tab.cascade_name == "eye"                          # the model option
