@@ -194,14 +194,23 @@ def predict(args) -> int:
     results = []
 
     def rank(path, image) -> None:
-        steps = predictor.prepare_explained(image)[1]
-        top = (transfer.predictor_top5(predictor, image) if getattr(args, "imagenet", False)
-               else predictor.top_k(image, args.top))
-        results.append({"file": path, "top": [{"class": c, "probability": p} for c, p in top],
-                        "adapted": steps})
+        if getattr(args, "imagenet", False):     # the pretrained base's own 1,000 classes
+            steps, familiar = predictor.prepare_explained(image)[1], None
+            top = transfer.predictor_top5(predictor, image)
+        else:                                    # familiar: None when the run has no stats
+            _, steps, top, familiar = predictor.answer(image, args.top)
+        result = {"file": path, "top": [{"class": c, "probability": p} for c, p in top],
+                  "adapted": steps}
+        if familiar is not None:
+            result.update(unfamiliar=familiar["unfamiliar"], familiarity=familiar["score"],
+                          familiarity_threshold=familiar["threshold"])
+        results.append(result)
         if not args.json:
             done = f"  ({', '.join(s.split(':')[0] for s in steps)})" if steps else ""
-            print(Path(path).name + "  " + "  ".join(f"{c} {p:.4f}" for c, p in top) + done)
+            odd = (f"  [unfamiliar: {familiar['score']:.2f} > {familiar['threshold']:.2f}, "
+                   "unlike its training images]" if familiar and familiar["unfamiliar"] else "")
+            print(Path(path).name + "  " + "  ".join(f"{c} {p:.4f}" for c, p in top) + done
+                  + odd)
 
     ok = for_each_image(args.images, rank)
     if args.json:

@@ -2,6 +2,8 @@
 
     predictor = Predictor.from_run("runs/…-lenet5")
     predictor.top_k(read_image("seven.png"), k=5)   → [("7", 0.98), ("1", 0.01), …]
+    predictor.familiarity(read_image("astronaut.png"))
+                                  → {"score": 4.2, "threshold": 1.9, "unfamiliar": True}
 
 The model is loaded with Keras's ``safe_mode`` (no arbitrary code from the file).
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.familiarity import Familiarity, feature_model
 from cnnstudio.core.imaging import fit_to_shape
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.photo_prep import adapt, training_stats
@@ -50,7 +53,11 @@ class Predictor:
     # form unless adapt_photos is off.
     image_stats: dict | None = None
     adapt_photos: bool = True
+    # How unlike its training images an input is (core/familiarity.py): the statistics of a
+    # finished run, fitted on its final model; None: the run has none, nothing is flagged.
+    familiar: Familiarity | None = field(default=None, repr=False)
     _imagenet: object = field(default=None, repr=False)     # the full ImageNet classifier
+    _features: object = field(default=None, repr=False)     # images → penultimate features
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> Predictor:
@@ -61,6 +68,8 @@ class Predictor:
                               "(no model.keras and no checkpoint)")
         predictor = cls.for_model(load_model_file(path), folder.read_json("dataset.json", {}))
         predictor.imagenet_base = imagenet_base_of(folder)
+        if path.name == "model.keras":      # a checkpoint is not what the statistics fit
+            predictor.familiar = Familiarity.load(folder.path, predictor.model)
         if predictor.image_stats is None:     # a run from before the stats were recorded
             predictor.image_stats = _stats_from_probes(folder.path)
         return predictor
@@ -96,7 +105,11 @@ class Predictor:
         """Class probabilities, always through batches of one size (the last one padded):
         one input shape, so the model's predict function is traced once, not again for
         each new number of images."""
-        batch = np.stack([self.prepare(im) for im in images]).astype("float32")
+        return self._batched(self.model, np.stack([self.prepare(im) for im in images]))
+
+    def _batched(self, model, batch: np.ndarray) -> np.ndarray:
+        """``model`` on prepared images, through batches of one size."""
+        batch = np.asarray(batch, np.float32)
         h, w = self.input_shape[:2]
         size = PREDICT_BATCH_SMALL if h * w <= SMALL_PIXELS else 1
         out = []
@@ -104,11 +117,40 @@ class Predictor:
             chunk = batch[start:start + size]
             padded = np.zeros((size, *chunk.shape[1:]), np.float32)
             padded[:len(chunk)] = chunk
-            out.append(np.asarray(self.model.predict_on_batch(padded))[:len(chunk)])
+            out.append(np.asarray(model.predict_on_batch(padded))[:len(chunk)])
         return np.concatenate(out).astype(np.float64)
 
     def top_k(self, image: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         return rank(self.probabilities([image])[0], self.class_names, k)
+
+    def familiarities(self, images: list[np.ndarray]) -> list[dict] | None:
+        """For each image (as the model sees it, photo preparation included): ``score`` (how
+        unlike the training images its features are), ``threshold`` (the score 98 % of the
+        held-out images stay under) and ``unfamiliar``. None when the run has no statistics."""
+        if self.familiar is None:
+            return None
+        return self._judge(np.stack([self.prepare(im) for im in images]))
+
+    def familiarity(self, image: np.ndarray) -> dict | None:
+        found = self.familiarities([image])
+        return None if found is None else found[0]
+
+    def answer(self, image: np.ndarray, k: int = 5):
+        """One image prepared once: (as the model sees it, the preparation's steps, top
+        ``k``, familiarity or None) — what the dock and ``cnnstudio predict`` show."""
+        prepared, steps = self.prepare_explained(image)
+        probs = self._batched(self.model, prepared[None])[0]
+        found = None if self.familiar is None else self._judge(prepared[None])
+        return prepared, steps, rank(probs, self.class_names, k), found and found[0]
+
+    def _judge(self, batch: np.ndarray) -> list[dict] | None:
+        if self._features is None:
+            self._features = feature_model(self.model)
+            if self._features is None:
+                return None
+        features = self._batched(self._features, batch).reshape(len(batch), -1)
+        return self.familiar.judge(features)
+
 
 def imagenet_base_of(folder: RunDir) -> str | None:
     """The ImageNet base of a transfer run trained from ImageNet weights, else None."""

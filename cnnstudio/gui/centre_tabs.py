@@ -27,6 +27,7 @@ class CentreTabs(QTabWidget):
         self.addTab(self._page(window.plots), "Training curves")
         self.built: dict[str, object] = {}          # panel id → widget, built on first use
         self.controllers: dict[str, object] = {}    # controller id → object, built on first use
+        self.retired: list = []                     # panels of earlier subjects (see renew)
         self.task: str | None = None
         self.currentChanged.connect(self._tab_shown)
         b = window.bridge
@@ -74,6 +75,24 @@ class CentreTabs(QTabWidget):
         if panel_id not in self.built:
             self.built[panel_id] = PANELS.get(panel_id).factory(self.window)
         return self.built[panel_id]
+
+    def renew(self) -> None:
+        """A new subject: the panels of the last one are stopped and set aside (kept, not
+        deleted: an answer may still be on its way to them), and fresh ones are built."""
+        for controller in self.controllers.values():
+            call(controller, "close_panel")
+        hooked = {s.id for s in PANELS if s.hooks}
+        for panel_id, panel in self.built.items():
+            if panel_id in hooked:
+                call(panel, "close_panel")
+        self.retired.extend([*self.built.values(), *self.controllers.values()])
+        plots = self.pages.get(id(self.window.plots))
+        self.pages = {id(self.window.plots): plots} if plots is not None else {}
+        self.built.clear()
+        self.controllers.clear()
+        task, self.task = self.task, None
+        if task is not None:
+            self.set_task(task)
 
     def controller(self, controller_id: str):
         if controller_id not in self.controllers:

@@ -35,6 +35,7 @@ from cnnstudio.gui.panels.runs_panel import RunsPanel
 from cnnstudio.gui.panels.training_panel import TrainingPanel
 from cnnstudio.gui.registry import call
 from cnnstudio.gui.run_follower import RunFollower
+from cnnstudio.gui.subject import Subject
 from cnnstudio.gui.theme import THEMES, apply_theme
 from cnnstudio.gui.widgets.device_indicator import DeviceIndicator
 from cnnstudio.gui.widgets.pixel_view import PixelViewDialog
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.runs = RunsPanel(self.runs_root)
         self.follower = RunFollower(self.runs.watcher, self.plots, self)   # runs others write
         self.tabs = CentreTabs(self)     # the curves and the task's panels, as tabs
+        self.subject = Subject(self)     # what all of them show: the setup, a live or a saved run
         self.setCentralWidget(self.tabs)
         window_docks.install(self)         # the panels docked around the tabs
         self.default_state = self.saveState()
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
         self.training.set_problems(self.problems())
         if not self.bridge.running:        # while a run trains, the tabs follow that run
             self.show_family(self.architecture.model_id)
+            self.subject.config_changed()
 
     def show_family(self, model_id: str) -> None:
         """Centre tabs, curves and prediction dock as the model's task declares them."""
@@ -263,6 +266,7 @@ class MainWindow(QMainWindow):
                                  f"{Path(event.run_dir).name}")
         self.prediction.set_run_dir(event.run_dir)
         self.runs.refresh()
+        self.subject.live(event.run_dir)
         self.status(f"Training: run folder {event.run_dir}")
 
     def _run_finished(self, event) -> None:
@@ -270,7 +274,7 @@ class MainWindow(QMainWindow):
         self.plots.flush()
         self.prediction.set_run_dir(event.run_dir)
         self.runs.refresh()
-        self.runs.select(event.run_dir)
+        self.subject.opened(event.run_dir, self.run_config())
         self.status(f"Run {event.status}: {Path(event.run_dir).name}")
 
     def _run_failed(self, reason: str) -> None:
@@ -288,6 +292,7 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             self.status(str(exc))
             return
+        self.set_run_config(config)           # first: the form (and the subject) is this run's
         self.show_family(config.model.id)
         self.plots.load_records(f"Run {folder.path.name} ({folder.status()})",
                                 folder.records({"batch_end"}), folder.epoch_history(),
@@ -295,7 +300,7 @@ class MainWindow(QMainWindow):
         self.follower.follow(folder.path)     # its curves keep growing if it is still training
         self.prediction.set_run_dir(folder.path)
         self.tabs.open_run(folder.path)
-        self.set_run_config(config)
+        self.subject.opened(folder.path, config)
         self.status(f"Opened run {folder.path.name}")
 
     def _followed_status(self, path: str, status: str) -> None:

@@ -514,7 +514,6 @@ def test_in_the_studio_the_coco_preset_never_uses_the_shapes_run(qtbot, studio, 
                                                                    coco_answers):
     """Issue 22, as a newcomer met it: a shapes run opened, then the COCO preset loaded from
     the menu; the astronaut must go to the pretrained model, in the dock and the tab."""
-    from cnnstudio.core.training.rundir import RunDir
     from cnnstudio.gui.families.detection.detection_prediction_view import COCO, RUN
 
     run = shapes_run(runs_root)
@@ -531,6 +530,8 @@ def test_in_the_studio_the_coco_preset_never_uses_the_shapes_run(qtbot, studio, 
     # Nothing to train: no empty curves tab; the lesson opens on its detections.
     assert tabs.task == "coco-pretrained" and tabs.tab_titles() == ["Detections"]
     assert tabs.tabText(tabs.currentIndex()) == "Detections"   # the tab stayed in front …
+    assert panels_shown(tabs) and panel not in panels_shown(tabs)  # a new subject, new panels
+    panel = tabs.panels()["detections"]
     assert panel.epochs == [] and panel.view.image is None   # … without the shapes run
     assert dock.source.currentIndex() == COCO and not dock.source.model().item(RUN).isEnabled()
 
@@ -542,9 +543,14 @@ def test_in_the_studio_the_coco_preset_never_uses_the_shapes_run(qtbot, studio, 
     assert panel.view.title.text == "astronaut · COCO Mask R-CNN (pretrained)"
     assert "astronaut · COCO Mask R-CNN</b>: 3 instances" in dock.result.text()
 
-    studio.set_run_config(RunDir.open(run).config())    # back on the shapes model
+    studio.open_run(str(run))                            # the shapes run again, as the subject
     qtbot.waitUntil(lambda: studio.background.idle, timeout=30_000)
+    panel = tabs.panels()["detections"]
     assert tabs.task == "detection" and dock.source.currentIndex() == RUN
     assert panel.run_dir == run and panel.epochs == [1, 2]
     studio.prediction.predict_image(photo, "shapes")
     assert coco_answers == {"coco": 2, "run": 2}
+
+
+def panels_shown(tabs) -> list:
+    return list(tabs.panels().values())

@@ -92,12 +92,40 @@ class ClassificationTask:
         return [make_probe_hook(run_dir, images, labels, dataset.class_names, sink=sink)]
 
     def after_fit(self, model, data: FitData, run_dir) -> dict | None:
-        """Per-class precision/recall/F1 and the confusion matrix → run_dir/evaluation.json."""
+        """Per-class precision/recall/F1 and the confusion matrix → run_dir/evaluation.json;
+        the statistics that tell unfamiliar inputs → run_dir/familiarity.{json,npz}."""
+        fit_familiarity(model, data, run_dir)
         if data.num_test == 0 or "class_names" not in data.extra:
             return None
         from cnnstudio.core import evaluation
 
         return evaluation.evaluate(model, data.test, data.extra["class_names"], run_dir)
+
+
+def fit_familiarity(model, data: FitData, run_dir):
+    """Fit ``core.familiarity`` on the training images and calibrate it on the validation
+    split (the test split when the validation split is too small); skipped, writing nothing,
+    when neither has enough images or the model has no penultimate layer to read (a
+    subclassed transfer model). Never fails the run: a finished run stays finished."""
+    from cnnstudio.core import familiarity
+
+    kwargs = data.fit_kwargs
+    train = (kwargs["x"], kwargs["y"]) if "y" in kwargs else kwargs.get("x")
+    if data.num_val >= familiarity.MIN_CALIBRATION and "validation_data" in kwargs:
+        held, name = kwargs["validation_data"], "validation"
+    elif data.num_test >= familiarity.MIN_CALIBRATION:
+        held, name = data.test, "test"
+    else:
+        return None
+    if train is None:
+        return None
+    try:
+        return familiarity.fit_run(model, train, held, run_dir, calibrated_on=name)
+    except Exception as exc:     # an extra: the run and its model are worth more
+        import sys
+
+        print(f"familiarity statistics skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
 
 
 INSTANCE = ClassificationTask()   # registered by the family plugin

@@ -7,6 +7,10 @@ Where the answer comes from:
   between batches (``RunBridge.submit``), never touching the model from here;
 - otherwise → a Predictor loaded from the selected run directory, on the
   background worker (the same code path as ``cnnstudio predict``).
+
+Below the top 5, a warning line when the image looks nothing like the training images
+(``core/familiarity.py``: statistics a finished run fits on its final model). A run still
+training has none yet, so its answers carry no warning either way.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from cnnstudio.core.errors import StudioError
+from cnnstudio.core.familiarity import PERCENTILE
 from cnnstudio.gui.widgets.images import to_pixmap
 from cnnstudio.gui.widgets.prediction_view import PredictionView
 from cnnstudio.gui.widgets.top_bars import TopBars
@@ -30,14 +35,27 @@ def _live_top5(model, image: np.ndarray, dataset_info: dict, adapt_photos: bool)
     """Runs on the training thread, between batches."""
     from cnnstudio.core.predict import Predictor
 
-    predictor = Predictor.for_model(model, dataset_info)
+    predictor = Predictor.for_model(model, dataset_info)   # no statistics: no warning
     predictor.adapt_photos = adapt_photos
     return _answer(predictor, image)
 
 
 def _answer(predictor, image: np.ndarray):
-    prepared, steps = predictor.prepare_explained(image)
-    return prepared, predictor.top_k(image, 5), steps
+    """(as the model sees it, top 5, preparation steps, familiarity or None)."""
+    prepared, steps, rows, familiar = predictor.answer(image, 5)
+    if familiar is not None:
+        digits = list(predictor.class_names) == [str(i) for i in range(10)]
+        familiar = {**familiar, "noun": "digits" if digits else "images"}
+    return prepared, rows, steps, familiar
+
+
+def unfamiliar_text(familiar: dict | None) -> str | None:
+    """The dock's warning for an unfamiliar image, or None."""
+    if not familiar or not familiar.get("unfamiliar"):
+        return None
+    return (f"⚠ This does not look like the {familiar.get('noun', 'images')} it was trained "
+            f"on (unfamiliarity {familiar['score']:.1f}, usual up to "
+            f"{familiar['threshold']:.1f}): the answer is a guess.")
 
 
 class ClassifyView(PredictionView):
@@ -88,12 +106,22 @@ class ClassifyView(PredictionView):
         left.addStretch(1)
         self.toolbar = (self.adapt_box,)      # shown in the dock's button row
         self.bars = TopBars()
+        self.unfamiliar = QLabel(wordWrap=True)
+        self.unfamiliar.setObjectName("error")
+        self.unfamiliar.setToolTip(
+            "How unlike the training images this input is, from the features the last layer "
+            "reads: the network's energy (no class's evidence is strong) or the distance to "
+            "the nearest class's mean features, whichever says more. The usual range ends "
+            f"where {PERCENTILE:g} % of the run's held-out images stay, measured when "
+            "training finished.")
+        self.unfamiliar.hide()
         if window is not None:
             self.apply_accent(window.palette().highlight().color())
         row = QHBoxLayout()
         row.addLayout(left)
         row.addWidget(self.bars, 1)
         self.body.addLayout(row)
+        self.body.addWidget(self.unfamiliar)
         self.body.addWidget(self.imagenet_box)
         self.body.addWidget(self.imagenet_title)
         self.body.addWidget(self.imagenet_bars)
@@ -107,6 +135,7 @@ class ClassifyView(PredictionView):
         self.imagenet_box.setVisible(self.imagenet_base is not None)
         self.imagenet_title.hide()
         self.imagenet_bars.hide()
+        self.unfamiliar.hide()
 
     def run_started(self, event) -> None:
         """The dock follows the run itself (``set_run_dir`` at its end)."""
@@ -131,7 +160,7 @@ class ClassifyView(PredictionView):
         run_dir = self.run_dir
         imagenet = self.imagenet_box.isVisible() and self.imagenet_box.isChecked()
         self.background.submit(lambda: self._predict_from_run(run_dir, image, adapt, imagenet),
-                               lambda result: self._show(*result[:3], name, *result[3:]),
+                               lambda result: self._show(*result[:4], name, *result[4:]),
                                self.show_error,
                                key="predict")
 
@@ -161,15 +190,15 @@ class ClassifyView(PredictionView):
 
     def _live_answer(self, future, name: str) -> None:
         try:
-            prepared, rows, steps = future.result()
+            prepared, rows, steps, familiar = future.result()
         except Exception as exc:       # the run ended first, or the image did not fit
             if self.run_dir is not None and not self.bridge.running:
                 self.source.setText(f"Model: run {self.run_dir.name}")
             self.show_error(f"Prediction failed: {exc}")
             return
-        self._show(prepared, rows, steps, name)
+        self._show(prepared, rows, steps, familiar, name)
 
-    def _show(self, prepared: np.ndarray, rows, steps, name: str, imagenet=None,
+    def _show(self, prepared: np.ndarray, rows, steps, familiar, name: str, imagenet=None,
               note: str | None = None) -> None:
         self.imagenet_title.setVisible(note is not None)
         self.imagenet_bars.setVisible(imagenet is not None)
@@ -188,12 +217,17 @@ class ClassifyView(PredictionView):
             self.view_caption.setText(f"As the model sees it: {w}×{h}×{c}, "
                                       + ", ".join(s.split(":")[0] for s in steps))
         self.bars.set_rows(rows)
-        self._say(f"{name}: most likely “{rows[0][0]}” ({rows[0][1]:.1%}).")
+        warning = unfamiliar_text(familiar)
+        self.unfamiliar.setText(warning or "")
+        self.unfamiliar.setVisible(warning is not None)
+        self._say(f"{name}: most likely “{rows[0][0]}” ({rows[0][1]:.1%})"
+                  + (", but it looks unlike the training images." if warning else "."))
         self.last_latency_ms = (time.perf_counter() - self._asked_at) * 1000
         self.shown.emit()
 
     def show_error(self, error) -> None:
         super().show_error(error)
+        self.unfamiliar.hide()
         self._say(self.HINT)
 
     def _say(self, text: str) -> None:
