@@ -46,20 +46,25 @@ class Subject:
 
     def config_changed(self) -> None:
         w = self.window
-        if self.kind == "setup" or w.bridge.running:
+        if w.bridge.running:
             return
-        if lesson(w.run_config()) != self._lesson:
+        if self.kind == "setup":
+            w.plots.title.setText(self._setup_heading())    # the pickers moved: say what is set
+        elif lesson(w.run_config()) != self._lesson:
             self.to_setup()
+
+    def _setup_heading(self) -> str:
+        config = self.window.run_config()
+        return (f"Not trained yet: {config.model.id} on {config.dataset.id}. Press Train, or "
+                "open a run from the Runs panel.")
 
     def to_setup(self) -> None:
         """A new lesson on screen: every panel starts over and says what to do."""
         w = self.window
         self.kind, self.run_dir, self._lesson = "setup", None, None
         w.follower.stop()
-        config = w.run_config()
         w.plots.clear_overlays()
-        w.plots.reset(f"Not trained yet: {config.model.id} on {config.dataset.id}. Press Train, "
-                      "or open a run from the Runs panel.")
+        w.plots.reset(self._setup_heading())
         w.prediction.set_run_dir(None)
         w.runs.table.clearSelection()
         w.tabs.renew()

@@ -43,6 +43,11 @@ class GlimpsePredictionView(QWidget):
         layout.addWidget(self.text)
 
     # -- the registry's hooks ---------------------------------------------------------------
+    @property
+    def run_dir(self):
+        """The run whose model answers (the window's subject)."""
+        return self.models.run_dir
+
     def set_run_dir(self, path) -> None:
         self.models.set_run(path)
         self.info = {}

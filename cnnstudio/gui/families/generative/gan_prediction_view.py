@@ -61,6 +61,11 @@ class GanPredictionView(QWidget):
         layout.addWidget(self.result)
 
     # -- the registry's hooks ---------------------------------------------------------------
+    @property
+    def run_dir(self):
+        """The run whose model answers (the window's subject)."""
+        return self.models.run_dir
+
     def set_run_dir(self, path) -> None:
         self.models.set_run(path)
         self.class_names = []
