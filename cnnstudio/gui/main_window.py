@@ -36,17 +36,9 @@ from cnnstudio.gui.panels.training_panel import TrainingPanel
 from cnnstudio.gui.registry import call
 from cnnstudio.gui.run_follower import RunFollower
 from cnnstudio.gui.subject import Subject
-from cnnstudio.gui.theme import THEMES, apply_theme
+from cnnstudio.gui.theme import STYLE, THEMES, apply_theme
 from cnnstudio.gui.widgets.device_indicator import DeviceIndicator
 from cnnstudio.gui.widgets.pixel_view import PixelViewDialog
-
-STYLE = """
-QLabel#error { color: %(error)s; }
-QLabel#muted { color: %(muted)s; }
-QLabel#heading { font-weight: bold; font-size: 13px; }
-QLabel#imageWell { border: 1px solid %(muted)s; background: %(base)s; }
-QPushButton#primary:enabled { background: %(accent)s; color: white; font-weight: bold; }
-"""
 
 
 def _load_keras() -> list[str]:

@@ -50,3 +50,13 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     p.setColor(QPalette.Disabled, QPalette.ButtonText, QColor(theme.muted))
     p.setColor(QPalette.Disabled, QPalette.WindowText, QColor(theme.muted))
     app.setPalette(p)
+
+
+# The window's style sheet: object names the panels give their labels and buttons.
+STYLE = """
+QLabel#error { color: %(error)s; }
+QLabel#muted { color: %(muted)s; }
+QLabel#heading { font-weight: bold; font-size: 13px; }
+QLabel#imageWell { border: 1px solid %(muted)s; background: %(base)s; }
+QPushButton#primary:enabled { background: %(accent)s; color: white; font-weight: bold; }
+"""
