@@ -87,8 +87,10 @@ def extract(extractor, source, limit: int, batch_size: int = 256,
             budget_s: float = BUDGET_S) -> tuple[np.ndarray, np.ndarray]:
     """(features, labels) of up to ``limit`` images of ``source``: (x, y) arrays or a Keras
     PyDataset of (x, y) batches; stops early after ``budget_s`` seconds."""
+    from cnnstudio.core.training.batches import iter_batches  # imports Keras
+
     feats, labels, count, start = [], [], 0, time.perf_counter()
-    for x, y in _batches(source, batch_size):
+    for x, y in iter_batches(source, batch_size):
         x = np.asarray(x, np.float32)[:limit - count]
         feats.append(np.asarray(extractor.predict_on_batch(x), np.float64).reshape(len(x), -1))
         labels.append(np.asarray(y).reshape(-1)[:len(x)])
@@ -100,14 +102,6 @@ def extract(extractor, source, limit: int, batch_size: int = 256,
     return np.concatenate(feats), np.concatenate(labels).astype(np.int64)
 
 
-def _batches(source, batch_size):
-    if isinstance(source, tuple):
-        x, y = source
-        for i in range(0, len(y), batch_size):
-            yield x[i:i + batch_size], y[i:i + batch_size]
-    else:
-        for i in range(len(source)):
-            yield source[i][:2]
 
 
 @dataclass

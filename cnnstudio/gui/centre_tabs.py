@@ -79,12 +79,7 @@ class CentreTabs(QTabWidget):
     def renew(self) -> None:
         """A new subject: the panels of the last one are stopped and set aside (kept, not
         deleted: an answer may still be on its way to them), and fresh ones are built."""
-        for controller in self.controllers.values():
-            call(controller, "close_panel")
-        hooked = {s.id for s in PANELS if s.hooks}
-        for panel_id, panel in self.built.items():
-            if panel_id in hooked:
-                call(panel, "close_panel")
+        self.close_panels()
         self.retired.extend([*self.built.values(), *self.controllers.values()])
         plots = self.pages.get(id(self.window.plots))
         self.pages = {id(self.window.plots): plots} if plots is not None else {}

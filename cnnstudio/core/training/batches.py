@@ -56,3 +56,15 @@ def split_indices(n: int, validation_split: float, seed: int) -> tuple[np.ndarra
 
 def arrays_for(split: ArraySplit, indices: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
     return resize_batch(split.x[indices], shape), split.y[indices]
+
+
+def iter_batches(source, batch_size: int):
+    """(x, y) batches from an (x, y) pair of arrays or from a PyDataset (its sample weights,
+    if any, left out)."""
+    if isinstance(source, tuple):
+        x, y = source
+        for i in range(0, len(y), batch_size):
+            yield x[i:i + batch_size], y[i:i + batch_size]
+    else:
+        for i in range(len(source)):
+            yield tuple(source[i][:2])

@@ -18,19 +18,9 @@ from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.families.classification.task import ClassificationTask
 from cnnstudio.core.families.classification.transfer import custom_objects
 from cnnstudio.core.training import hyper
+from cnnstudio.core.training.batches import iter_batches
 from cnnstudio.core.training.events import Notice, Progress
 from cnnstudio.core.training.tasks import FitData
-
-
-def _iter_batches(source, batch_size):
-    """(x, y) batches from arrays or a PyDataset."""
-    if isinstance(source, tuple):
-        x, y = source
-        for i in range(0, len(y), batch_size):
-            yield x[i:i + batch_size], y[i:i + batch_size]
-    else:
-        for i in range(len(source)):
-            yield source[i]
 
 
 def bottleneck_features(base, source, batch_size=64, progress=None):
@@ -38,7 +28,7 @@ def bottleneck_features(base, source, batch_size=64, progress=None):
     feats, labels = [], []
     batches = list(range(len(source))) if not isinstance(source, tuple) else None
     total = len(batches) if batches is not None else -(-len(source[1]) // batch_size)
-    for n, (x, y) in enumerate(_iter_batches(source, batch_size), start=1):
+    for n, (x, y) in enumerate(iter_batches(source, batch_size), start=1):
         feats.append(np.asarray(base.predict_on_batch(np.asarray(x, dtype=np.float32))))
         labels.append(np.asarray(y))
         if progress:
