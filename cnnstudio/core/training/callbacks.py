@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import math
 import time
 
+import numpy as np
+
+from cnnstudio.core.errors import StudioError
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.events import BatchEnd, EpochEnd
 
 Callback = keras().callbacks.Callback
+
+
+class Diverged(StudioError):
+    """A loss or the weights became NaN or infinite: the run stops and says where."""
+    keeps_checkpoints = True            # the reason says which checkpoint is the last good one
+
+
+def check_logs(logs: dict, epoch: int, batch: int) -> None:
+    """Keras's TerminateOnNaN, saying which number went bad and when."""
+    for key, value in (logs or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(number):
+            raise Diverged(f"{key} became {number} at epoch {epoch}, batch {batch}: training "
+                           "diverged (a learning rate too high, or bad numbers in the data)")
+
+
+def check_weights(model, epoch: int) -> None:
+    """Before a checkpoint: a model with NaN or infinite weights is never saved."""
+    bad = sum(int(np.size(w) - np.isfinite(w).sum()) for w in model.get_weights())
+    if bad:
+        raise Diverged(f"{bad:,} weights became NaN or infinite by the end of epoch {epoch}: "
+                       "training diverged (a learning rate too high, or bad numbers in the "
+                       "data)")
 
 
 class StudioCallback(Callback):
@@ -46,6 +76,7 @@ class StudioCallback(Callback):
         seen = min(self._steps_done * self.batch_size, self.num_train)
         self.sink(BatchEnd(self.epoch_index + 1, batch + 1, self.steps, dict(logs or {}),
                            seen / elapsed if elapsed > 0 else 0.0))
+        check_logs(logs, self.epoch_index + 1, batch + 1)     # before a NaN reaches a checkpoint
         self.control.serve(self.model)
         if self.control.paused:
             t0 = time.perf_counter()

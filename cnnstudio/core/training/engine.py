@@ -30,7 +30,7 @@ from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.predict import load_model_file
 from cnnstudio.core.registry import ARCHITECTURES, TASKS
 from cnnstudio.core.training import devices, distribute, failures, hyper
-from cnnstudio.core.training.callbacks import StudioCallback
+from cnnstudio.core.training.callbacks import StudioCallback, check_weights
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.epoch_writer import EpochWriter
 from cnnstudio.core.training.events import (
@@ -169,6 +169,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
                         data.steps_per_epoch, cfg.batch_size, resumed=initial_epoch > 0))
 
         def checkpoint(m, epoch):
+            check_weights(m, epoch)            # the last good checkpoint stays the last one
             folder.save_checkpoint(m, epoch)
             folder.set_status("running", epoch=epoch)
 

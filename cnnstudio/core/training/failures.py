@@ -96,4 +96,7 @@ def explain(exc: BaseException, run_dir: str | Path, batch_size: int | None = No
     if isinstance(exc, MemoryError):
         return f"out of memory (MemoryError): try a smaller batch size or dataset; {kept}"
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "keeps_checkpoints", False):      # a diverged run: which epoch is good
+        return first + (f"; the last good checkpoint, epoch {last_epoch}, is kept"
+                        if last_epoch else "; no checkpoint was saved before it")
     return first if isinstance(exc, StudioError) else f"{type(exc).__name__}: {first}"

@@ -19,6 +19,7 @@ leaves the last good version of each.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -117,7 +118,7 @@ class RunDir:
             return default
 
     def write_json(self, name: str, data: Any) -> None:
-        write_atomic(self.path / name, json.dumps(data, indent=2, default=float))
+        write_atomic(self.path / name, json.dumps(finite(data), indent=2, default=float))
 
     def records(self, kinds: set[str] | None = None) -> list[dict[str, Any]]:
         """The metrics log; a line cut short by a kill is ignored."""
@@ -186,7 +187,7 @@ class RunDir:
     def record(self, record: dict[str, Any]) -> None:
         if self._metrics is None:
             self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
-        self._metrics.write(json.dumps(record, default=float) + "\n")
+        self._metrics.write(json.dumps(finite(record), default=float) + "\n")
         if record.get("event") != "batch_end":    # batches are flushed with their epoch
             self._metrics.flush()
 
@@ -247,3 +248,18 @@ def list_runs(root: str | Path | None = None) -> list[RunDir]:
         return []
     runs = [RunDir(p) for p in root.iterdir() if (p / "config.json").is_file()]
     return sorted(runs, key=lambda r: r.path.name)
+
+
+def finite(data: Any) -> Any:
+    """``data`` with NaN and infinite numbers as None: run files stay valid JSON (Python's
+    json writes NaN, which no JSON reader accepts)."""
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(v) for v in data]
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if hasattr(data, "dtype") and getattr(data, "ndim", 1) == 0:     # numpy scalars
+        value = data.item()
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+    return data
