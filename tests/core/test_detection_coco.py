@@ -39,7 +39,14 @@ def coco_dir(tmp_path):
             {"id": 3, "image_id": 3, "category_id": 7, "segmentation": [[0, 0, 4, 0, 4, 4]]},
             {"id": 4, "image_id": 2, "category_id": 3, "segmentation": [[0, 0, 0, 0, 0, 0]]},
             {"id": 5, "image_id": 2, "category_id": 3, "segmentation": rle_b},
-            {"id": 6, "image_id": 42, "category_id": 3, "segmentation": rle_b}]}
+            {"id": 6, "image_id": 42, "category_id": 3, "segmentation": rle_b},
+            # Numbers that would train to garbage (Python's JSON reader takes NaN): issue 23.
+            {"id": 7, "image_id": 1, "category_id": 7, "bbox": [float("nan"), 10, 20, 10],
+             "segmentation": [[5, 10, 25, 10, 25, 20, 5, 20]]},
+            {"id": 8, "image_id": 1, "category_id": 7, "bbox": [5, 10, 1e30, 10],
+             "segmentation": [[5, 10, 25, 10, 25, 20, 5, 20]]},
+            {"id": 9, "image_id": 2, "category_id": 7, "bbox": [5, 10, 0, 10],
+             "segmentation": [[5, 10, 25, 10, 25, 20, 5, 20]]}]}
     (tmp_path / "instances.json").write_text(json.dumps(data))
     return tmp_path
 
@@ -51,10 +58,13 @@ def test_coco_file_to_the_family_format_with_bad_entries_named(coco_dir):
     assert coco.category_ids == [0, 3, 7]
     assert dict(coco.skipped) == {
         "image 3 'missing.png'": f"file not found in {coco_dir / 'images'}",
-        "annotation 2": "unknown category 99",
+        "annotation 2 of a.png": "unknown category 99",
         "annotation 3": "its image was left out",
-        "annotation 4": "its mask is empty (covers no pixel)",
-        "annotation 6": "unknown image id 42"}
+        "annotation 4 of b.png": "its mask is empty (covers no pixel)",
+        "annotation 6": "unknown image id 42",
+        "annotation 7 of a.png": "its bbox [nan, 10, 20, 10] holds a number that is not finite",
+        "annotation 8 of a.png": f"its bbox [5, 10, 1e+30, 10] lies outside the {W}×{H} image",
+        "annotation 9 of b.png": "its bbox [5, 10, 0, 10] has no size"}
     a, b = (item.instances() for item in coco.images)
     assert a["boxes"].dtype == np.float32 and a["boxes"].tolist() == [[10, 5, 20, 25]]
     assert a["class_ids"].tolist() == [2] and a["class_names"] == coco.class_names
@@ -87,7 +97,7 @@ def test_coco_dataset_source_letterboxes_instances(coco_dir):
                                              "size": 30, "test_fraction": 0.5}))
     assert ds.class_names == ["blob", "box"] and ds.input_shape == (30, 30, 3)
     assert len(ds.train) == len(ds.test) == 1
-    assert "annotation 2" in dict(ds.skipped)
+    assert "annotation 2 of a.png" in dict(ds.skipped)
     # 60×40 → 30×20, centred: 5 grey rows above. The box [10, 5, 20, 25] halves and shifts.
     ann = ds.test.instances(0)                  # the fixed split holds image a out
     assert ann["boxes"].tolist() == [[10, 2.5, 15, 12.5]]

@@ -21,6 +21,7 @@ DataError naming the file and the problem.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +117,22 @@ def _categories(data: dict, skipped) -> dict[int, tuple[int, str]]:
     return {cid: (k + 1, good[cid]) for k, cid in enumerate(sorted(good))}
 
 
+def box_problem(box, height: int, width: int) -> str | None:
+    """Why a COCO bbox [x, y, w, h] cannot be used, or None: its numbers must be finite,
+    its size positive, and it must lie inside the image (a pixel of slack for rounding)."""
+    if not (isinstance(box, list | tuple) and len(box) == 4
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)):
+        return f"its bbox {box!r:.60} is not four numbers"
+    if not all(math.isfinite(v) for v in box):
+        return f"its bbox {list(box)} holds a number that is not finite"
+    x, y, w, h = box
+    if w <= 0 or h <= 0:
+        return f"its bbox {list(box)} has no size"
+    if x < -1 or y < -1 or x + w > width + 1 or y + h > height + 1:
+        return f"its bbox {list(box)} lies outside the {width}×{height} image"
+    return None
+
+
 def _rle(ann: dict, h: int, w: int):
     """The annotation's mask as one RLE, or a reason it has none."""
     from pycocotools import mask as mask_utils
@@ -185,6 +202,7 @@ def read_coco(json_path: str | Path, image_dir: str | Path | None = None) -> Coc
                       else f"unknown image id {ann.get('image_id')!r}")
             skipped.append((what, reason))
             continue
+        what = f"{what} of {Path(image.path).name}"      # which file, for the skipped list
         if ann.get("category_id") not in cats:
             skipped.append((what, f"unknown category {ann.get('category_id')!r}"))
             continue
@@ -205,9 +223,11 @@ def read_coco(json_path: str | Path, image_dir: str | Path | None = None) -> Coc
             skipped.append((what, "its mask is empty (covers no pixel)"))
             continue
         box = ann.get("bbox")
-        if not (isinstance(box, list) and len(box) == 4
-                and all(isinstance(v, int | float) for v in box) and box[2] > 0 and box[3] > 0):
-            box = tight         # no usable bbox: the mask's own
+        if box is None:
+            box = tight         # no bbox: the mask's own
+        elif (reason := box_problem(box, image.height, image.width)) is not None:
+            skipped.append((what, reason))      # bad numbers train to garbage: say so
+            continue
         image.annotations.append({"id": ann.get("id", n), "class_id": cats[ann["category_id"]][0],
                                   "rle": rle, "box_xywh": [float(v) for v in box],
                                   "area": area})
