@@ -75,10 +75,16 @@ def run_source(args):
     """A trained Mask R-CNN run's model (``model.keras`` or its last checkpoint)."""
     from cnnstudio.core.families.detection import maskrcnn_probes
     from cnnstudio.core.predict import load_model_file
+    from cnnstudio.core.registry import ARCHITECTURES
     from cnnstudio.core.training.rundir import RunDir
 
     min_score = _min_score(args)
     folder = RunDir.open(args.run)
+    model_id = folder.config().model.id
+    if ARCHITECTURES.find(model_id) is None or ARCHITECTURES.get(model_id).task != "detection":
+        raise StudioError(f"run {folder.path.name} is a {model_id} run: --run takes a Mask "
+                          "R-CNN run (model maskrcnn); for a photo without one, use "
+                          "--coco-pretrained or --haar")
     model_path = folder.model_path()
     if model_path is None:
         raise StudioError(f"run {Path(args.run).name} has no saved model yet; train it first")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -70,9 +71,14 @@ def classifier(name: str) -> cv2.CascadeClassifier:
     if cache is None:
         cache = _local.cache = {}
     if path not in cache:
-        found = cv2.CascadeClassifier(path)
-        if found.empty():
-            raise StudioError(f"OpenCV could not load the cascade {path}")
+        try:
+            found = cv2.CascadeClassifier(path)
+        except (cv2.error, SystemError):      # not XML, or XML that is no cascade
+            found = None
+        if found is None or found.empty():
+            raise StudioError(f"{Path(path).name} is not a Haar cascade OpenCV can read (a "
+                              "cascade is an XML file such as haarcascade_frontalface_default"
+                              ".xml; see 'cnnstudio detect --help' for the shipped names)")
         # One search on a blank image starts OpenCV's worker threads and fills the
         # cascade's buffers now, so the first photo's time is the detector's own.
         w, h = found.getOriginalWindowSize()
