@@ -10,6 +10,7 @@ The model is loaded with Keras's ``safe_mode`` (no arbitrary code from the file)
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,11 +37,32 @@ def load_model_file(path: str | Path):
     from cnnstudio.core.registry import import_model_modules
 
     import_model_modules()     # every family's own Keras classes must be known before loading
+    if not zipfile.is_zipfile(path):         # a .keras file is a zip: cut short, or not one
+        raise StudioError(f"model file {path.name} is damaged (not a complete .keras file)"
+                          + _intact_checkpoint_hint(path))
     try:
         return keras().saving.load_model(path, safe_mode=True)
-    except Exception as exc:     # corrupt zip, unsafe lambda, unknown layer, …
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except Exception as exc:     # unsafe lambda, unknown layer, …
+        text = str(exc)
+        if "safe_mode" in text or "unsafe" in text.lower():
+            raise StudioError(
+                f"refused to load {path.name}: it holds Python code (a Lambda layer or a "
+                "custom function) that would run when loaded. If you trust where it came "
+                "from, load it yourself with keras.saving.load_model(path, safe_mode=False)"
+            ) from None
+        first = text.splitlines()[0] if text else type(exc).__name__
         raise StudioError(f"cannot load model {path.name}: {first}") from None
+
+
+def _intact_checkpoint_hint(path: Path) -> str:
+    """Where a run's model file is damaged: its newest checkpoint that is a whole file."""
+    folder = path.parent if path.parent.name != "checkpoints" else path.parent.parent
+    checkpoints = sorted((folder / "checkpoints").glob("epoch-*.keras"), reverse=True)
+    for candidate in checkpoints:
+        if candidate != path and zipfile.is_zipfile(candidate):
+            return (f"; the newest intact checkpoint is {candidate.relative_to(folder)}: it "
+                    "holds the model as it was after that epoch")
+    return "; no intact checkpoint is beside it"
 
 
 @dataclass
