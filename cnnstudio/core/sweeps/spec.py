@@ -113,10 +113,37 @@ def parse(data: dict[str, Any]) -> Sweep:
                   hashlib.sha1(text.encode()).hexdigest()[:8], keys)
     for i in range(len(trials)):         # every trial's config checked before any runs
         try:
-            sweep.config(i).check()
+            config = sweep.config(i).check()
         except ConfigError as exc:
             raise ConfigError(f"sweep trial {i + 1} ({trials[i]}): {exc}") from None
+        _check_metric(sweep.metric, config.model.id)     # a misspelt metric: now, not after
     return sweep
+
+
+def measures(model_id: str) -> list[str]:
+    """What a run of ``model_id`` logs per epoch, by its task's profile (and ``val_`` twins
+    where the task validates)."""
+    from cnnstudio.core.families.profile import arch_profile
+
+    profile = arch_profile(model_id)
+    names = []
+    for plot in profile.plots:
+        for series in plot.series:
+            names.append(series.key)
+            if plot.validation:
+                names.append("val_" + series.key)
+    return list(dict.fromkeys([*names, profile.best_metric]))
+
+
+def _check_metric(metric: str, model_id: str) -> None:
+    import difflib
+
+    known = measures(model_id)
+    if metric not in known:
+        close = difflib.get_close_matches(metric, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(f"metric '{metric}' is not something a {model_id} run logs{hint} — "
+                          f"known: {', '.join(known)}")
 
 
 def load(path: str | Path) -> Sweep:
