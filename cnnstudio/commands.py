@@ -100,9 +100,29 @@ class ProgressPrinter:
             self.bar = None
 
 
+# Settings a resumed run keeps from its own config: given with --resume they would be
+# silently ignored, so they are refused (only --epochs may change: train further).
+RESUME_FIXED = (("config", "--config"), ("dataset", "--dataset"),
+                ("dataset_option", "--dataset-option"), ("model", "--model"),
+                ("model_option", "--model-option"), ("train_option", "--train-option"),
+                ("batch_size", "--batch-size"), ("optimizer", "--optimizer"), ("lr", "--lr"),
+                ("seed", "--seed"), ("validation_split", "--validation-split"),
+                ("device", "--device"), ("mixed_precision", "--mixed-precision"),
+                ("name", "--name"), ("run_dir", "--run-dir"))
+
+
+def _resume_conflicts(args) -> None:
+    given = [flag for attr, flag in RESUME_FIXED if getattr(args, attr, None) not in (None, [])]
+    if args.resume and given:
+        raise StudioError(f"--resume continues a run with its own settings; "
+                          f"{', '.join(given)} would change {'them' if len(given) > 1 else 'it'}"
+                          " (only --epochs can change on resume: train it further)")
+
+
 def train(args) -> int:
     from cnnstudio.core.cluster.spec import resolve
 
+    _resume_conflicts(args)
     spec = resolve(getattr(args, "cluster", None), getattr(args, "processes", None),
                    getattr(args, "process_id", None))        # flags, or SLURM's variables
     if spec is not None:

@@ -60,3 +60,15 @@ def test_a_file_that_is_no_cascade_is_one_line(runs, tmp_path, capsys):
     assert err == ("cnnstudio: error: bad.xml is not a Haar cascade OpenCV can read (a cascade "
                    "is an XML file such as haarcascade_frontalface_default.xml; see "
                    "'cnnstudio detect --help' for the shipped names)")
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--lr", "0.1"], "--lr would change it"),
+    (["--model", "lenet5", "--batch-size", "8"], "--model, --batch-size would change them"),
+])
+def test_resume_refuses_flags_it_would_ignore(runs, flags, named, capsys):
+    folders, _image = runs
+    assert main(["train", "--resume", str(folders["lenet5"]), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"cnnstudio: error: --resume continues a run with its own settings; {named} "
+                   "(only --epochs can change on resume: train it further)")

@@ -291,3 +291,23 @@ def test_a_dcgan_with_r1_trains_saves_and_reloads(tmp_path):
     convs = [la for la in legacy.discriminator.layers if isinstance(la, K.layers.Conv2D)]
     assert legacy.r1 == 0.0 and [(c.filters, c.kernel_size) for c in convs] == [(4, (4, 4)),
                                                                                 (8, (4, 4))]
+
+
+def test_a_grid_png_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    import errno
+
+    from PIL import Image
+
+    grid = np.zeros((8, 8, 1), np.uint8)
+    out = gp.save_png(grid, tmp_path / "grid.png")
+    assert out.read_bytes().startswith(b"\x89PNG") and [p.name for p in tmp_path.iterdir()] \
+        == ["grid.png"]
+
+    def full_disk(self, fp, *args, **kwargs):
+        open(fp, "wb").write(b"\x89PNG half")              # a few bytes, then no space
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    with pytest.raises(OSError):
+        gp.save_png(grid, tmp_path / "second.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png"]   # no 0-byte leftover

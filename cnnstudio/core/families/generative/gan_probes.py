@@ -25,6 +25,7 @@ Every function that calls a model works with any object having ``generator`` and
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,8 +295,17 @@ def export_gif(run_dir, out_path, duration_ms: int = 300, scale: int = 2) -> int
 
 
 def save_png(grid: np.ndarray, out_path) -> Path:
+    """Written to a temporary name, then renamed: a full disk leaves no half (or 0-byte) PNG
+    under the name asked for."""
     from PIL import Image
 
+    out_path = Path(out_path)
     grid = np.asarray(grid, np.uint8)
-    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(out_path)
-    return Path(out_path)
+    temp = out_path.with_name(f".{out_path.stem}.tmp.png")
+    try:
+        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(temp)
+        os.replace(temp, out_path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return out_path
