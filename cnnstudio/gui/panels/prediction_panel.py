@@ -42,6 +42,7 @@ class PredictionPanel(QWidget):
         self.kind: str | None = None
         self.views: dict[str, QWidget] = {}        # prediction kind → its family's view
         self.run_dir: Path | None = None
+        self.asked_at = 0.0                         # perf_counter of the last request
         self.setAcceptDrops(True)
         self.hint = QLabel(HINT, wordWrap=True)
         self.open_button = QPushButton("Open image…")
@@ -154,6 +155,9 @@ class PredictionPanel(QWidget):
         self.predict_image(image, Path(path).name, started=started)
 
     def predict_image(self, image: np.ndarray, name: str, started: float | None = None) -> None:
+        # When the user asked (a file's read included): a view that reports its latency
+        # measures from here.
+        self.asked_at = started or time.perf_counter()
         try:
             image = normalize_array(image, name=name)
         except StudioError as exc:
@@ -165,10 +169,7 @@ class PredictionPanel(QWidget):
         if view is None:
             self.show_error("No model yet: pick one, or open a run in the Runs panel.")
             return
-        if started is not None and "started" in view.predict_image.__code__.co_varnames:
-            view.predict_image(image, name, started=started)    # it reports its latency
-        else:
-            view.predict_image(image, name)
+        view.predict_image(image, name)
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)

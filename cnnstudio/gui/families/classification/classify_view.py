@@ -140,8 +140,9 @@ class ClassifyView(PredictionView):
     def run_started(self, event) -> None:
         """The dock follows the run itself (``set_run_dir`` at its end)."""
 
-    def predict_image(self, image: np.ndarray, name: str, started: float | None = None) -> None:
-        self._asked_at = started or time.perf_counter()
+    def predict_image(self, image: np.ndarray, name: str) -> None:
+        dock = getattr(self.window, "prediction", None)      # it timed the user's request
+        self._asked_at = getattr(dock, "asked_at", None) or time.perf_counter()
         image = self.checked(image, name)
         if image is None:
             return
