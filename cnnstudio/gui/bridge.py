@@ -116,6 +116,11 @@ class RunBridge(QObject):
     def paused(self) -> bool:
         return bool(self.control and self.control.paused and self.running)
 
+    @property
+    def held(self) -> bool:
+        """Paused and actually holding: the batch in flight has ended."""
+        return bool(self.paused and self.control.holding)
+
     def submit(self, fn: Callable[[Any], Any], callback: Callable[[Any], None]) -> bool:
         """Run ``fn(model)`` on the training thread between batches; ``callback(future)``
         is then called on the GUI thread. False when no run is active."""

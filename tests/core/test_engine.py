@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -109,6 +110,10 @@ def test_requests_are_served_between_batches_even_while_paused(runs_root):
 
     def ask_from_another_thread():
         control.pause()
+        deadline = time.monotonic() + 60
+        while not control.holding and time.monotonic() < deadline:
+            time.sleep(0.01)                             # the batch in flight ends, then it holds
+        answers["held"] = control.holding
         future = control.submit(lambda model: model.count_params())
         answers["params"] = future.result(timeout=60)   # served although paused
         control.resume()
@@ -123,6 +128,8 @@ def test_requests_are_served_between_batches_even_while_paused(runs_root):
     answers["thread"].join(timeout=60)
     assert result.status == "finished"
     assert answers["params"] == RunDir(result.run_dir).read_json("model.json")["params"]
+    assert answers["held"] is True
+    assert not control.holding
     late = control.submit(lambda model: 1)
     control.cancel_pending()
     with pytest.raises(RunStopped):

@@ -72,9 +72,11 @@ def test_close_during_training_asks_stops_joins_and_leaves_it_resumable(qtbot, s
     asked = []
 
     def answer_later():
-        # The question is open: the run holds after the batch in flight. Let the window
-        # take any events for a while; then no batch may have come after that one.
-        qtbot.waitUntil(lambda: studio.bridge.paused, timeout=5_000)
+        # The question is open: the run holds after the batch in flight (which may be the
+        # next epoch's first when the pause came during validation). Once it holds and the
+        # window has drained its events, no batch may come.
+        assert studio.bridge.paused
+        qtbot.waitUntil(lambda: studio.bridge.held, timeout=30_000)
         qtbot.wait(300)
         seen = len(batches)
         qtbot.wait(1_000)

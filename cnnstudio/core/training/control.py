@@ -23,6 +23,7 @@ class RunControl:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._holding = threading.Event()      # the run's thread waits in wait_while_paused
         self._requests: queue.SimpleQueue[tuple[Callable[[Any], Any], Future]] = queue.SimpleQueue()
 
     # -- called from any thread -------------------------------------------
@@ -43,6 +44,12 @@ class RunControl:
     @property
     def paused(self) -> bool:
         return not self._running.is_set()
+
+    @property
+    def holding(self) -> bool:
+        """True once the run's thread has finished its batch in flight and waits: a pause
+        asked during an epoch's end (validation, probes, checkpoint) holds a batch later."""
+        return self._holding.is_set()
 
     def submit(self, fn: Callable[[Any], Any]) -> Future:
         """Run ``fn(model)`` on the run's thread at the next batch boundary."""
@@ -65,8 +72,12 @@ class RunControl:
                 future.set_exception(exc)
 
     def wait_while_paused(self, model, poll: float = 0.05) -> None:
-        while not self._running.wait(poll):
-            self.serve(model)
+        self._holding.set()
+        try:
+            while not self._running.wait(poll):
+                self.serve(model)
+        finally:
+            self._holding.clear()
 
     def cancel_pending(self) -> None:
         while True:
