@@ -183,8 +183,13 @@ def sweep(args) -> int:
               f"ranked by {plan.metric} ({plan.mode})", file=sys.stderr)
 
     def progress(r):
-        if not args.json:
-            print(f"trial {r['trial']}: {r['status']}  {plan.metric} {r['value']}  "
+        # A failed trial is told even with --json (on stderr; stdout stays one object).
+        if r["status"] == "failed":
+            print(f"trial {r['trial']}: failed: {r.get('reason') or 'no reason recorded'}  "
+                  f"{r['settings']}", file=sys.stderr)
+        elif not args.json:
+            value = "—" if r["value"] is None else f"{r['value']:.4f}"
+            print(f"trial {r['trial']}: {r['status']}  {plan.metric} {value}  "
                   f"{r['settings']}", file=sys.stderr)
 
     summary = runner.run(plan, root, max_parallel=args.max_parallel, address=args.ray_address,
@@ -193,9 +198,14 @@ def sweep(args) -> int:
     if args.json:
         print(json.dumps(best if best else {"run_dir": None, "metric": plan.metric,
                                             "value": None, "settings": {}}, default=float))
-    elif best:
-        print(f"Best: trial {best['trial']}  {plan.metric} {best['value']:.4f}  "
-              f"{best['settings']}\nRun directory: {best['run_dir']}")
+    else:
+        if best:
+            print(f"Best: trial {best['trial']}  {plan.metric} {best['value']:.4f}  "
+                  f"{best['settings']}\nRun directory: {best['run_dir']}")
+        if summary["failed"]:
+            print(f"{summary['failed']} of {summary['trials']} trials failed (reasons above)",
+                  file=sys.stderr)
+        print(f"Summary: {summary['summary_file']}")
     return 0 if best and summary["finished"] == summary["trials"] else 1
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnstudio.core import atomic
 from cnnstudio.core.probes.confusion import class_metrics, confusion_matrix
 
 FILE = "evaluation.json"
@@ -58,10 +59,7 @@ def evaluate(model, test, class_names: list[str], run_dir: str | Path | None = N
     y_true, probs = predict_split(model, test)
     result = report(y_true, probs, class_names)
     if run_dir is not None:
-        path = Path(run_dir) / FILE
-        temp = path.with_name(f".{FILE}.tmp")
-        temp.write_text(json.dumps(result, indent=1), encoding="utf-8")
-        temp.replace(path)
+        atomic.write_json(Path(run_dir) / FILE, result)     # whole, or the earlier one
     return result
 
 

@@ -14,7 +14,9 @@ discarded and ExportCheckError says by how much it disagreed. A mixed-precision 
 exported (and compared) as its float32 copy.
 
 The folder gets ``model.savedmodel/``, ``model.tflite`` or ``model.onnx``, plus
-``labels.txt`` (one class name a line, in output order) and ``metadata.json``.
+``labels.txt`` (one class name a line, in output order) and ``metadata.json``. All three are
+written whole into a hidden staging folder and moved into place after the self-test, so a
+full disk (one line: which file, how much space is free) leaves the earlier export as it was.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnstudio.core import atomic
+from cnnstudio.core.atomic import WriteFailed
 from cnnstudio.core.errors import StudioError
 
 FORMATS = {      # studio name → (Keras export format, file or folder written)
@@ -111,14 +115,17 @@ def export_run(run_dir, fmt: str, out_dir, progress=None) -> ExportResult:
     expected = _keras_probabilities(model, images)
 
     keras_format, name = FORMATS[fmt]
+    # Everything is written whole into a hidden staging folder first and only then moved
+    # into place: a full disk or a failed self-test leaves the earlier export as it was.
     staging = out / f".partial-{fmt}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    with _writing(out / name):
+        staging.mkdir()
     try:
         say(f"Writing {name}…")
         serving = serving_model(model, predictor.input_shape)
         serving(images[:1])           # ONNX export wants a model that has been called
-        _keras_export(serving, keras_format, staging / name)
+        _keras_export(serving, keras_format, staging / name, out / name)
         say(f"Self-test: reloading {name} in its own runtime…")
         got, runtime = run_export(fmt, staging / name, images)
         result = _compare(fmt, expected, got, out / name, out)
@@ -127,21 +134,33 @@ def export_run(run_dir, fmt: str, out_dir, progress=None) -> ExportResult:
                 f"the {fmt} export disagrees with the Keras model on {len(images)} probe "
                 f"images: max |Δp| {result.max_abs_diff:.3g} (limit {result.tolerance:g}), "
                 f"top-1 agreement {result.top1_agreement:.0%}; nothing was kept", result)
-        _replace(staging / name, out / name)
-        for _, other in FORMATS.values():      # an earlier export in another format goes
-            if other != name and (out / other).exists():
-                _replace(None, out / other)
+        meta = metadata(fmt, name, model, predictor, source, result, runtime, probe_source)
+        meta["precision"] = {"export": "float32", "run": sorted(policies(trained))}
+        _publish(staging, out, name, {
+            "labels.txt": "".join(f"{c}\n" for c in predictor.class_names),
+            "metadata.json": json.dumps(meta, indent=1, ensure_ascii=False)})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    (out / "labels.txt").write_text("".join(f"{c}\n" for c in predictor.class_names),
-                                    encoding="utf-8")
-    meta = metadata(fmt, name, model, predictor, source, result, runtime, probe_source)
-    meta["precision"] = {"export": "float32", "run": sorted(policies(trained))}
-    (out / "metadata.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False),
-                                       encoding="utf-8")
     say(f"Exported {fmt}: max |Δp| {result.max_abs_diff:.2g}, top-1 agreement "
         f"{result.top1_agreement:.0%} on {result.images} probe images")
     return result
+
+
+def _publish(staging: Path, out: Path, name: str, texts: dict[str, str]) -> None:
+    """Stage the text files beside the checked model and flush them all to the disk before
+    anything moves: a full disk stops the export while ``out`` still holds the earlier one.
+    The moves are renames, which need no space."""
+    for file, text in texts.items():
+        with _writing(out / file):
+            (staging / file).write_text(text, encoding="utf-8")
+    with _writing(out / name):
+        atomic.sync(staging)
+    for file in (name, *texts):
+        with _writing(out / file):
+            atomic.swap_in(staging / file, out / file)
+    for _, other in FORMATS.values():      # an earlier export in another format goes
+        if other != name and (out / other).exists():
+            _remove(out / other)
 
 
 def policies(model) -> set[str]:
@@ -233,8 +252,10 @@ def _prepare_folder(out_dir) -> Path:
     if out.exists() and not out.is_dir():
         raise StudioError(f"--out must be a folder, and {out} is a file")
     if out.is_dir():
+        # Hidden names are skipped: a staging folder or temporary file a killed export
+        # left (the next export replaces them) and the desktop's own (.DS_Store).
         others = sorted(p.name for p in out.iterdir()
-                        if p.name not in OWN_FILES and not p.name.startswith(".partial-"))
+                        if p.name not in OWN_FILES and not p.name.startswith("."))
         if others:
             raise StudioError(f"export folder {out} is not empty (it holds {others[0]}); "
                               "pick a new or empty folder")
@@ -266,14 +287,25 @@ def _keras_probabilities(model, images: np.ndarray) -> np.ndarray:
     return np.asarray(probs, np.float64)
 
 
-def _keras_export(serving, keras_format: str, path: Path) -> None:
+def _keras_export(serving, keras_format: str, path: Path, target: Path) -> None:
     try:
         # tf2onnx and TensorFlow print progress to stdout; keep stdout for --json.
         with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             serving.export(str(path), format=keras_format, verbose=False)
+    except OSError as exc:           # a full disk, a read-only folder: say which, for target
+        raise WriteFailed.of(target, exc) from None
     except Exception as exc:
         raise StudioError(f"cannot export to {keras_format}: {_first_line(exc)}") from None
+
+
+@contextlib.contextmanager
+def _writing(target: Path):
+    """An OSError while staging names the file the user asked for, not its staging copy."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteFailed.of(target, exc) from None
 
 
 def _compare(fmt, expected, got, path, folder) -> ExportResult:
@@ -287,14 +319,12 @@ def _compare(fmt, expected, got, path, folder) -> ExportResult:
         tolerance=TOLERANCE[fmt])
 
 
-def _replace(src: Path | None, dst: Path) -> None:
-    """Remove ``dst`` (a file or a SavedModel folder), then move ``src`` there if given."""
-    if dst.is_dir():
-        shutil.rmtree(dst)
-    elif dst.exists():
-        dst.unlink()
-    if src is not None:
-        src.rename(dst)
+def _remove(path: Path) -> None:
+    """An earlier export in another format (a file, or a SavedModel folder)."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
 def _first_line(exc: Exception) -> str:

@@ -57,8 +57,11 @@ def test_four_trial_grid_on_a_local_ray_writes_four_runs_and_reports_the_best(tm
                           capture_output=True, text=True, timeout=1100)
     assert proc.returncode == 0, proc.stderr[-3000:]
     best = json.loads(proc.stdout.strip().splitlines()[-1])
-    runs = sorted(root.iterdir())
+    runs = sorted(p for p in root.iterdir() if p.is_dir())
     assert len(runs) == 4
+    summary = json.loads((root / f"sweep-{spec.load(sweep_file).id}.json").read_text())
+    assert summary["finished"] == 4 and [r["run_dir"] for r in summary["results"]][0] == \
+        best["run_dir"]
     tags = [json.loads((r / "sweep.json").read_text()) for r in runs]
     assert sorted(t["trial"] for t in tags) == [1, 2, 3, 4]
     assert len({t["sweep"] for t in tags}) == 1

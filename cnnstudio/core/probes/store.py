@@ -4,18 +4,19 @@ finished or reopened) can be replayed with the epoch slider.
 Each family's store names its files ``<prefix>epoch-NNNN.npz`` and reads its own arrays;
 what they share is here: the folder, listing the stored epochs, finding an epoch's file
 (one clear message when it is missing), and atomic writes (a viewer never reads half a
-file: written to a temporary name, then renamed).
+file: written to a temporary name, then renamed, by ``cnnstudio.core.atomic``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
+from cnnstudio.core import atomic
+from cnnstudio.core.atomic import atomic_path
 from cnnstudio.core.errors import StudioError
 
 
@@ -25,12 +26,11 @@ class ProbesMissing(StudioError, FileNotFoundError):
 
 
 def save_npz(path, **arrays) -> Path:
-    """Compressed and atomic."""
+    """Compressed and atomic (``cnnstudio.core.atomic``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(temp, **arrays)
-    os.replace(temp, path)
+    with atomic_path(path) as temp:
+        np.savez_compressed(temp, **arrays)
     return path
 
 
@@ -38,9 +38,7 @@ def write_json(path, data) -> None:
     """Atomic, like ``save_npz``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(temp, path)
+    atomic.write_json(path, data)
 
 
 def stored_epochs(folder: Path, pattern: re.Pattern) -> list[int]:

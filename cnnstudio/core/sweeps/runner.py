@@ -4,19 +4,24 @@ Each trial is one Ray task that runs the studio's engine on the trial's RunConfi
 writes a normal run directory into the runs folder (which, on a cluster, is shared
 storage every node sees). At most ``max_parallel`` trials run at once. A trial's run
 directory is tagged with ``sweep.json`` as soon as it exists, so the Runs panel groups
-trials while they still train.
+trials while they still train. The sweep's summary, every trial with its status, value
+and (failed) reason, is ``sweep-<id>.json`` in the runs folder, rewritten as trials end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+from cnnstudio.core import atomic
+from cnnstudio.core.atomic import WriteFailed
 from cnnstudio.core.errors import StudioError
-from cnnstudio.core.sweeps.results import TAG
+from cnnstudio.core.sweeps.results import TAG, summary_path
 from cnnstudio.core.sweeps.spec import Sweep
+from cnnstudio.core.training.rundir import finite
 
 EXTRA = 'pip install "cnnstudio[cluster]"'
 PRELOAD = "cnnstudio.core.training.engine"
@@ -31,7 +36,10 @@ def require_ray():
 
 
 def run_trial(sweep: Sweep, index: int, runs_root: str) -> dict[str, Any]:
-    """One trial, in whatever process runs it (a Ray worker, or this one)."""
+    """One trial, in whatever process runs it (a Ray worker, or this one).
+
+    A trial that fails says why in ``reason`` (the engine's one line: a NaN loss, a full
+    disk, out of memory), as does one the engine refused to start (no run folder then)."""
     from cnnstudio.core.training import engine
     from cnnstudio.core.training.events import RunStarted
     from cnnstudio.core.training.rundir import RunDir
@@ -43,9 +51,34 @@ def run_trial(sweep: Sweep, index: int, runs_root: str) -> dict[str, Any]:
         if isinstance(event, RunStarted) and not event.resumed:
             RunDir(event.run_dir).write_json(TAG, tag)
 
-    result = engine.run(sweep.config(index), runs_root=runs_root, sink=sink)
-    return {"trial": index + 1, "status": result.status, "run_dir": str(result.run_dir),
-            "settings": sweep.trials[index], "value": _metric(result, sweep.metric, sweep.mode)}
+    try:
+        result = engine.run(sweep.config(index), runs_root=runs_root, sink=sink)
+    except Exception as exc:        # refused before training: the other trials still run
+        return failed(sweep, index, exc)
+    row = {"trial": index + 1, "status": result.status, "run_dir": str(result.run_dir),
+           "settings": sweep.trials[index], "value": _metric(result, sweep.metric, sweep.mode)}
+    if result.status == "failed":
+        row["reason"] = result.summary.get("reason") or "failed (no reason recorded)"
+    return row
+
+
+def failed(sweep: Sweep, index: int, exc: BaseException) -> dict[str, Any]:
+    """The row of trial ``index`` that raised ``exc`` (or whose Ray task died with it)."""
+    return {"trial": index + 1, "status": "failed", "run_dir": None,
+            "settings": sweep.trials[index], "value": None, "reason": failure_reason(exc)}
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line: a StudioError's message as it is, else the error's type and first line.
+    Ray wraps a task's exception in a RayTaskError whose text is its own header and a
+    traceback; the exception the trial raised is its ``cause``."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        exc = cause
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    if not isinstance(exc, StudioError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text[:300]
 
 
 def _metric(result, metric: str, mode: str) -> float | None:
@@ -73,19 +106,29 @@ def run(sweep: Sweep, runs_root, *, max_parallel: int | None = None,
         task = ray.remote(num_cpus=1)(run_trial)
         sweep_ref = ray.put(sweep)
         pending, results, next_index = [], [], 0
+        index_of = {}                      # each task's trial, for a task that dies
         while next_index < len(sweep.trials) or pending:
             while next_index < len(sweep.trials) and len(pending) < limit:
-                pending.append(task.remote(sweep_ref, next_index, runs_root))
+                ref = task.remote(sweep_ref, next_index, runs_root)
+                index_of[ref] = next_index
+                pending.append(ref)
                 next_index += 1
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                results.append(_get(ray, ref))
+                results.append(_get(ray, ref, sweep, index_of[ref]))
+                # Rewritten after each trial: a sweep stopped half-way keeps what it found.
+                # A failed write here is retried by the next one; the last one says so.
+                with contextlib.suppress(WriteFailed):
+                    write_summary(runs_root, summarize(sweep, results,
+                                                       time.perf_counter() - t0))
                 if progress:
                     progress(results[-1])
     finally:
         if started_here:
             ray.shutdown()
-    return summarize(sweep, results, time.perf_counter() - t0)
+    summary = summarize(sweep, results, time.perf_counter() - t0)
+    summary["summary_file"] = str(write_summary(runs_root, summary))
+    return summary
 
 
 def _init(ray, address, max_parallel, tries: int = 2) -> None:
@@ -119,12 +162,11 @@ def _init(ray, address, max_parallel, tries: int = 2) -> None:
                               f"{exc}") from None
 
 
-def _get(ray, ref) -> dict[str, Any]:
+def _get(ray, ref, sweep: Sweep, index: int) -> dict[str, Any]:
     try:
         return ray.get(ref)
     except Exception as exc:        # a trial's process died: the others still count
-        return {"trial": None, "status": "failed", "run_dir": None, "settings": {},
-                "value": None, "reason": str(exc).splitlines()[0][:300]}
+        return failed(sweep, index, exc)
 
 
 def _worker_env() -> dict[str, str]:
@@ -143,8 +185,18 @@ def summarize(sweep: Sweep, results: list[dict[str, Any]], seconds: float) -> di
     return {"sweep": sweep.id, "metric": sweep.metric, "mode": sweep.mode,
             "trials": len(sweep.trials), "finished": sum(r["status"] == "finished"
                                                          for r in results),
+            "failed": sum(r["status"] == "failed" for r in results),
             "seconds": round(seconds, 2),
             "best": None if best is None else {"run_dir": best["run_dir"], "trial": best["trial"],
                                                "metric": sweep.metric, "value": best["value"],
                                                "settings": best["settings"]},
-            "results": ordered + [r for r in results if r.get("value") is None]}
+            "results": ordered + sorted((r for r in results if r.get("value") is None),
+                                        key=lambda r: r["trial"])}
+
+
+def write_summary(runs_root, summary: dict[str, Any]) -> Path:
+    """``sweep-<id>.json`` in the runs folder: every trial's status, value and (for a
+    failed one) reason. Written atomically: a reader never sees half of it."""
+    path = summary_path(runs_root, summary["sweep"])
+    atomic.write_json(path, finite(summary), indent=1, default=float)
+    return path

@@ -29,6 +29,14 @@ def _text(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _status(status: str, reason: str | None, width: int = 60) -> str:
+    """"failed: the loss became nan at epoch 1, …": the reason cut to keep the column narrow."""
+    if not reason:
+        return status
+    text = f"{status}: {reason}"
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 class SweepView(QWidget):
     open_requested = Signal(str)
 
@@ -68,11 +76,14 @@ class SweepView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
+            reason = r.get("reason")
             cells = [f"{r['trial']}", "—" if r["value"] is None else f"{r['value']:.4f}",
-                     r["status"], *(_text(r["settings"].get(k, "")) for k in keys)]
+                     _status(r["status"], reason),
+                     *(_text(r["settings"].get(k, "")) for k in keys)]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(r["run_dir"])
+                # A failed trial's whole reason on hover; the cell holds its start.
+                item.setToolTip(f"{r['run_dir']}\n{reason}" if reason else r["run_dir"])
                 self.table.setItem(i, j, item)
         self._plot(keys, metric)
 

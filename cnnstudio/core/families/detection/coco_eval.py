@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnstudio.core import atomic
 from cnnstudio.core.errors import DataError
 
 KEYS = ("box_ap", "box_ap50", "box_ap75", "mask_ap", "mask_ap50", "mask_ap75")
@@ -131,15 +132,16 @@ def coco_metrics(ground_truth: list, predictions: list) -> dict:
     return dict(zip(KEYS, (*box, *mask), strict=True))
 
 
-def write_evaluation(path: str | Path, metrics: dict) -> Path:
-    """Merge the metrics into ``evaluation.json`` (other keys there are kept)."""
+def write_evaluation(path: str | Path, metrics: dict, base: dict | None = None) -> Path:
+    """Merge the metrics into ``evaluation.json``: into ``base`` where given, else into the
+    keys the file holds now. One atomic write: the file is whole, old or new."""
     path = Path(path)
-    data = {}
-    if path.is_file():
+    data = dict(base) if base is not None else {}
+    if base is None and path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             data = {}
     data.update({k: metrics.get(k) for k in KEYS if k in metrics})
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    atomic.write_json(path, data, indent=2)
     return path

@@ -156,11 +156,9 @@ class DetectionTask:
             figures = evaluate_split(model, data.test)
         from cnnstudio.core.families.detection.coco_eval import write_evaluation
 
-        path = Path(run_dir, "evaluation.json")
-        path.write_text(json.dumps({"task": "detection", "metric": "COCOeval",
-                                    "num_test": data.num_test,
-                                    "class_names": list(model.class_names)}, indent=2))
-        write_evaluation(path, figures)
+        path = write_evaluation(Path(run_dir, "evaluation.json"), figures, base={
+            "task": "detection", "metric": "COCOeval", "num_test": data.num_test,
+            "class_names": list(model.class_names)})
         return json.loads(path.read_text())
 
 

@@ -25,13 +25,13 @@ Every function that calls a model works with any object having ``generator`` and
 from __future__ import annotations
 
 import math
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cnnstudio.core.atomic import atomic_path
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.probes.store import EpochStore, save_npz, write_json
 
@@ -288,24 +288,19 @@ def export_gif(run_dir, out_path, duration_ms: int = 300, scale: int = 2) -> int
         if scale > 1:
             image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
         frames.append(image.convert("P") if image.mode == "RGB" else image)
-    out_path = Path(out_path)
-    frames[0].save(out_path, save_all=True, append_images=frames[1:], duration=duration_ms,
-                   loop=0, optimize=False, disposal=1)
+    with atomic_path(out_path) as temp:       # whole, or no file (a full disk: WriteFailed)
+        frames[0].save(temp, save_all=True, append_images=frames[1:], duration=duration_ms,
+                       loop=0, optimize=False, disposal=1)
     return len(frames)
 
 
 def save_png(grid: np.ndarray, out_path) -> Path:
     """Written to a temporary name, then renamed: a full disk leaves no half (or 0-byte) PNG
-    under the name asked for."""
+    under the name asked for, and raises WriteFailed (one line: the file, the reason)."""
     from PIL import Image
 
     out_path = Path(out_path)
     grid = np.asarray(grid, np.uint8)
-    temp = out_path.with_name(f".{out_path.stem}.tmp.png")
-    try:
+    with atomic_path(out_path) as temp:
         Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(temp)
-        os.replace(temp, out_path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return out_path
