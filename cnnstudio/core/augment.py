@@ -112,36 +112,41 @@ def preview(image: np.ndarray, aug: dict[str, Any], n: int = 16, seed: int = 0) 
 
 def _augmented_batches_class():
     from cnnstudio.core.keras_setup import keras
+    from cnnstudio.core.training.epoch_order import EpochOrdered
 
-    class AugmentedBatches(keras().utils.PyDataset):
+    class AugmentedBatches(EpochOrdered, keras().utils.PyDataset):
         """Training batches from arrays or another PyDataset, augmented afresh each time."""
 
         def __init__(self, layers, x=None, y=None, batch_size=32, seed=0, source=None):
-            # One worker: the random layers keep their own seed state.
+            # One worker, so batches are augmented in index order: the random layers' seed
+            # state restarts from (seed, epoch) at each epoch's first batch, and a resumed
+            # run draws what the uninterrupted one drew.
             super().__init__(workers=1, use_multiprocessing=False)
             self.layers, self.source = layers, source
-            self.x, self.y, self.batch_size = x, y, batch_size
-            self.rng = np.random.default_rng(seed)
-            self.order = None if x is None else self.rng.permutation(len(y))
+            self.x, self.y, self.batch_size, self.seed = x, y, batch_size, int(seed)
 
         def __len__(self):
             if self.source is not None:
                 return len(self.source)
             return math.ceil(len(self.y) / self.batch_size)
 
+        def draw(self, epoch: int):
+            return None if self.source is not None else self.rng(epoch).permutation(len(self.y))
+
         def __getitem__(self, index):
+            epoch, pos, order = self.locate(index)
+            if pos == 0:
+                draw = self.rng(epoch, 2)
+                for layer in self.layers:
+                    for generator in getattr(layer, "_seed_generators", ()):
+                        generator.state.assign(np.array([draw.integers(1 << 31), 0],
+                                                        generator.state.dtype))
             if self.source is not None:
-                x, y = self.source[index]
+                x, y = self.source.batch_at(epoch, pos)
             else:
-                picks = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+                picks = order[pos * self.batch_size:(pos + 1) * self.batch_size]
                 x, y = self.x[picks], self.y[picks]
             return apply(self.layers, x), y
-
-        def on_epoch_end(self):
-            if self.source is not None:
-                self.source.on_epoch_end()
-            else:
-                self.order = self.rng.permutation(len(self.y))
 
     return AugmentedBatches
 

@@ -111,7 +111,8 @@ def test_a_full_disk_keeps_the_last_good_checkpoint_and_resumes(runs_root, monke
     assert [e.reason for e in failed] == [reason]
     assert folder.read_json("status.json")["reason"] == reason and folder.status() == "failed"
     # No half file: the failed write was removed, the good one is whole and loads.
-    assert sorted(p.name for p in checkpoints.iterdir()) == ["epoch-0001.keras"]
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["epoch-0001.keras",
+                                                             "epoch-0001.rng.npz"]
     model = load_model_file(checkpoints / "epoch-0001.keras")
     assert int(model.optimizer.iterations.numpy()) == folder.records({"run_started"})[0][
         "steps_per_epoch"]

@@ -47,6 +47,9 @@ class Profile:
     best_mode: str = "max"      # "max" or "min"
     # `cnnstudio export` (SavedModel, TFLite, ONNX with a top-k self-test) takes its runs.
     exportable: bool = False
+    # "" when a resumed run repeats an uninterrupted one to the bit (CPU, a seed); else why
+    # not, said when such a run is resumed (docs/families, tests/core/test_exact_resume.py).
+    resume_note: str = ""
 
     def keys(self) -> list[str]:
         return [s.key for p in self.plots for s in p.series]

@@ -13,25 +13,32 @@ import numpy as np
 from cnnstudio.core.datasets.base import ArraySplit, FileSplit
 from cnnstudio.core.imaging import resize_batch
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training.epoch_order import EpochOrdered
 
 
-class FileBatches(keras().utils.PyDataset):
+class FileBatches(EpochOrdered, keras().utils.PyDataset):
     def __init__(self, split: FileSplit, indices: np.ndarray, batch_size: int, shuffle: bool,
                  seed: int, on_skipped=None):
         super().__init__(workers=2, use_multiprocessing=False)
         self.split, self.indices = split, np.asarray(indices)
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.rng = np.random.default_rng(seed)
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, int(seed)
         self.on_skipped = on_skipped or (lambda path, reason: None)
         self.reported: set[str] = set()
-        self.order = self.indices.copy()
-        self.on_epoch_end()
 
     def __len__(self) -> int:
         return math.ceil(len(self.indices) / self.batch_size)
 
     def __getitem__(self, index):
-        picks = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        epoch, pos, _ = self.locate(index)
+        return self.batch_at(epoch, pos)
+
+    def draw(self, epoch: int) -> np.ndarray:
+        # Each epoch's order from (seed, epoch): resumable.
+        return self.rng(epoch).permutation(self.indices) if self.shuffle else self.indices
+
+    def batch_at(self, epoch: int, pos: int):
+        order = self.drawn(epoch)
+        picks = order[pos * self.batch_size:(pos + 1) * self.batch_size]
         x, y, skipped = self.split.images(picks)
         for path, reason in skipped:
             if path not in self.reported:     # name each bad file once, not every epoch
@@ -40,10 +47,6 @@ class FileBatches(keras().utils.PyDataset):
         if len(y) == 0:       # a batch of only unreadable files: reuse one good image
             x, y, _ = self.split.images(self.indices[:1])
         return x, y
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self.order = self.rng.permutation(self.indices)
 
 
 def split_indices(n: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ status on disk; the last checkpoint stays, so the run can be resumed.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from cnnstudio.core.families.profile import arch_profile
 from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.predict import load_model_file
 from cnnstudio.core.registry import ARCHITECTURES, TASKS
-from cnnstudio.core.training import devices, distribute, failures, hyper
+from cnnstudio.core.training import devices, distribute, epoch_order, failures, hyper
 from cnnstudio.core.training.callbacks import StudioCallback, check_weights
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.epoch_writer import EpochWriter
@@ -97,6 +98,9 @@ def resume(run_dir, *, sink=None, control: RunControl | None = None, epochs: int
         if last is not None:
             with devices.device_scope(prepared["report"]):
                 model = load_model_file(last[1])      # safe_mode, family layers registered
+            prepared["random_state"] = _restore_random_state(model, last[1])
+        # The epoch cut short (stopped or killed) is trained again: its records go.
+        folder.forget_after(done)
     except BaseException:
         folder.close()      # the lock
         raise
@@ -153,6 +157,13 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
                         level="info" if report.gpus else "warning"))
         for _path, reason in dataset.skipped:
             sink(Notice(f"skipped {reason}"))
+        note = arch_profile(arch.id).resume_note
+        if initial_epoch and note and os.environ.get("TF_DETERMINISTIC_OPS") != "1":
+            sink(Notice(note, level="info"))
+        if prepared.get("random_state") is False:
+            sink(Notice("this checkpoint holds no random state (dropout, noise): the resumed "
+                        "run goes on correctly but will not repeat an uninterrupted one to "
+                        "the bit", level="info"))
         cfg = distribute.global_batch(cfg, sink)    # device "all": per-replica × replicas
         data = task.prepare(dataset, dataset.input_shape, cfg, sink)
         data = distribute.shard(data, sink)          # several processes: each its own share
@@ -170,7 +181,14 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
 
         def checkpoint(m, epoch):
             check_weights(m, epoch)            # the last good checkpoint stays the last one
-            folder.save_checkpoint(m, epoch)
+            # The random streams first: a checkpoint on disk always has its state beside it.
+            path = folder.checkpoint_path(epoch)
+            epoch_order.save_state(epoch_order.read_states(m), path)
+            try:
+                folder.save_checkpoint(m, epoch)
+            except BaseException:
+                epoch_order.state_path(path).unlink(missing_ok=True)    # no orphan
+                raise
             folder.set_status("running", epoch=epoch)
 
         probe_hooks = getattr(task, "probe_hooks", None)    # each family records its own
@@ -182,14 +200,17 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
                                 data.num_train, epoch_hooks=[writer, *epoch_hooks])
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
-        callbacks = [studio, *(extra(cfg, data, folder.path) if extra else [])]
+        callbacks = [epoch_order.EpochSeeds(cfg.seed), studio,
+                     *(extra(cfg, data, folder.path) if extra else [])]
+        # Epoch e's data order depends on (seed, e) alone: a resumed run repeats it.
+        inputs = epoch_order.fit_inputs(data.fit_kwargs, cfg.seed, initial_epoch)
         if backend_name() == "tensorflow":
             from cnnstudio.core.training.tensorboard_tf import EpochTensorBoard
 
             callbacks.append(EpochTensorBoard(folder.path / "tensorboard"))
         fit_start = time.perf_counter()
         with devices.device_scope(report):
-            model.fit(**data.fit_kwargs, epochs=cfg.epochs, initial_epoch=initial_epoch,
+            model.fit(**inputs, epochs=cfg.epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=0)
         writer.close()                     # the last epoch's checkpoint is on disk
         studio.fit_seconds = time.perf_counter() - fit_start   # wall time, hooks included
@@ -225,6 +246,12 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         control.cancel_pending()
         folder.close()
         return RunResult("failed", folder.path, {"reason": reason})
+
+
+def _restore_random_state(model, checkpoint: Path) -> bool:
+    """Put the checkpoint's random streams back; False when it has none that fit."""
+    values = epoch_order.load_state(checkpoint)
+    return values is not None and epoch_order.write_states(model, values)
 
 
 def _close_quietly(writer: EpochWriter | None) -> None:

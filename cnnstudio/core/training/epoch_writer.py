@@ -23,15 +23,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training.epoch_order import read_states, write_states
 
 Work = Callable[[object, int], None]      # (model, epoch), e.g. save a checkpoint
 WRITER_NICE = 19
 
 
-def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Weights, optimizer state and the random streams' states (dropout, noise)."""
     optimizer = getattr(model, "optimizer", None)
     opt = [np.array(v.numpy()) for v in optimizer.variables] if optimizer is not None else []
-    return [np.array(w) for w in model.get_weights()], opt
+    return [np.array(w) for w in model.get_weights()], opt, read_states(model)
 
 
 def _make_shadow(model):
@@ -84,11 +86,11 @@ class EpochWriter:
         if self._pool is None:
             self._run(model, epoch)
             return
-        weights, opt = _snapshot(model)
+        weights, opt, seeds = _snapshot(model)
         self._last = (model, epoch)
-        self._pending = self._pool.submit(self._write, model, weights, opt, epoch)
+        self._pending = self._pool.submit(self._write, model, weights, opt, seeds, epoch)
 
-    def _write(self, model, weights, opt, epoch: int) -> None:  # the writer thread
+    def _write(self, model, weights, opt, seeds, epoch: int) -> None:  # the writer thread
         if self._shadow is None:
             # Built here, not on the training thread: cloning reads only the model's config.
             try:
@@ -99,11 +101,19 @@ class EpochWriter:
         shadow.set_weights(weights)
         for variable, value in zip(shadow.optimizer.variables, opt, strict=True):
             variable.assign(value)
+        if not write_states(shadow, seeds):
+            raise _NoShadow()         # its random streams differ: the checkpoint would lie
         self._run(shadow, epoch)
 
     def _run(self, model, epoch: int) -> None:
-        for work in self.work:
-            work(model, epoch)
+        # Probes that draw from the model's random streams (a GAN's samples) must not move
+        # them: training goes on from the state the checkpoint records.
+        seeds = read_states(model)
+        try:
+            for work in self.work:
+                work(model, epoch)
+        finally:
+            write_states(model, seeds)
 
     def wait(self) -> None:
         """Block until the epoch in flight is written; re-raise its error, if any."""

@@ -7,6 +7,7 @@
     status.json          running / finished / stopped / failed (+ pid while running)
     .lock                locked (flock) by the process training the run
     checkpoints/epoch-NNNN.keras   written atomically after each epoch (model + optimizer)
+    checkpoints/epoch-NNNN.rng.npz its random streams' states (written first; see epoch_order)
     model.keras          the final model
     summary.json         the final figures
     tensorboard/         TensorBoard logs (TensorFlow backend)
@@ -30,6 +31,7 @@ from cnnstudio.core.config import RunConfig
 from cnnstudio.core.errors import StudioError
 
 CHECKPOINT = re.compile(r"^epoch-(\d{4,})\.keras$")
+EPOCH_RECORDS = {"batch_end", "epoch_end", "probe"}     # what belongs to one epoch
 
 
 def default_runs_root() -> Path:
@@ -191,6 +193,28 @@ class RunDir:
         if record.get("event") != "batch_end":    # batches are flushed with their epoch
             self._metrics.flush()
 
+    def forget_after(self, epoch: int) -> int:
+        """Drop the batch, epoch and probe records of epochs after ``epoch`` (an epoch cut
+        short by a stop or a kill, which a resume trains again), so that no curve or export
+        counts it twice. The rest of the log (notices, the stop) stays. Returns how many."""
+        path = self.path / "metrics.jsonl"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        except FileNotFoundError:
+            return 0
+        kept = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue                         # a line cut short by a kill
+            if record.get("event") in EPOCH_RECORDS and int(record.get("epoch", 0)) > epoch:
+                continue
+            kept.append(line if line.endswith("\n") else line + "\n")
+        if len(kept) < len(lines):
+            write_atomic(path, "".join(kept))
+        return len(lines) - len(kept)
+
     def claim(self) -> None:
         """Hold the run's lock while it trains: no second window or process can resume it.
 
@@ -217,10 +241,13 @@ class RunDir:
                 self._lock.close()
                 self._lock = None
 
+    def checkpoint_path(self, epoch: int) -> Path:
+        return self.path / "checkpoints" / f"epoch-{epoch:04d}.keras"
+
     def save_checkpoint(self, model, epoch: int, keep: int = 2) -> Path:
         """Save model + optimizer for ``epoch`` (1-based) atomically; keep the newest ``keep``."""
-        folder = self.path / "checkpoints"
-        final = folder / f"epoch-{epoch:04d}.keras"
+        final = self.checkpoint_path(epoch)
+        folder = final.parent
         temp = folder / f".epoch-{epoch:04d}.tmp.keras"   # Keras insists on the suffix
         try:
             model.save(temp)
@@ -232,13 +259,18 @@ class RunDir:
             raise
         for _, old in self.checkpoints()[:-keep]:
             old.unlink(missing_ok=True)
+            old.with_name(old.name.removesuffix(".keras") + ".rng.npz").unlink(missing_ok=True)
         return final
 
     def save_model(self, model) -> Path:
         final = self.path / "model.keras"
         temp = self.path / ".model.tmp.keras"
-        model.save(temp)
-        os.replace(temp, final)
+        try:
+            model.save(temp)
+            os.replace(temp, final)
+        except BaseException:          # a full disk: no half file left beside the run
+            temp.unlink(missing_ok=True)
+            raise
         return final
 
 

@@ -56,5 +56,9 @@ DETECTION_PROFILE = Profile(
                                       Series("rpn_box_loss", "anchor boxes")), log_y=True),
      Plot("Heads", (Series("class_loss", "class"), Series("box_loss", "box"),
                     Series("mask_loss", "mask")), log_y=True)),
-    prediction="detect", best_metric="val_loss", best_mode="min")
+    prediction="detect", best_metric="val_loss", best_mode="min",
+    resume_note="Mask R-CNN's TensorFlow ops (RoI sampling aside, which is repeated) add "
+                "their gradients in thread order on the CPU, so even two uninterrupted runs "
+                "differ by about 1e-3; with TF_DETERMINISTIC_OPS=1 set before the studio "
+                "starts, a resumed run repeats the uninterrupted one to the bit")
 

@@ -141,6 +141,9 @@ class MaskRCNN(K.Model):
         self.box_head = box_network(self.fpn_filters, self.head_units, self.num_classes)
         self.mask_head = mask_network(self.fpn_filters, self.mask_filters, self.num_classes)
         self.trackers = {name: K.metrics.Mean(name=name) for name in LOSS_NAMES}
+        # RoI sampling draws from the model's own stream: saved with each checkpoint, so a
+        # resumed run samples what the uninterrupted one sampled.
+        self.sample_seed = K.random.SeedGenerator()       # drawn from the run's seed
         self.build((None, self.image_size, self.image_size, 3))
 
     def get_config(self):
@@ -282,10 +285,14 @@ class MaskRCNN(K.Model):
 
         @tf.autograph.experimental.do_not_convert
         def targets(args):
-            return ops_tf.detection_targets(*args, t, p, MASK_SIZE)
+            *image, key = args
+            return ops_tf.detection_targets(*image, t, p, MASK_SIZE, seed=key)
 
+        keys = K.random.randint((tf.shape(images)[0], 2), 0, 2 ** 31 - 1,
+                                seed=self.sample_seed, dtype="int32")
         rois, roi_valid, roi_ids, roi_deltas, mask_targets, mask_valid = tf.map_fn(
-            targets, (props, props_valid, gt_boxes, gt_ids, gt_masks), fn_output_signature=(
+            targets, (props, props_valid, gt_boxes, gt_ids, gt_masks, keys),
+            fn_output_signature=(
                 tf.TensorSpec((t, 4), tf.float32), tf.TensorSpec((t,), tf.bool),
                 tf.TensorSpec((t,), tf.int32), tf.TensorSpec((t, 4), tf.float32),
                 tf.TensorSpec((p, MASK_SIZE, MASK_SIZE), tf.float32),

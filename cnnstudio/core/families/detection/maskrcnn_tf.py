@@ -133,10 +133,18 @@ def rpn_targets(anchors, gt_boxes, gt_ids, positive: float = 0.7, negative: floa
     return labels, encode(tf.gather(gt_boxes, best_gt, batch_dims=1), anchors[None])
 
 
+def _shuffle(values, seed, stream: int):
+    if seed is None:
+        return tf.random.shuffle(values)
+    key = tf.cast(seed, tf.int64) + tf.constant([0, stream], tf.int64) * 7919
+    return tf.random.experimental.stateless_shuffle(values, seed=key)
+
+
 def detection_targets(props, prop_valid, gt_boxes, gt_ids, gt_masks, rois: int,
                       positives: int, mask_size: int, seed=None):
     """One image: ``rois`` RoIs sampled from the proposals plus the ground-truth boxes,
-    positives (IoU ≥ 0.5 with a ground truth) first, at most ``positives`` of them.
+    positives (IoU ≥ 0.5 with a ground truth) first, at most ``positives`` of them, picked
+    by the stateless key ``seed`` (two ints; None: TensorFlow's global generator).
 
     Returns rois (T, 4), valid (T,), class targets (T,) (0 background), box deltas (T, 4),
     mask targets (P, m, m) for the first P = ``positives`` RoIs and their validity (P,)."""
@@ -148,8 +156,8 @@ def detection_targets(props, prop_valid, gt_boxes, gt_ids, gt_masks, rois: int,
     overlaps = iou(cand, gt)
     best = tf.reduce_max(overlaps, axis=1)
     match = tf.argmax(overlaps, axis=1, output_type=tf.int32)
-    pos = tf.random.shuffle(tf.where(best >= 0.5)[:, 0], seed=seed)[:positives]
-    neg = tf.random.shuffle(tf.where(best < 0.5)[:, 0], seed=seed)
+    pos = _shuffle(tf.where(best >= 0.5)[:, 0], seed, 0)[:positives]
+    neg = _shuffle(tf.where(best < 0.5)[:, 0], seed, 1)
     neg = neg[:rois - tf.shape(pos)[0]]
     n_pos, n_neg = tf.shape(pos)[0], tf.shape(neg)[0]
     pick = tf.concat([pos, neg], axis=0)

@@ -39,6 +39,7 @@ from cnnstudio.core.families.generative.ssgan_losses import labelled_subset
 from cnnstudio.core.imaging import resize_batch
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.training.batches import split_indices
+from cnnstudio.core.training.epoch_order import EpochOrdered
 from cnnstudio.core.training.events import Notice
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.core.training.tasks import FitData
@@ -46,32 +47,34 @@ from cnnstudio.core.training.tasks import FitData
 LABELS_FILE = "labels.json"
 
 
-class SsganBatches(keras().utils.PyDataset):
+class SsganBatches(EpochOrdered, keras().utils.PyDataset):
     """Each batch: (unlabelled images, as many labelled images, their labels), uint8/int.
 
     The unlabelled images are shuffled every epoch; the few labelled ones are cycled in a
-    fresh seeded order, so each step sees a full labelled batch.
+    fresh seeded order, so each step sees a full labelled batch. Both orders come from
+    (seed, epoch): a resumed run repeats them.
     """
 
     def __init__(self, x, y, batch_size: int, seed: int):
         super().__init__(workers=1, use_multiprocessing=False)
         self.x, self.y, self.batch_size = x, np.asarray(y), int(batch_size)
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
         self.labelled: np.ndarray | None = None
-        self.order = self.rng.permutation(len(self.x))
-        self.cycle = np.zeros(0, np.int64)
 
     def choose_labels(self, per_class: int, num_classes: int, seed: int) -> np.ndarray:
         """Pick the labelled images (DataError when a class has too few); returns indices."""
         self.labelled = labelled_subset(self.y, per_class, num_classes, seed)
-        self._new_cycle()
+        self.forget_draws()
         return self.labelled
 
-    def _new_cycle(self) -> None:
-        need = len(self) * self.batch_size
-        rounds = math.ceil(need / len(self.labelled))
-        self.cycle = np.concatenate([self.rng.permutation(self.labelled)
-                                     for _ in range(rounds)])
+    def draw(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch's order of all images and its cycle through the labelled ones."""
+        order = self.rng(epoch).permutation(len(self.x))
+        if self.labelled is None:
+            return order, np.zeros(0, np.int64)
+        rounds = math.ceil(len(self) * self.batch_size / len(self.labelled))
+        rng = self.rng(epoch, 1)
+        return order, np.concatenate([rng.permutation(self.labelled) for _ in range(rounds)])
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
@@ -79,15 +82,11 @@ class SsganBatches(keras().utils.PyDataset):
     def __getitem__(self, index):
         if self.labelled is None:
             raise DataError("the labelled images were not chosen before training")
-        start = index * self.batch_size
-        unl = self.order[start:start + self.batch_size]
-        lab = self.cycle[start:start + len(unl)]
+        _, pos, (order, cycle) = self.locate(index)
+        start = pos * self.batch_size
+        unl = order[start:start + self.batch_size]
+        lab = cycle[start:start + len(unl)]
         return self.x[unl], self.x[lab], self.y[lab]
-
-    def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.x))
-        if self.labelled is not None:
-            self._new_cycle()
 
 
 def _images_and_labels(split, shape, sink) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,129 @@
+"""A run stopped after epoch 1 and resumed ends with the very weights of a run never stopped,
+for every family (CPU, a seed): the data order, the model's random streams (dropout, noise,
+sampled glimpse locations) and the global generators all come back with the checkpoint.
+
+Mask R-CNN needs TensorFlow's deterministic ops for that (its profile says why): it is
+checked in a child process started with TF_DETERMINISTIC_OPS=1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training import engine
+from cnnstudio.core.training.control import RunControl
+from cnnstudio.core.training.rundir import RunDir
+
+
+def _classifier():
+    from tests.core.test_engine import tiny
+
+    config = tiny(epochs=2, model="lenet5")
+    config.dataset.options = {"size": 16}
+    config.training.augmentation = {"flip": "horizontal", "rotation": 0.05}
+    return config
+
+
+def _gan():
+    from tests.core.test_gan import tiny
+
+    return tiny(epochs=2)
+
+
+def _dcgan():
+    from tests.core.test_gan import tiny
+
+    config = tiny(epochs=2, model="dcgan", options={"latent_size": 8, "filters": 8})
+    config.dataset.options = {"size": 12}
+    return config
+
+
+def _ssgan():
+    from tests.core.test_ssgan import _config
+
+    return _config(epochs=2)
+
+
+def _ram():
+    from tests.core.test_ram import tiny
+
+    return tiny(epochs=2)
+
+
+def _autoencoder():
+    from tests.core.test_autoencoder import tiny_config
+
+    return tiny_config(epochs=2)
+
+
+def _captioner():
+    from tests.core.test_captioner_engine import tiny
+
+    return tiny(epochs=2)
+
+
+def _maskrcnn():
+    from tests.core.test_maskrcnn import tiny_config
+
+    return tiny_config(epochs=2)
+
+
+FAMILIES = {"classifier+augmentation": _classifier, "gan": _gan, "dcgan": _dcgan,
+            "ssgan": _ssgan, "ram": _ram, "autoencoder": _autoencoder,
+            "captioner": _captioner, "maskrcnn": _maskrcnn}
+
+
+def _final_weights(run_dir) -> list[np.ndarray]:
+    model = keras().saving.load_model(RunDir(run_dir).path / "model.keras", safe_mode=True)
+    return model.get_weights()
+
+
+DETERMINISTIC_OPS = os.environ.get("TF_DETERMINISTIC_OPS") == "1"
+NEEDS_DETERMINISTIC_OPS = {"maskrcnn"}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(family, runs_root):
+    if family in NEEDS_DETERMINISTIC_OPS and not DETERMINISTIC_OPS:
+        pytest.skip("run in a child process with TF_DETERMINISTIC_OPS=1 (test below)")
+    make = FAMILIES[family]
+    whole = engine.run(make(), runs_root=runs_root)
+    control = RunControl()
+
+    def stop_after_first(model, epoch):
+        if epoch == 1:
+            control.stop()
+
+    cut = engine.run(make(), runs_root=runs_root, control=control,
+                     epoch_hooks=[stop_after_first])
+    assert cut.status == "stopped" and RunDir(cut.run_dir).last_checkpoint()[0] == 1
+    # Stop acts at the next batch: a batch of epoch 2 was trained and logged, then dropped.
+    resumed = engine.resume(cut.run_dir)
+    assert whole.status == resumed.status == "finished", resumed.summary
+    for a, b in zip(_final_weights(whole.run_dir), _final_weights(resumed.run_dir),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    steps = [(r["epoch"], r["step"]) for r in RunDir(resumed.run_dir).records({"batch_end"})]
+    assert len(steps) == len(set(steps))                  # no batch counted twice
+    assert steps == [(r["epoch"], r["step"])
+                     for r in RunDir(whole.run_dir).records({"batch_end"})]
+
+
+@pytest.mark.slow
+def test_maskrcnn_resumes_exactly_with_deterministic_ops_and_says_so_without():
+    from cnnstudio.core.families.profile import arch_profile
+
+    assert "TF_DETERMINISTIC_OPS=1" in arch_profile("maskrcnn").resume_note
+    env = {**os.environ, "TF_DETERMINISTIC_OPS": "1"}
+    test = f"{Path(__file__).resolve()}::{test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one.__name__}[maskrcnn]"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+                           "-p", "no:xdist", "-p", "no:cacheprovider", test],
+                          env=env, capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:]
