@@ -30,6 +30,34 @@ def _classifier():
     return config
 
 
+def _folder(tmp):
+    from tests.core.test_transfer import _bars
+
+    return str(tmp / "bars") if (tmp / "bars").is_dir() else str(_bars(tmp / "bars"))
+
+
+def _classifier_from_files(tmp):
+    """A folder of images: batches read from disk by Keras's workers (FileBatches)."""
+    from cnnstudio.core.config import ModelConfig, RunConfig, TrainConfig
+    from cnnstudio.core.datasets import dataset_config
+
+    return RunConfig(dataset=dataset_config(_folder(tmp), image_size=16, test_fraction=0.25),
+                     model=ModelConfig("mlp", {"units": 16}),
+                     training=TrainConfig(epochs=2, batch_size=8, seed=5))
+
+
+def _transfer(tmp):
+    """Feature extraction: the head trains on cached bottleneck features (arrays)."""
+    from cnnstudio.core.config import ModelConfig, RunConfig, TrainConfig
+    from cnnstudio.core.datasets import dataset_config
+
+    return RunConfig(dataset=dataset_config(_folder(tmp), image_size=32, test_fraction=0.25),
+                     model=ModelConfig("transfer", {"base": "vgg16", "weights": "none",
+                                                    "head_units": 16, "dropout": 0.3}),
+                     training=TrainConfig(epochs=2, batch_size=8, seed=5,
+                                          validation_split=0.0))
+
+
 def _gan():
     from tests.core.test_gan import tiny
 
@@ -74,7 +102,8 @@ def _maskrcnn():
     return tiny_config(epochs=2)
 
 
-FAMILIES = {"classifier+augmentation": _classifier, "gan": _gan, "dcgan": _dcgan,
+FAMILIES = {"classifier+augmentation": _classifier, "classifier-files": _classifier_from_files,
+            "transfer": _transfer, "gan": _gan, "dcgan": _dcgan,
             "ssgan": _ssgan, "ram": _ram, "autoencoder": _autoencoder,
             "captioner": _captioner, "maskrcnn": _maskrcnn}
 
@@ -84,15 +113,21 @@ def _final_weights(run_dir) -> list[np.ndarray]:
     return model.get_weights()
 
 
+TAKE_A_FOLDER = {"classifier-files", "transfer"}
 DETERMINISTIC_OPS = os.environ.get("TF_DETERMINISTIC_OPS") == "1"
 NEEDS_DETERMINISTIC_OPS = {"maskrcnn"}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(family, runs_root):
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(family, runs_root,
+                                                                   tmp_path):
     if family in NEEDS_DETERMINISTIC_OPS and not DETERMINISTIC_OPS:
         pytest.skip("run in a child process with TF_DETERMINISTIC_OPS=1 (test below)")
-    make = FAMILIES[family]
+    maker = FAMILIES[family]
+
+    def make():
+        return maker(tmp_path) if family in TAKE_A_FOLDER else maker()
+
     whole = engine.run(make(), runs_root=runs_root)
     control = RunControl()
 
