@@ -13,7 +13,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cnnstudio.core import bounded_decode
 from cnnstudio.core.errors import ImageError
+from cnnstudio.core.image_arrays import normalize_array, tiff_declares_alpha
+
+__all__ = ["IMAGE_SUFFIXES", "decode_image_bytes", "decode_image_bytes_noted", "fit_to_shape",
+           "for_each_image", "is_image_name", "normalize_array", "read_image",
+           "read_image_noted", "resize_batch"]
 
 # OpenCV writes its own "[ERROR:0@3.4] global grfmt_png.cpp … readHeader" lines to stderr for
 # each unreadable file; the studio already names every file it skips, in one line.
@@ -27,7 +33,16 @@ def is_image_name(path: str | Path) -> bool:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file into uint8 (H, W, 1|3) RGB; raise ImageError naming the file."""
+    """Decode an image file into uint8 (H, W, 1|3) RGB; raise ImageError naming the file.
+    An image over ``bounded_decode.MAX_DECODE_PIXELS`` comes back downscaled (see
+    ``read_image_noted`` for a note saying so)."""
+    return read_image_noted(path)[0]
+
+
+def read_image_noted(path: str | Path):
+    """(image, Downscaled or None): ``read_image``, and how the image was downscaled as it
+    was decoded (its ``note`` says so in one line, its ``scale`` maps back to the file's
+    pixels) when it is larger than the studio decodes at full size."""
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"image not found: {path}")
@@ -38,16 +53,24 @@ def read_image(path: str | Path) -> np.ndarray:
     return _decode(raw, path.name, "file")
 
 
-def for_each_image(paths, fn) -> bool:
+def for_each_image(paths, fn, downscaled: bool = False) -> bool:
     """``fn(path, image)`` for each image file of a command's arguments. A file that cannot
     be read (or that ``fn`` finds unusable, raising ImageError) is named in one line on
-    stderr and skipped; the rest go on. True when every file went through."""
+    stderr and skipped; the rest go on. True when every file went through. An image read
+    downscaled gets a note on stderr, or with ``downscaled`` its Downscaled (or None) as
+    ``fn``'s third argument, for ``fn`` to say so itself."""
     import sys
 
     ok = True
     for path in paths:
         try:
-            fn(path, read_image(path))
+            image, smaller = read_image_noted(path)
+            if downscaled:
+                fn(path, image, smaller)
+                continue
+            if smaller is not None:
+                print(f"cnnstudio: note: {smaller.note}", file=sys.stderr)
+            fn(path, image)
         except ImageError as exc:
             print(f"cnnstudio: error: {exc}", file=sys.stderr)
             ok = False
@@ -55,15 +78,24 @@ def for_each_image(paths, fn) -> bool:
 
 
 def decode_image_bytes(data: bytes, name: str = "image") -> np.ndarray:
+    return _decode(np.frombuffer(data, dtype=np.uint8), name, "data")[0]
+
+
+def decode_image_bytes_noted(data: bytes, name: str = "image"):
+    """(image, Downscaled or None), as ``read_image_noted``."""
     return _decode(np.frombuffer(data, dtype=np.uint8), name, "data")
 
 
-def _decode(raw: np.ndarray, name: str, what: str) -> np.ndarray:
+def _decode(raw: np.ndarray, name: str, what: str):
+    intact = bool(raw.size) and not _png_chunk_overruns(raw)
+    # A header promising more than the studio decodes at full size: read downscaled.
+    large = bounded_decode.decode_large(raw, name, what) if intact else None
+    if large is not None:
+        return large
     # imdecode raises, rather than returning None, for an empty buffer and for a header
     # claiming more than CV_IO_MAX_IMAGE_PIXELS (2^30) pixels: both are unreadable input.
     try:
-        image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) \
-            if raw.size and not _png_chunk_overruns(raw) else None
+        image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) if intact else None
     except cv2.error as exc:
         if "CV_IO_MAX_IMAGE_PIXELS" in str(exc):
             raise ImageError(f"cannot read '{name}': its header claims more than 2^30 "
@@ -72,11 +104,11 @@ def _decode(raw: np.ndarray, name: str, what: str) -> np.ndarray:
     if image is None:
         raise ImageError(f"cannot read '{name}': not an image, or the {what} is corrupt")
     if image.ndim == 3 and image.shape[2] == 4 and image.dtype == np.uint8 \
-            and _tiff_declares_alpha(raw):
+            and tiff_declares_alpha(raw):
         # libtiff's RGBA reader (OpenCV's 8-bit path) hands back colours already multiplied
         # by alpha: that is the composite over black, so only the alpha channel goes.
         image = image[:, :, :3]
-    return normalize_array(image, name=name, bgr=True)
+    return normalize_array(image, name=name, bgr=True), None
 
 
 def _png_chunk_overruns(raw: np.ndarray) -> bool:
@@ -94,47 +126,6 @@ def _png_chunk_overruns(raw: np.ndarray) -> bool:
             return False
         pos += 12 + length
     return False
-
-
-def _tiff_declares_alpha(raw: np.ndarray) -> bool:
-    """Whether a classic TIFF's first directory has ExtraSamples (338) = 1 or 2 (alpha)."""
-    data = raw[:1 << 20].tobytes()
-    order = {b"II*\0": "<", b"MM\0*": ">"}.get(data[:4])
-    if order is None:
-        return False
-    try:
-        (offset,) = struct.unpack_from(order + "I", data, 4)
-        (count,) = struct.unpack_from(order + "H", data, offset)
-        for i in range(count):
-            tag, kind, _, value = struct.unpack_from(order + "HHIH", data, offset + 2 + 12 * i)
-            if tag == 338:
-                return kind == 3 and value in (1, 2)     # SHORT: associated / unassociated
-    except struct.error:     # a directory beyond the first MiB, or cut short
-        return False
-    return False
-
-
-def normalize_array(image: np.ndarray, name: str = "image", bgr: bool = False) -> np.ndarray:
-    """Bring any decoded array to uint8 (H, W, 1|3) RGB: scales 16-bit/float, drops alpha."""
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or min(image.shape[:2]) < 1:
-        raise ImageError(f"cannot use '{name}': unsupported image shape {image.shape}")
-    if image.dtype == np.uint16:
-        image = (image / 257.0).round().astype(np.uint8)
-    elif image.dtype.kind == "f":
-        image = np.nan_to_num(image.astype(np.float64))     # NaN → 0, ±inf → ±max
-        scale = 255.0 if float(image.max()) <= 1.0 else 1.0
-        image = np.clip(image * scale, 0, 255).round().astype(np.uint8)
-    elif image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    if image.shape[2] == 4:
-        # Composite over black: transparent pixels become background, as in MNIST-like data.
-        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-        image = (image[:, :, :3].astype(np.float32) * alpha).round().astype(np.uint8)
-    if bgr and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return np.ascontiguousarray(image)
 
 
 def fit_to_shape(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

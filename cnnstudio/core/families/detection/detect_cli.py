@@ -10,6 +10,11 @@
 "ms": …}, …]}``. ``ms`` is the detector's own time on the decoded image (not the file
 read, not the process start).
 
+Boxes are in the file's pixels. An image too large to decode whole is read downscaled
+(``imaging.read_image_noted``) and a Haar search may shrink it further (``--max-side``,
+automatic by default): then a note on stderr (and ``"note"`` in its JSON object) says
+what size was searched and the smallest object it can still find.
+
 Each detector is a *source*: a function ``source(args)`` that checks its options and
 returns ``detect(image) -> {"detections": [...], "ms": float}``, registered in
 ``SOURCES`` under the name of the option that picks it. Exactly one source is used.
@@ -19,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection import detect_sources
 
-Detector = Callable[[object], dict]
+Detector = Callable[..., dict]      # detect(image, smaller=None) -> {"detections", "ms"}
 
 
 HELP = ("find objects in images: Haar cascades (faces, eyes, …), Mask R-CNN (a trained run, "
@@ -45,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Haar: smallest object searched, in pixels (30)")
     parser.add_argument("--max-side", type=int, default=0,
                         help="Haar: search a copy at most this many pixels on its long side "
-                             "(faster; small objects are missed). 0: full size (default)")
+                             "(faster; small objects are missed). 0: automatic (default): "
+                             "the image itself, or a 4096²-pixel copy of a larger one")
     parser.add_argument("--search", choices=("octaves", "full"), default="octaves",
                         help="Haar: 'octaves' (default) searches each halved image for "
                              "windows 1-2x the base size, about twice as fast; 'full' is "
@@ -65,10 +72,34 @@ def haar_source(args) -> Detector:
     check_options(args.scale, args.neighbors, args.min_size)
     classifier(args.haar)                  # an unknown cascade fails before any image
 
-    def detect(image) -> dict:
-        result = detect_haar(image, args.haar, args.scale, args.neighbors, args.min_size,
-                             max_side=args.max_side, search=args.search)
-        return {"detections": result.detections(), "ms": round(result.ms, 3)}
+    def detect(image, smaller=None) -> dict:
+        # --min-size is in the file's pixels; an image read downscaled is searched in its own
+        scale = max(smaller.scale) if smaller is not None else 1.0
+        result = detect_haar(image, args.haar, args.scale, args.neighbors,
+                             round(args.min_size / scale), max_side=args.max_side,
+                             search=args.search)
+        if smaller is not None:
+            result = result.scaled_to(smaller.original)
+        found = {"detections": result.detections(), "ms": round(result.ms, 3)}
+        if result.note:
+            found["note"] = result.note
+        return found
+
+    return detect
+
+
+def in_file_pixels(source: Callable) -> Detector:
+    """A source that knows only the decoded image: its boxes brought to the file's pixels
+    when the image was read downscaled, with the read's note."""
+    def detect(image, smaller=None) -> dict:
+        found = source(image)
+        if smaller is None:
+            return found
+        sy, sx = smaller.scale
+        for d in found["detections"]:
+            x, y, w, h = d["box"]
+            d["box"] = [round(x * sx, 1), round(y * sy, 1), round(w * sx, 1), round(h * sy, 1)]
+        return {**found, "note": smaller.detail}
 
     return detect
 
@@ -78,6 +109,8 @@ def haar_source(args) -> Detector:
 SOURCES: dict[str, Callable[[object], Detector]] = {
     "haar": haar_source, "coco_pretrained": detect_sources.coco_source,
     "run": detect_sources.run_source}
+# Sources whose detect(image, smaller) takes the read's Downscaled (the others are wrapped).
+SEE_DOWNSCALING = {"haar"}
 
 
 def pick_source(args) -> Detector:
@@ -87,7 +120,8 @@ def pick_source(args) -> Detector:
         raise StudioError(f"say which detector to use: {options}")
     if len(chosen) > 1:
         raise StudioError(f"use one detector at a time, not {' and '.join(chosen)}")
-    return SOURCES[chosen[0]](args)
+    detect = SOURCES[chosen[0]](args)
+    return detect if chosen[0] in SEE_DOWNSCALING else in_file_pixels(detect)
 
 
 def run(args) -> int:
@@ -96,13 +130,15 @@ def run(args) -> int:
     detect = pick_source(args)
     results = []
 
-    def find(path, image) -> None:
-        found = detect(image)
+    def find(path, image, smaller) -> None:
+        found = detect(image, smaller)
+        if found.get("note"):
+            print(f"cnnstudio: note: {Path(path).name}: {found['note']}", file=sys.stderr)
         results.append({"file": path, **found})
         if not args.json:
             _print_text(path, found)
 
-    ok = for_each_image(args.images, find)
+    ok = for_each_image(args.images, find, downscaled=True)
     if args.json and len(args.images) == 1:
         if results:             # one image: its object alone (an unreadable one: stderr only)
             print(json.dumps({k: v for k, v in results[0].items() if k != "file"}))

@@ -30,6 +30,7 @@ Two ways to search (``search=``):
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection.haar_cascades import cascade_label, cascade_path
 
 _local = threading.local()      # a CascadeClassifier is not safe to share between threads
+# max_side=0 (automatic): an image of more pixels than this is searched as a copy of this
+# many (4096 × 4096). OpenCV's search holds up to ~40 bytes per pixel searched (every
+# scale's resized image and integral images at once, when windows from the base size are
+# searched): ~650 MB here, where a 16,000² photo asked for over 5 GB.
+AUTO_MAX_PIXELS = 1 << 24
 
 
 @dataclass
@@ -52,6 +58,38 @@ class HaarResult:
     cascade: str
     ms: float
     image_size: tuple[int, int]  # (h, w)
+    searched_size: tuple[int, int] | None = None   # (h, w) of the copy searched; None: itself
+    window: tuple[int, int] = (24, 24)             # the cascade's base window (w, h)
+    min_size: int = 0                              # smallest object asked for, image pixels
+
+    def smallest(self) -> tuple[int, int]:
+        """(w, h) in the image's pixels of the smallest object the search could find: the
+        base window at the searched copy's scale, or the asked minimum if larger."""
+        (h, w), (sh, sw) = self.image_size, self.searched_size or self.image_size
+        return (max(self.min_size, math.ceil(self.window[0] * w / sw)),
+                max(self.min_size, math.ceil(self.window[1] * h / sh)))
+
+    @property
+    def note(self) -> str | None:
+        """One line saying the search ran on a smaller copy, and what it cannot find."""
+        if self.searched_size is None or self.searched_size == self.image_size:
+            return None
+        (h, w), (sh, sw) = self.image_size, self.searched_size
+        mw, mh = self.smallest()
+        size = f"{mw} px" if mw == mh else f"{mw}×{mh} px"
+        article = "an" if self.label[:1] in "aeiou" else "a"
+        return (f"searched a {sw}×{sh} copy of this {w}×{h} image: {article} {self.label} "
+                f"smaller than about {size} is not found")
+
+    def scaled_to(self, size: tuple[int, int]) -> HaarResult:
+        """The result in the pixels of the same image at ``size`` (h, w): e.g. the file an
+        image was read downscaled from."""
+        (h, w), (nh, nw) = self.image_size, size
+        sx, sy = nw / w, nh / h
+        boxes = np.rint(self.boxes.reshape(-1, 4) * np.array([sx, sy, sx, sy]))
+        return HaarResult(boxes.astype(np.int32).reshape(-1, 4), self.neighbors, self.label,
+                          self.cascade, self.ms, (nh, nw), self.searched_size or (h, w),
+                          self.window, round(self.min_size * max(sx, sy)))
 
     def detections(self) -> list[dict]:
         """The CLI's JSON records: box [x, y, w, h], label, score (1.0) and votes."""
@@ -147,16 +185,19 @@ def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: f
     ``max_side`` > 0 searches a copy shrunk to at most that many pixels on its long side
     (boxes come back in the image's pixels): about (side / max_side)² times less work,
     but objects smaller than the base window × side / max_side are no longer found.
+    ``max_side`` = 0 is automatic: the image itself, or for one of more than
+    ``AUTO_MAX_PIXELS`` a copy of that many (the result's ``note`` says what it misses).
     """
     check_options(scale_factor, min_neighbors, min_size)
     if not isinstance(max_side, int) or max_side < 0 or 0 < max_side < 32:
-        raise StudioError(f"--max-side must be 0 (full size) or at least 32 pixels, "
+        raise StudioError(f"--max-side must be 0 (automatic) or at least 32 pixels, "
                           f"got {max_side}")
     if search not in SEARCHES:
         raise StudioError(f"--search must be one of {', '.join(SEARCHES)}, got {search!r}")
     found = classifier(cascade)
     start = time.perf_counter()
     gray = full = to_gray(image)
+    max_side = max_side or auto_max_side(gray.shape)
     shrink = max_side / max(gray.shape) if max_side and max(gray.shape) > max_side else 1.0
     if shrink < 1.0:
         gray = cv2.resize(full, (max(1, round(full.shape[1] * shrink)),
@@ -180,4 +221,13 @@ def detect_haar(image: np.ndarray, cascade: str = "frontalface", scale_factor: f
         neighbors = np.zeros(len(boxes), np.int32)
     order = np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")   # largest first
     return HaarResult(boxes[order], neighbors[order], cascade_label(cascade), cascade, ms,
-                      full.shape[:2])
+                      full.shape[:2], gray.shape[:2], found.getOriginalWindowSize(),
+                      int(min_size))
+
+
+def auto_max_side(shape: tuple[int, ...]) -> int:
+    """The long side of the copy an automatic search uses (0: the image itself)."""
+    h, w = shape[:2]
+    if h * w <= AUTO_MAX_PIXELS:
+        return 0
+    return max(32, math.floor(max(h, w) * math.sqrt(AUTO_MAX_PIXELS / (h * w))))
