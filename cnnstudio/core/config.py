@@ -56,6 +56,7 @@ class TrainConfig:
     early_stopping: bool = False
     patience: int = 5                   # early stopping: epochs without improvement
     augmentation: dict[str, Any] = field(default_factory=dict)   # see cnnstudio.core.augment
+    steps_per_call: int = 0             # training steps per graph call; 0: chosen by the engine
 
 
 @dataclass
@@ -178,6 +179,9 @@ def _hyper_problems(t: TrainConfig, model_id: str, architectures) -> list[str]:
     if not isinstance(t.early_stopping, bool):
         found.append(f"early_stopping must be true or false, got {t.early_stopping!r}")
     _positive_int(found, "patience", t.patience)
+    if not _is_int(t.steps_per_call) or not 0 <= t.steps_per_call <= 1024:
+        found.append("steps_per_call must be a whole number from 0 (chosen for the model) to "
+                     f"1024, got {t.steps_per_call!r}")
     if not isinstance(t.augmentation, dict):
         found.append(f"augmentation must be an object, got {type(t.augmentation).__name__}")
     else:

@@ -210,6 +210,7 @@ def tiny_config(epochs=2, denoise=True) -> RunConfig:
     config.model.id, config.model.options = "conv-autoencoder", {"denoise": denoise}
     config.training.epochs, config.training.batch_size = epochs, 64
     config.training.learning_rate = 0.005
+    config.training.steps_per_call = 1      # the tests follow each batch
     return config
 
 

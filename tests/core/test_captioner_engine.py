@@ -28,7 +28,7 @@ def tiny(epochs=2, dataset="shape-scenes", options=None) -> RunConfig:
                                                         "max_objects": 1}),
                      ModelConfig("captioner", dict(TINY_MODEL)),
                      TrainConfig(epochs=epochs, batch_size=32, learning_rate=3e-3, seed=4,
-                                 validation_split=0.0))
+                                 validation_split=0.0, steps_per_call=1))
 
 
 @pytest.fixture(scope="module")

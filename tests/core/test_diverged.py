@@ -49,7 +49,8 @@ def test_a_diverging_run_fails_with_its_reason_and_saves_no_bad_checkpoint(tmp_p
     monkeypatch.setitem(ARCHITECTURES._entries, "nan-net", Architecture(
         "nan-net", "NaN", "diverges at once", "tests", _nan_net))
     config = RunConfig(DatasetConfig("digits"), ModelConfig("nan-net"),
-                       TrainConfig(epochs=2, batch_size=64, validation_split=0.0))
+                       TrainConfig(epochs=2, batch_size=64, validation_split=0.0,
+                                   steps_per_call=1))
     events = []
     result = engine.run(config, runs_root=tmp_path, sink=events.append)
     run = RunDir(result.run_dir)

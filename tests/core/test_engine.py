@@ -30,6 +30,7 @@ def tiny(epochs=2, model="mlp", seed=7):
     config.model.id = model
     config.model.options = {"units": 32} if model == "mlp" else {}
     config.training.epochs, config.training.batch_size, config.training.seed = epochs, 64, seed
+    config.training.steps_per_call = 1      # the tests follow each batch
     return config
 
 

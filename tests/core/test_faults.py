@@ -25,6 +25,7 @@ def tiny(epochs=2, batch_size=64):
     config.dataset.id, config.dataset.options = "digits", {"size": 12}
     config.model.id, config.model.options = "mlp", {"units": 16}
     config.training.epochs, config.training.batch_size, config.training.seed = epochs, batch_size, 3
+    config.training.steps_per_call = 1      # faults are injected at a given batch
     return config
 
 

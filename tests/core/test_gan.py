@@ -27,7 +27,7 @@ def tiny(epochs=2, seed=3, model="gan-mlp", options=None) -> RunConfig:
     return RunConfig(DatasetConfig("digits", {}),
                      ModelConfig(model, options or {"latent_size": 8, "hidden_units": 16}),
                      TrainConfig(epochs=epochs, batch_size=256, learning_rate=2e-3, seed=seed,
-                                 validation_split=0.0))
+                                 validation_split=0.0, steps_per_call=1))
 
 
 # -- numpy probes ------------------------------------------------------------------------------

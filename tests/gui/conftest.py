@@ -58,7 +58,9 @@ def tiny_config(epochs=2, dataset="digits", options=None, model="mlp", model_opt
     return RunConfig(DatasetConfig(dataset, {"size": 16} if options is None else options),
                      ModelConfig(model, {"units": 16, "hidden_layers": 1}
                                  if model_options is None else model_options),
-                     TrainConfig(epochs=epochs, batch_size=batch_size))
+                     # One step per call: the tests follow each batch (several per call:
+                     # tests/core/test_steps_per_call.py).
+                     TrainConfig(epochs=epochs, batch_size=batch_size, steps_per_call=1))
 
 
 def configure(qtbot, window, config: RunConfig) -> None:

@@ -50,6 +50,9 @@ class Profile:
     # "" when a resumed run repeats an uninterrupted one to the bit (CPU, a seed); else why
     # not, said when such a run is resumed (docs/families, tests/core/test_exact_resume.py).
     resume_note: str = ""
+    # "" when its train_step runs several batches per call (Keras's steps_per_execution);
+    # else why it runs one (said in the Training panel).
+    single_step: str = ""
 
     def keys(self) -> list[str]:
         return [s.key for p in self.plots for s in p.series]

@@ -9,8 +9,10 @@ import numpy as np
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.keras_setup import keras
+from cnnstudio.core.training import steps_per_call as spc
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.events import BatchEnd, EpochEnd
+from cnnstudio.core.training.steps_per_call import CallClock
 
 Callback = keras().callbacks.Callback
 
@@ -62,6 +64,8 @@ class StudioCallback(Callback):
         self._steps_done = 0
         self._paused_for = 0.0
         self.epoch_index = 0
+        self._call_begin = 0
+        self.clock = CallClock()        # seconds per step, for choosing the steps per call
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_index = epoch
@@ -69,14 +73,22 @@ class StudioCallback(Callback):
         self._steps_done = 0
         self._paused_for = 0.0
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call_begin = batch
+        self.clock.begin()
+
     def on_train_batch_end(self, batch, logs=None):
-        self._steps_done = batch + 1
+        # Several steps per call: Keras reports once per call, with the call's last step
+        # (which overshoots the epoch's end on its last, shorter call).
+        self._steps_done = min(batch + 1, self.steps)
+        self.clock.end(self._steps_done - self._call_begin)
         now = time.perf_counter()
         elapsed = now - self._epoch_start - self._paused_for
         seen = min(self._steps_done * self.batch_size, self.num_train)
-        self.sink(BatchEnd(self.epoch_index + 1, batch + 1, self.steps, dict(logs or {}),
+        step = self._steps_done
+        self.sink(BatchEnd(self.epoch_index + 1, step, self.steps, dict(logs or {}),
                            seen / elapsed if elapsed > 0 else 0.0))
-        check_logs(logs, self.epoch_index + 1, batch + 1)     # before a NaN reaches a checkpoint
+        check_logs(logs, self.epoch_index + 1, step)     # before a NaN reaches a checkpoint
         self.control.serve(self.model)
         if self.control.paused:
             t0 = time.perf_counter()
@@ -98,3 +110,28 @@ class StudioCallback(Callback):
                            samples / seconds if seconds > 0 else 0.0))
         for hook in self.epoch_hooks:
             hook(self.model, epoch + 1)
+
+
+class Retune(Callback):
+    """After the first epoch of a fit, when the measured step time calls for a steps-per-call
+    count at least RETUNE_FACTOR away from the guess, end this fit: the engine goes on with
+    the better count (a new graph for it) from the next epoch."""
+
+    def __init__(self, studio: StudioCallback, current: int, divides: bool, enabled: bool):
+        super().__init__()
+        self.studio, self.current, self.divides = studio, current, divides
+        self.enabled = enabled
+        self.better: int | None = None
+        self.step_seconds = 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.enabled or epoch + 1 >= self.studio.epochs:
+            return
+        self.enabled = False                      # once per run
+        self.step_seconds = self.studio.clock.step_seconds()
+        if not self.step_seconds:                 # one call an epoch: nothing measured
+            return
+        better = spc.choose(self.step_seconds, self.studio.steps, self.divides)
+        if spc.worth_retuning(self.current, better) and not self.model.stop_training:
+            self.better = better
+            self.model.stop_training = True

@@ -31,7 +31,8 @@ from cnnstudio.core.keras_setup import backend_name, keras
 from cnnstudio.core.predict import load_model_file
 from cnnstudio.core.registry import ARCHITECTURES, TASKS
 from cnnstudio.core.training import devices, distribute, epoch_order, failures, hyper
-from cnnstudio.core.training.callbacks import StudioCallback, check_weights
+from cnnstudio.core.training import steps_per_call as spc
+from cnnstudio.core.training.callbacks import Retune, StudioCallback, check_weights
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.epoch_writer import EpochWriter
 from cnnstudio.core.training.events import (
@@ -175,9 +176,14 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         folder.write_json("model.json", {"id": arch.id, "name": arch.name,
                                          "params": _params(model),
                                          "layers": layer_table(model)})
+        # Epoch e's data order depends on (seed, e) alone: a resumed run repeats it.
+        inputs = epoch_order.fit_inputs(data.fit_kwargs, cfg.seed, initial_epoch)
+        steps, note, auto = _steps_per_call(model, arch, cfg, data.steps_per_epoch, inputs)
+        model.steps_per_execution = steps
         sink(RunStarted(str(folder.path), dataset.id, arch.id, _params(model),
                         data.num_train, data.num_val, data.num_test, cfg.epochs, initial_epoch,
-                        data.steps_per_epoch, cfg.batch_size, resumed=initial_epoch > 0))
+                        data.steps_per_epoch, cfg.batch_size, resumed=initial_epoch > 0,
+                        steps_per_call=steps, steps_per_call_note=note))
 
         def checkpoint(m, epoch):
             check_weights(m, epoch)            # the last good checkpoint stays the last one
@@ -199,19 +205,33 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         writer = EpochWriter([checkpoint, *probes], background=distribute.processes() < 2)
         studio = StudioCallback(sink, control, data.steps_per_epoch, cfg.epochs, cfg.batch_size,
                                 data.num_train, epoch_hooks=[writer, *epoch_hooks])
+        seeds = epoch_order.EpochSeeds(cfg.seed, inputs)
+        retune = Retune(studio, steps, inputs.endless, enabled=auto)
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
-        callbacks = [epoch_order.EpochSeeds(cfg.seed), studio,
-                     *(extra(cfg, data, folder.path) if extra else [])]
-        # Epoch e's data order depends on (seed, e) alone: a resumed run repeats it.
-        inputs = epoch_order.fit_inputs(data.fit_kwargs, cfg.seed, initial_epoch)
+        # Retune last: it must see a stop asked by early stopping in the same epoch end.
+        callbacks = [seeds, studio, *(extra(cfg, data, folder.path) if extra else []), retune]
         if backend_name() == "tensorflow":
             from cnnstudio.core.training.tensorboard_tf import EpochTensorBoard
 
             callbacks.append(EpochTensorBoard(folder.path / "tensorboard"))
         fit_start = time.perf_counter()
+        start = initial_epoch
         with devices.device_scope(report):
-            model.fit(**inputs, epochs=cfg.epochs, initial_epoch=initial_epoch,
-                      callbacks=callbacks, verbose=0)
+            while True:
+                model.fit(**inputs.kwargs, epochs=cfg.epochs, initial_epoch=start,
+                          callbacks=callbacks, verbose=0)
+                if retune.better is None or control.stop_requested:
+                    break
+                # The first epoch measured the step: go on with a better count, a new graph.
+                steps, retune.better = retune.better, None
+                model.steps_per_execution = steps
+                model.train_function = model.test_function = None
+                model._eval_epoch_iterator = None
+                sink(Notice(spc.describe(steps, retune.step_seconds, "re-tuned after the "
+                                         "first epoch"), level="info"))
+                start = studio.completed_epochs
+                inputs = epoch_order.fit_inputs(data.fit_kwargs, cfg.seed, start)
+                seeds.inputs = inputs
         writer.close()                     # the last epoch's checkpoint is on disk
         studio.fit_seconds = time.perf_counter() - fit_start   # wall time, hooks included
         finished = studio.completed_epochs >= cfg.epochs or (
@@ -246,6 +266,24 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         control.cancel_pending()
         folder.close()
         return RunResult("failed", folder.path, {"reason": reason})
+
+
+def _steps_per_call(model, arch, cfg, steps_per_epoch: int, inputs) -> tuple[int, str, bool]:
+    """(steps per call, why, whether to re-tune after the first epoch)."""
+    single = arch_profile(arch.id).single_step
+    if single:
+        return 1, f"1 step per call: {single}", False
+    if distribute.processes() > 1 or distribute.replicas() > 1:
+        return 1, "1 step per call: several devices or processes", False
+    if cfg.steps_per_call:
+        asked = min(int(cfg.steps_per_call), steps_per_epoch)
+        steps = spc.fit_epoch(asked, steps_per_epoch) if inputs.endless else asked
+        how = "as set" if steps == asked else (
+            f"{asked} asked; {steps} divides the {steps_per_epoch} batches of an epoch")
+        return steps, spc.describe(steps, 0.0, how), False
+    estimate = spc.estimate_step_seconds(model, cfg.batch_size)
+    steps = spc.choose(estimate, steps_per_epoch, divides=inputs.endless)
+    return steps, spc.describe(steps, estimate, "chosen for this model"), True
 
 
 def _restore_random_state(model, checkpoint: Path) -> bool:

@@ -17,7 +17,6 @@ checkpoint:
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 from pathlib import Path
@@ -25,8 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.keras_setup import backend_name, keras
-
-EPOCHS_AHEAD = 1 << 30      # the ordered pipeline's epochs: far more than any run trains
 
 
 def epoch_rng(seed: int, epoch: int, stream: int = 0) -> np.random.Generator:
@@ -89,29 +86,43 @@ class EpochOrdered:
             self.epoch += 1
 
 
-def fit_inputs(kwargs: dict, seed: int, initial_epoch: int) -> dict:
+class Inputs:
+    """``fit``'s data arguments for a run, and the hook that tells them the epoch."""
+
+    def __init__(self, kwargs: dict, epoch_var=None, endless: bool = False):
+        self.kwargs, self._epoch_var, self.endless = kwargs, epoch_var, endless
+
+    def set_epoch(self, epoch: int) -> None:
+        if self._epoch_var is not None:
+            self._epoch_var.assign(int(epoch))
+
+
+def fit_inputs(kwargs: dict, seed: int, initial_epoch: int) -> Inputs:
     """``fit``'s data arguments with an order that depends only on (seed, epoch).
 
     Shuffled arrays become a tf.data pipeline on the TensorFlow backend (the same gather
-    Keras's own array adapter runs, so no speed is lost); other backends keep Keras's
-    shuffle, and their resumed runs match the first epoch only."""
+    Keras's own array adapter runs, so no speed is lost), one epoch per iteration: the
+    last call of an epoch stops at its end whatever the steps per call. Other backends
+    keep Keras's shuffle, and their resumed runs match the first epoch only."""
     x = kwargs.get("x")
     if isinstance(x, EpochOrdered):
         x.start_at(initial_epoch)
-        rest = {k: v for k, v in kwargs.items() if k != "shuffle"}   # it orders itself
-        return {**rest, "steps_per_epoch": len(x)}     # endless: fit counts the epochs
+        # It orders itself (shuffle=False: fit's default would warn); fit counts the epochs.
+        return Inputs({**kwargs, "shuffle": False, "steps_per_epoch": len(x)}, endless=True)
     if not kwargs.get("shuffle") or backend_name() != "tensorflow" or not _arrays(x):
-        return kwargs
+        return Inputs(kwargs)
     from cnnstudio.core.training import distribute
 
     if distribute.processes() > 1:        # each process's share is fed as Keras expects
-        return kwargs
-    out = {k: v for k, v in kwargs.items() if k not in ("x", "y", "batch_size", "shuffle")}
-    n = len(_first(x))
+        return Inputs(kwargs)
+    from cnnstudio.core.training.epoch_order_tf import ordered_arrays
+
+    out = {k: v for k, v in kwargs.items() if k not in ("x", "y", "batch_size")}
+    out["shuffle"] = False                # the pipeline shuffles; fit's default would warn
     batch_size = int(kwargs.get("batch_size") or 32)
-    out["x"] = _ordered_dataset(x, kwargs.get("y"), n, batch_size, seed, initial_epoch)
-    out["steps_per_epoch"] = math.ceil(n / batch_size)
-    return out
+    out["x"], epoch = ordered_arrays(x, kwargs.get("y"), len(_first(x)), batch_size, seed,
+                                     initial_epoch)
+    return Inputs(out, epoch)
 
 
 def _first(x):
@@ -128,27 +139,6 @@ def _arrays(x) -> bool:
     if isinstance(x, (tuple, list)):
         return bool(x) and all(_arrays(v) for v in x)
     return isinstance(x, np.ndarray)
-
-
-def _ordered_dataset(x, y, n: int, batch_size: int, seed: int, first_epoch: int):
-    import tensorflow as tf
-
-    data = (x,) if y is None else (x, y)
-    tensors = tf.nest.map_structure(tf.convert_to_tensor, data)
-    key = tf.constant(int(seed) & 0x7FFFFFFF, tf.int64)
-
-    def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
-                                                         seed=tf.stack([key, epoch]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-    def gather(indices):
-        return tf.nest.map_structure(lambda t: tf.gather(t, indices), tensors)
-
-    # fit(steps_per_epoch=…) keeps one iterator across epochs: epoch e reads the e-th block.
-    return (tf.data.Dataset.range(first_epoch, EPOCHS_AHEAD).flat_map(one_epoch)
-            .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
 
 
 # -- the model's random streams ---------------------------------------------------------
@@ -204,11 +194,14 @@ def reseed_globals(seed: int, epoch: int) -> None:
 
 
 class EpochSeeds(keras().callbacks.Callback):
-    """NumPy's and Python's global generators start each epoch from (seed, epoch)."""
+    """NumPy's and Python's global generators start each epoch from (seed, epoch), and the
+    ordered inputs learn which epoch it is before its data is read."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, inputs: Inputs | None = None):
         super().__init__()
-        self.seed = int(seed)
+        self.seed, self.inputs = int(seed), inputs
 
     def on_epoch_begin(self, epoch, logs=None):
         reseed_globals(self.seed, epoch)
+        if self.inputs is not None:
+            self.inputs.set_epoch(epoch)

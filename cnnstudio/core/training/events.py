@@ -63,6 +63,8 @@ class RunStarted(Event):
     steps_per_epoch: int
     batch_size: int
     resumed: bool = False
+    steps_per_call: int = 1             # training steps per call into the graph
+    steps_per_call_note: str = ""       # how many and why (steps_per_call.describe)
 
 
 @dataclass

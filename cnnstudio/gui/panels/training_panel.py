@@ -127,6 +127,7 @@ class TrainingPanel(QWidget):
         self._started_at = 0.0
         self._shown_at = 0.0
         self._run = None
+        self.calls = 1
         self._epoch_rate = 0.0
         self.set_running(False)
 
@@ -227,9 +228,12 @@ class TrainingPanel(QWidget):
         self.bar.setRange(0, max(1, event.epochs * event.steps_per_epoch))
         self.bar.setValue(event.initial_epoch * event.steps_per_epoch)
         self.bar.setFormat(f"Epoch {event.initial_epoch + 1}/{event.epochs}")
+        self.calls = calls = getattr(event, "steps_per_call", 1)
         self.detail.setText(f"{'Resumed' if event.resumed else 'Started'}: {event.num_train:,} "
                             f"training, {event.num_val:,} validation images, "
-                            f"{event.params:,} parameters")
+                            f"{event.params:,} parameters; {calls} step"
+                            f"{'s' if calls > 1 else ''} per call")
+        self.detail.setToolTip(getattr(event, "steps_per_call_note", ""))
 
     def on_batches(self, batches: list) -> None:
         # Text updates cost the training thread GIL time: four a second are plenty.
@@ -256,6 +260,8 @@ class TrainingPanel(QWidget):
         acc = b.logs.get("accuracy")
         parts = [f"step {b.step}/{b.steps}", f"{rate:,.0f} samples/s",
                  f"about {_duration(eta)} left"]
+        if self.calls > 1:                # the tooltip says why
+            parts.insert(1, f"{self.calls} steps per call")
         if loss is not None:
             parts.append(f"loss {loss:.4f}")
         if acc is not None:

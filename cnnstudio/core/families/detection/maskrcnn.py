@@ -60,5 +60,8 @@ DETECTION_PROFILE = Profile(
     resume_note="Mask R-CNN's TensorFlow ops (RoI sampling aside, which is repeated) add "
                 "their gradients in thread order on the CPU, so even two uninterrupted runs "
                 "differ by about 1e-3; with TF_DETERMINISTIC_OPS=1 set before the studio "
-                "starts, a resumed run repeats the uninterrupted one to the bit")
+                "starts, a resumed run repeats the uninterrupted one to the bit",
+    single_step="its steps take hundreds of milliseconds, so a call of one step already "
+                "pays little dispatch (several per call are not yet checked with its "
+                "deterministic resume)")
 
