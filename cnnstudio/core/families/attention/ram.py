@@ -127,8 +127,5 @@ RAM_PROFILE = Profile(
      Plot("Accuracy (higher is better)", (Series("accuracy", "accuracy"),), y_range=(0, 1)),
      Plot("REINFORCE", (Series("reward", "mean reward"),
                         Series("baseline_loss", "baseline error")), validation=False)),
-    prediction="glimpse",
-    single_step="the RAM's sampled glimpse locations, looped in the graph several steps per "
-                "call, are not repeated exactly from run to run (measured: 5e-3 apart); one "
-                "step per call keeps runs and resumes exact")
+    prediction="glimpse")
 
