@@ -233,6 +233,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
                 inputs = epoch_order.fit_inputs(data.fit_kwargs, cfg.seed, start)
                 seeds.inputs = inputs
         writer.close()                     # the last epoch's checkpoint is on disk
+        studio.steps_per_call = steps
         studio.fit_seconds = time.perf_counter() - fit_start   # wall time, hooks included
         finished = studio.completed_epochs >= cfg.epochs or (
             not control.stop_requested and hyper.stopped_early(callbacks))
@@ -333,6 +334,7 @@ def _finish(folder: RunDir, sink, control, status, epochs_done, t0, studio, test
                "run_dir": str(folder.path)}
     if studio is not None:
         summary["fit_seconds"] = round(studio.fit_seconds, 3)
+        summary["steps_per_call"] = getattr(studio, "steps_per_call", 1)
     # Files first, event last: a viewer reacting to RunFinished finds the run complete on disk.
     folder.write_json("summary.json", summary)
     folder.set_status(status, epoch=epochs_done)
