@@ -30,6 +30,9 @@ import numpy as np
 from cnnstudio.core.imaging import fit_to_shape, normalize_array
 
 MAX_SAMPLE = 512
+# A phone photo's strokes survive at this size, and the lighting step's kernel (1/12 of the
+# side) stays small: on a 4000² photo it took 100 s at full size.
+WORK_SIDE = 1024
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -79,6 +82,11 @@ def adapt(image: np.ndarray, stats: dict | None, shape) -> tuple[np.ndarray, lis
     if not stats or not stats.get("uniform_background") or channels != 1:
         return fit_to_shape(image, shape), []
     gray = _gray(image)
+    if max(gray.shape) > WORK_SIDE:
+        scale = WORK_SIDE / max(gray.shape)
+        gray = cv2.resize(gray, (max(1, round(gray.shape[1] * scale)),
+                                 max(1, round(gray.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
     train_dark = stats["background"] < 128
     photo_dark = float(np.median(_border(gray))) < 128
     if gray.shape == (height, width) and photo_dark == train_dark:

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         b.probe.connect(lambda e: self.runs.refresh())     # epochs done: after the checkpoint
         b.progress.connect(self.training.on_progress)
         b.notice.connect(lambda n: self.status(n.message))
+        self.prediction.noted.connect(self.status)
         b.finished.connect(self._run_finished)
         b.failed.connect(self._run_failed)
         b.running_changed.connect(self._running_changed)

@@ -102,3 +102,27 @@ def test_predictions_go_through_one_traced_shape(mnist):
     assert many.shape == (19, 10) and np.allclose(many[0], alone[0], atol=1e-6)
     predictor.probabilities(list(mnist.test.x[:3]))
     assert model.predict_function.experimental_get_tracing_count() == 1
+
+
+def test_a_huge_photo_is_adapted_on_a_working_copy():
+    """A 4000² photo of a digit: adapted on a copy of at most WORK_SIDE (seconds, not the
+    100 s the full-size lighting step took), to the same form as a small photo of it."""
+    import time
+
+    import cv2
+    import numpy as np
+
+    from cnnstudio.core import photo_prep
+
+    small = np.full((400, 400), 220, np.uint8)
+    cv2.putText(small, "7", (120, 300), cv2.FONT_HERSHEY_SIMPLEX, 9, 30, 40)
+    big = cv2.resize(small, (4000, 4000), interpolation=cv2.INTER_NEAREST)
+    stats = {"background": 0.0, "uniform_background": True, "centred_content": True,
+             "content_box": 0.7, "channels": 1}
+    t0 = time.perf_counter()
+    out_big, steps = photo_prep.adapt(big[:, :, None], stats, (28, 28, 1))
+    assert time.perf_counter() - t0 < 10
+    out_small, _ = photo_prep.adapt(small[:, :, None], stats, (28, 28, 1))
+    assert out_big.shape == (28, 28, 1) and any(s.startswith("inverted") for s in steps)
+    # The same digit, whatever the photo's size: most pixels agree within a grey level step.
+    assert np.mean(np.abs(out_big.astype(int) - out_small.astype(int)) <= 64) > 0.9

@@ -68,3 +68,14 @@ def test_model_too_deep_for_8x8_inputs(qtbot, studio):
     assert studio.training.start.isEnabled()
     shapes = {r["name"]: r["output_shape"] for r in studio.architecture.rows}
     assert shapes["c1"] == [None, 16, 16, 6] and shapes["s2"] == [None, 8, 8, 6]
+
+
+def test_a_huge_image_dropped_is_read_downscaled_and_the_window_says_so(qtbot, studio,
+                                                                          tmp_path):
+    from tests.huge_images import flat_png
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(flat_png(20_000, 20_000))        # 400 MP, a few hundred kB on disk
+    with qtbot.waitSignal(studio.prediction.noted, timeout=30_000) as noted:
+        drop(studio.prediction, path)
+    assert "20000×20000" in noted.args[0] and studio.message.text() == noted.args[0]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import StudioError
-from cnnstudio.core.imaging import normalize_array, read_image
+from cnnstudio.core.imaging import normalize_array, read_image_noted
 
 HINT = ("Drop an image file here, paste one (Ctrl+V), or click a dataset sample and choose "
         "“Predict this image”.")
@@ -35,6 +35,7 @@ HINT = ("Drop an image file here, paste one (Ctrl+V), or click a dataset sample 
 class PredictionPanel(QWidget):
     shown = Signal()                     # a view's answer reached the screen (tests, benchmarks)
     image_chosen = Signal(object, str)   # an image to predict (→ feature maps, Grad-CAM, …)
+    noted = Signal(str)                  # e.g. a huge file was downscaled as it was read
 
     def __init__(self, background, bridge, parent=None, window=None):
         super().__init__(parent)
@@ -148,10 +149,14 @@ class PredictionPanel(QWidget):
     def predict_file(self, path) -> None:
         started = time.perf_counter()
         try:
-            image = read_image(path)     # small files: fast enough for the GUI thread
+            # Small files: fast enough for the GUI thread; a huge one is decoded downscaled
+            # (bounded memory) and the note says so.
+            image, downscaled = read_image_noted(path)
         except StudioError as exc:
             self.show_error(str(exc))
             return
+        if downscaled is not None:
+            self.noted.emit(downscaled.note)
         self.predict_image(image, Path(path).name, started=started)
 
     def predict_image(self, image: np.ndarray, name: str, started: float | None = None) -> None:
