@@ -101,8 +101,14 @@ def load_preset(window, preset) -> None:
 def save_config(window) -> None:
     path, _ = QFileDialog.getSaveFileName(window, "Save settings", "run.json", "JSON (*.json)")
     if path:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(window.run_config().to_json())
+        from cnnstudio.core.atomic import write_text
+        from cnnstudio.core.errors import StudioError
+
+        try:            # whole or not at all: a full disk leaves the earlier file
+            write_text(path, window.run_config().to_json())
+        except StudioError as exc:
+            window.status(str(exc))
+            return
         window.status(f"Saved {path}")
 
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.generative import gan_probes as gp
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.core.training.rundir import RunDir
@@ -212,7 +213,11 @@ class GanConsole(QWidget):
                                                   "GIF animation (*.gif)")
             if not path:
                 return 0
-        count = gp.export_gif(self.store.folder.parent, path)
+        try:
+            count = gp.export_gif(self.store.folder.parent, path)
+        except StudioError as exc:           # a full disk: one line, no half GIF left
+            self.status.setText(str(exc))
+            return 0
         self.status.setText(f"Wrote {count} frames (one per epoch) to {path}")
         return count
 
