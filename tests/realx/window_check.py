@@ -8,6 +8,7 @@ import json
 import sys
 
 from PySide6.QtCore import QSettings
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 
@@ -24,11 +25,19 @@ def main(settings_path: str, runs: str) -> int:
     window = MainWindow(runs_root=runs, settings=QSettings(settings_path, QSettings.IniFormat))
     window.confirm_close = lambda: True
     window.show()
+    # A loaded machine maps and places the window later: wait until X says it is exposed
+    # (settling a fixed number of rounds was not always enough under a full test run).
+    QTest.qWaitForWindowExposed(window, 10_000)
     settle(app, 60)
     screen = window.screen().availableGeometry()
 
     def report(name: str) -> None:
         settle(app)
+        for _ in range(20):                  # up to 2 s for the window manager's placing
+            centre = window.training.start.mapToGlobal(window.training.start.rect().center())
+            if QApplication.widgetAt(centre) is window.training.start:
+                break
+            QTest.qWait(100)
         frame = window.frameGeometry()
         buttons = {}
         for key, button in (("train", window.training.start), ("stop", window.training.stop)):
