@@ -62,42 +62,42 @@ def temp_path(path: str | Path, tag: str = "tmp") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, fsync: bool = True) -> Iterator[Path]:
-    """Yield a temporary file path beside ``path``; when the block ends without an error,
-    the file written there replaces ``path``. On any error it is removed; an OSError is
-    raised again as WriteFailed."""
-    path = Path(path)
+def _staged(path: Path, finish) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path``; ``finish(temp, path)`` puts it in place when
+    the block ends without an error. On any error it is removed; an OSError is raised again
+    as WriteFailed."""
     temp = temp_path(path)
     try:
         yield temp
+        finish(temp, path)
+    except OSError as exc:
+        _remove(temp)
+        raise WriteFailed.of(path, exc) from exc
+    except BaseException:
+        _remove(temp)
+        raise
+
+
+def atomic_path(path: str | Path, fsync: bool = True):
+    """A context manager: a temporary file path beside ``path``; when the block ends without
+    an error, the file written there replaces ``path``."""
+    def finish(temp: Path, target: Path) -> None:
         if fsync:       # a disk that fills up late (quota, NFS) says so here, not after
             _fsync(temp)
-        os.replace(temp, path)
-    except OSError as exc:
-        _remove(temp)
-        raise WriteFailed.of(path, exc) from exc
-    except BaseException:
-        _remove(temp)
-        raise
+        os.replace(temp, target)
+
+    return _staged(Path(path), finish)
 
 
-@contextlib.contextmanager
-def atomic_dir(path: str | Path, fsync: bool = True) -> Iterator[Path]:
-    """Like ``atomic_path`` for a folder a library writes whole (a TF SavedModel): yield a
-    sibling folder's path (not created), then swap it in for ``path``."""
-    path = Path(path)
-    temp = temp_path(path)
-    try:
-        yield temp
+def atomic_dir(path: str | Path, fsync: bool = True):
+    """Like ``atomic_path`` for a folder a library writes whole (a TF SavedModel): a
+    sibling folder's path (not created), then swapped in for ``path``."""
+    def finish(temp: Path, target: Path) -> None:
         if fsync:
             sync(temp)
-        swap_in(temp, path)
-    except OSError as exc:
-        _remove(temp)
-        raise WriteFailed.of(path, exc) from exc
-    except BaseException:
-        _remove(temp)
-        raise
+        swap_in(temp, target)
+
+    return _staged(Path(path), finish)
 
 
 def swap_in(src: str | Path, dst: str | Path) -> None:

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cnnstudio.core.atomic import write_text as write_atomic
 from cnnstudio.core.config import RunConfig
 from cnnstudio.core.errors import StudioError
 
@@ -36,15 +37,6 @@ EPOCH_RECORDS = {"batch_end", "epoch_end", "probe"}     # what belongs to one ep
 
 def default_runs_root() -> Path:
     return Path(os.environ.get("CNNSTUDIO_RUNS", Path.home() / "cnnstudio-runs")).expanduser()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    with open(temp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temp, path)
 
 
 def _lock_file(f) -> None:

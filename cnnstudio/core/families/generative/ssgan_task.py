@@ -212,7 +212,7 @@ def _write_labels(run_dir, data: FitData) -> None:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    from cnnstudio.core.training.rundir import write_atomic
+    from cnnstudio.core.atomic import write_text as write_atomic
 
     write_atomic(path, json.dumps(payload, indent=2))
 
