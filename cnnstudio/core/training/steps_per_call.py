@@ -112,9 +112,6 @@ class CallClock:
     def step_seconds(self) -> float:
         return statistics.median(self.per_step) if self.per_step else 0.0
 
-    def reset(self) -> None:
-        self.per_step.clear()
-
 
 def worth_retuning(current: int, better: int) -> bool:
     return max(current, better) / max(1, min(current, better)) >= RETUNE_FACTOR
