@@ -92,3 +92,25 @@ def test_a_set_count_wins_and_is_made_to_divide_an_endless_input(runs_root, tmp_
     started = next(e for e in events if isinstance(e, RunStarted))
     steps = started.steps_per_epoch
     assert started.steps_per_call == spc.fit_epoch(4, steps) and steps % started.steps_per_call == 0
+
+
+def test_a_retune_refit_keeps_the_plateau_and_early_stopping_counters():
+    from cnnstudio.core.keras_setup import keras
+    from cnnstudio.core.training.callbacks import CarryAcrossRefit
+
+    k = keras()
+    stop = k.callbacks.EarlyStopping(monitor="loss", patience=3)
+    plateau = k.callbacks.ReduceLROnPlateau(monitor="loss", patience=2, cooldown=1)
+    carry = CarryAcrossRefit([stop, plateau])
+    for cb in (stop, plateau, carry):
+        cb.on_train_begin()
+    stop.wait, stop.best, stop.best_epoch = 1, 0.25, 0
+    plateau.wait, plateau.best, plateau.cooldown_counter = 1, 0.25, 1
+    carry.hold()
+    for cb in (stop, plateau, carry):      # the second fit: Keras resets, carry restores
+        cb.on_train_begin()
+    assert (stop.wait, stop.best, stop.best_epoch) == (1, 0.25, 0)
+    assert (plateau.wait, plateau.best, plateau.cooldown_counter) == (1, 0.25, 1)
+    for cb in (stop, plateau, carry):      # a fit without a hold starts afresh
+        cb.on_train_begin()
+    assert stop.wait == 0 and stop.best is None

@@ -135,3 +135,27 @@ class Retune(Callback):
         if spc.worth_retuning(self.current, better) and not self.model.stop_training:
             self.better = better
             self.model.stop_training = True
+
+
+class CarryAcrossRefit(Callback):
+    """Keeps the plateau and early-stopping callbacks' counters when a re-tune starts a
+    second ``fit``: Keras resets them in ``on_train_begin``, which would forget the first
+    epoch's best value (and its best weights) and restart the patience. Placed after them,
+    so its ``on_train_begin`` puts back what ``hold`` saw."""
+
+    STATE = ("wait", "best", "best_weights", "best_epoch", "cooldown_counter", "stopped_epoch")
+
+    def __init__(self, callbacks):
+        super().__init__()
+        self.callbacks = list(callbacks)
+        self.saved: list[dict] | None = None
+
+    def hold(self) -> None:
+        self.saved = [{name: getattr(cb, name) for name in self.STATE if hasattr(cb, name)}
+                      for cb in self.callbacks]
+
+    def on_train_begin(self, logs=None):
+        for cb, state in zip(self.callbacks, self.saved or (), strict=False):
+            for name, value in state.items():
+                setattr(cb, name, value)
+        self.saved = None

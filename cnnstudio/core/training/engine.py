@@ -32,7 +32,12 @@ from cnnstudio.core.predict import load_model_file
 from cnnstudio.core.registry import ARCHITECTURES, TASKS
 from cnnstudio.core.training import devices, distribute, epoch_order, failures, hyper
 from cnnstudio.core.training import steps_per_call as spc
-from cnnstudio.core.training.callbacks import Retune, StudioCallback, check_weights
+from cnnstudio.core.training.callbacks import (
+    CarryAcrossRefit,
+    Retune,
+    StudioCallback,
+    check_weights,
+)
 from cnnstudio.core.training.control import RunControl
 from cnnstudio.core.training.epoch_writer import EpochWriter
 from cnnstudio.core.training.events import (
@@ -208,8 +213,10 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
         seeds = epoch_order.EpochSeeds(cfg.seed, inputs)
         retune = Retune(studio, steps, inputs.endless, enabled=auto)
         extra = getattr(task, "callbacks", None)       # plateau, early stopping…
+        extras = extra(cfg, data, folder.path) if extra else []
+        carry = CarryAcrossRefit(extras)
         # Retune last: it must see a stop asked by early stopping in the same epoch end.
-        callbacks = [seeds, studio, *(extra(cfg, data, folder.path) if extra else []), retune]
+        callbacks = [seeds, studio, *extras, carry, retune]
         if backend_name() == "tensorflow":
             from cnnstudio.core.training.tensorboard_tf import EpochTensorBoard
 
@@ -224,6 +231,7 @@ def _execute(config, folder: RunDir, prepared, user_sink, control, epoch_hooks,
                     break
                 # The first epoch measured the step: go on with a better count, a new graph.
                 steps, retune.better = retune.better, None
+                carry.hold()
                 model.steps_per_execution = steps
                 model.train_function = model.test_function = None
                 model._eval_epoch_iterator = None
