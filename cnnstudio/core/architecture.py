@@ -29,6 +29,9 @@ class Architecture:
     task: str = "classification"
     min_size: int = 1
     preferred_size: int | None = None
+    # Classes the dataset must have: 2 for a classifier; 1 for a model that makes or
+    # translates images (a one-folder dataset trains a GAN; a paired dataset has one class).
+    min_classes: int = 2
     option_set: OptionSet = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -59,7 +62,7 @@ class Architecture:
             raise ModelError(
                 f"{self.id} needs inputs of at least {self.min_size}×{self.min_size}, got "
                 f"{height}×{width}; pick a larger image size (e.g. the 'size' dataset option)")
-        if num_classes < 2:
+        if num_classes < self.min_classes:
             raise ModelError(f"{self.id} needs at least two classes, got {num_classes}")
         opts = self.options(options)
         try:

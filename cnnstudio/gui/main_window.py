@@ -394,6 +394,7 @@ class MainWindow(QMainWindow):
         self.bridge.join()
         self.background.shutdown()
         self.tabs.close_panels()
+        self.prediction.close_views()       # their inference copies' worker threads
         self._memory_timer.stop()
         self.plots.stop_timers()
         self.settings.setValue("geometry", self.saveGeometry())

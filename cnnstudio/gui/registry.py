@@ -68,6 +68,9 @@ class PanelSpec:
     # Screenshot mode's file for this tab ("" → "<id>.png"; None: not shown while a run
     # trains, so not in the screenshots).
     screenshot: str | None = ""
+    # True: that screenshot is the whole window with this tab in front (its prediction dock
+    # belongs in the picture, e.g. pix2pix's drawing pad).
+    screenshot_window: bool = False
 
     def serves(self, task: str) -> bool:
         return task in self.tasks

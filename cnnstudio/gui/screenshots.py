@@ -16,6 +16,9 @@ from PySide6.QtWidgets import QApplication
 from cnnstudio.gui.registry import PANELS
 
 SETTLE_MS = 400          # let layouts and the plot redraw land before grabbing
+# How long a prediction may take before the pictures are taken without it (a held run answers
+# after its batch in flight and the epoch writer; a busy 2-core machine: seconds).
+ANSWER_WAIT_MS = 20_000
 
 
 class ScreenshotRun:
@@ -43,12 +46,18 @@ class ScreenshotRun:
 
     def _epoch(self, event) -> None:
         if event.epoch >= self.epochs:
+            view = self.window.prediction.view
+            if hasattr(view, "sketch_demo"):       # a drawing pad: draw on it, as a user would
+                self.window.prediction.shown.connect(self._shoot_soon)
+                view.sketch_demo()
+                QTimer.singleShot(ANSWER_WAIT_MS, self._shoot_soon)
+                return
             thumbs = self.window.dataset.thumbnails()
             if thumbs:
                 self.window.prediction.shown.connect(self._shoot_soon)
                 self.window.prediction.predict_image(thumbs[0].image, "a dataset sample")
                 # If the answer never comes (run ended first), shoot anyway.
-                QTimer.singleShot(5000, self._shoot_soon)
+                QTimer.singleShot(ANSWER_WAIT_MS, self._shoot_soon)
             else:
                 self._shoot_soon()
 
@@ -95,7 +104,8 @@ class ScreenshotRun:
                 continue
             w.tabs.show_panel(panel)
             QApplication.processEvents()
-            self._save(panel.grab(), name or f"{key}.png")
+            shot = w if PANELS.get(key).screenshot_window else panel
+            self._save(shot.grab(), name or f"{key}.png")
         w.tabs.setCurrentIndex(0)
         thumbs = w.dataset.thumbnails()
         if thumbs:

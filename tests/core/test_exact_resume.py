@@ -102,6 +102,14 @@ def _captioner():
     return config
 
 
+def _pix2pix():
+    from tests.core.test_pix2pix import tiny
+
+    config = tiny(epochs=2)
+    config.dataset.options["count"] = 64     # 4 batches an epoch: calls of 3 and 1
+    return config
+
+
 def _maskrcnn():
     from tests.core.test_maskrcnn import tiny_config
 
@@ -111,7 +119,7 @@ def _maskrcnn():
 FAMILIES = {"classifier+augmentation": _classifier, "classifier-files": _classifier_from_files,
             "transfer": _transfer, "gan": _gan, "dcgan": _dcgan,
             "ssgan": _ssgan, "ram": _ram, "autoencoder": _autoencoder,
-            "captioner": _captioner, "maskrcnn": _maskrcnn}
+            "captioner": _captioner, "maskrcnn": _maskrcnn, "pix2pix": _pix2pix}
 
 
 def _final_weights(run_dir) -> list[np.ndarray]:

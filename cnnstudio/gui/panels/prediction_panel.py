@@ -90,6 +90,12 @@ class PredictionPanel(QWidget):
                 widget.setVisible(other is view)
         view.set_run_dir(self.run_dir)
 
+    def close_views(self) -> None:
+        from cnnstudio.gui.registry import call
+
+        for view in self.views.values():
+            call(view, "close_panel")
+
     def view_for(self, kind: str):
         if kind not in self.views:
             from cnnstudio.gui.registry import PREDICTION_VIEWS

@@ -44,5 +44,5 @@ CONV_AUTOENCODER = Architecture(
            Bool("denoise", False, "add Gaussian noise to the inputs and learn to remove it"),
            Float("noise_factor", 0.5, 0.0, 1.0, "noise standard deviation on [0, 1] pixels "
                  "(book: 0.5)")),
-    task=TASK, min_size=8, preferred_size=28)
+    task=TASK, min_size=8, preferred_size=28, min_classes=1)
 

@@ -45,7 +45,7 @@ GAN_MLP = Architecture(
     "Goodfellow et al. 2014; the book's chapter 8", _build_mlp,
     specs=(LATENT_SIZE, Int("hidden_units", 256, 1, 4096, "units of the hidden layer of G and of D"),
            SMOOTHING, replace(EMA, default=0.999)),
-    task="gan", min_size=4)
+    task="gan", min_size=4, min_classes=1)
 
 DCGAN = Architecture(
     "dcgan", "DCGAN (book ch. 8)",
@@ -59,7 +59,7 @@ DCGAN = Architecture(
            Int("d_filters", 0, 0, 4096, "filters of D's first convolution, doubling inward (0: "
                "the same as filters); 64 with r1 in the chapter-8 MNIST preset"),
            D_KERNEL, R1),
-    task="gan", min_size=8)
+    task="gan", min_size=8, min_classes=1)
 
 
 # A GAN has no validation set and no accuracy. Its losses do not measure sample quality

@@ -59,6 +59,9 @@ def refuse_predict(args) -> int:
 
     run_dir = args.run_dir
     model_id = RunDir.open(run_dir).config().model.id
+    if arch_profile(model_id).prediction.startswith("translate"):
+        raise StudioError(f"{model_id} translates images rather than classifying them: "
+                          f"'cnnstudio translate {run_dir} IMAGE... --out DIR'")
     if arch_profile(model_id).prediction == "reconstruct":
         raise StudioError(f"{model_id} is an autoencoder: it reconstructs images rather than "
                           "classifying them; drop an image on the studio's prediction dock")
