@@ -9,6 +9,8 @@ chapter8-pix2pix-l1-only.json: the same data, network, optimizer and epochs; onl
 ``gan_weight`` differs). Each then translates edges2shapes' 100 fixed test pairs:
 
 - ``*_l1``: mean |G(x) − y| on the 0..1 pixel scale;
+- ``pad_translate_ms``: one 64×64 sketch through the trained generator (median of 30),
+  what the drawing pad waits for after each stroke (goal ≤ 100 ms);
 - ``*_sharpness``: mean variance of the Laplacian of the grey outputs (pixels 0..1),
   ``target_sharpness`` the same of the real targets (pix2pix_probes.sharpness).
 
@@ -83,6 +85,15 @@ def figures(epochs: int | None = None, keep: str | None = None) -> dict:
             out[f"{key}_sharpness"] = round(probes.sharpness(outputs[key]), 5)
             out[f"{key}_seconds"] = round(seconds, 1)
             out[f"{key}_epochs"] = epochs or config.training.epochs
+            if key == "pix2pix":     # what the drawing pad waits for after each stroke
+                one = x[:1]
+                model.translate(one)
+                times = []
+                for _ in range(30):
+                    t0 = time.perf_counter()
+                    model.translate(one)
+                    times.append(1000 * (time.perf_counter() - t0))
+                out["pad_translate_ms"] = round(float(np.median(times)), 1)
             print(f"{key}: L1 {out[f'{key}_l1']:.4f}  sharpness {out[f'{key}_sharpness']:.5f}  "
                   f"({seconds:.0f} s)", flush=True)
     out["target_sharpness"] = round(probes.sharpness(y), 5)
@@ -103,6 +114,7 @@ def main() -> None:
     goal("pix2pix_sharpness vs l1only", f["pix2pix_sharpness"], ">=", 1.3 * f["l1only_sharpness"])
     goal("pix2pix_l1", f["pix2pix_l1"], "<=", 1.5 * f["l1only_l1"])
     goal("pix2pix_seconds", f["pix2pix_seconds"], "<=", 600, "s")
+    goal("pad_translate_ms", f["pad_translate_ms"], "<=", 100, "ms")
     emit(__file__, f)
 
 

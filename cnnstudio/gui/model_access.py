@@ -131,10 +131,16 @@ class ModelAccess:
             return
         if self._live():
             def delivered(future):
+                if future.cancelled():    # the run ended first: its saved model answers
+                    self._from_saved(key, fn, on_result, on_error)
+                    return
                 error = future.exception()
                 on_error(error) if error else on_result(future.result())
             if self.window.bridge.submit(fn, delivered):
                 return
+        self._from_saved(key, fn, on_result, on_error)
+
+    def _from_saved(self, key: str, fn, on_result, on_error) -> None:
         if self.runner is None:
             try:
                 self.runner = ModelRunner.from_run(self.run_dir)

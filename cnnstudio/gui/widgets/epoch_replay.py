@@ -97,3 +97,35 @@ class EpochReplay:
         self.current = epoch
         self.label.setText(f"{epoch}  (of {self.epochs[-1]})")
         self.show(self.frame(epoch))
+
+
+class ReplayHooks:
+    """The registry's hooks of a panel that replays one kind of probe frame with an
+    ``EpochReplay`` (``self.replay``): a run started or opened → ``set_run(path)``; its
+    ``PROBE`` events of type ``FRAME`` → followed live; a finished run →
+    ``show_figures()``."""
+    PROBE = ""
+    FRAME: type = object
+
+    def run_started(self, event) -> None:
+        self.set_run(event.run_dir)
+
+    def open_run(self, path) -> None:
+        self.set_run(path)
+
+    def probe_ready(self, event) -> None:
+        if event.name == self.PROBE and isinstance(event.payload, self.FRAME):
+            self.replay.live(event.payload)
+
+    def epoch_done(self, event) -> None:
+        self.replay.expect(event.epoch)
+
+    def busy(self) -> bool:
+        return self.replay.waiting()
+
+    def run_finished(self, event) -> None:
+        self.replay.reload()
+        self.show_figures()
+
+    def show_figures(self) -> None:
+        """What a finished run adds (its test figures); nothing by default."""

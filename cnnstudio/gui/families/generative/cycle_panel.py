@@ -18,7 +18,7 @@ from cnnstudio.core.families.generative import cyclegan_probes as cp
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui.families.generative.translation_panel import as_rgb, finished_figures
-from cnnstudio.gui.widgets.epoch_replay import EpochReplay
+from cnnstudio.gui.widgets.epoch_replay import EpochReplay, ReplayHooks
 from cnnstudio.gui.widgets.mosaic import MosaicView
 
 
@@ -60,7 +60,8 @@ def without_cycle_run(run_dir: Path) -> tuple[RunDir, float] | None:
     return None
 
 
-class CyclePanel(QWidget):
+class CyclePanel(ReplayHooks, QWidget):
+    PROBE, FRAME = "cycle", cp.CycleFrame
     updated = Signal()
 
     def __init__(self, window=None, parent=None):
@@ -89,27 +90,6 @@ class CyclePanel(QWidget):
         layout.addWidget(self.figures)
         layout.addWidget(self.status)
 
-    # -- the registry's hooks -------------------------------------------------------------
-    def run_started(self, event) -> None:
-        self.set_run(event.run_dir)
-
-    def open_run(self, path) -> None:
-        self.set_run(path)
-
-    def probe_ready(self, event) -> None:
-        if event.name == "cycle" and isinstance(event.payload, cp.CycleFrame):
-            self.replay.live(event.payload)
-
-    def epoch_done(self, event) -> None:
-        self.replay.expect(event.epoch)
-
-    def busy(self) -> bool:
-        return self.replay.waiting()
-
-    def run_finished(self, event) -> None:
-        self.replay.reload()
-        self._show_figures()
-
     # -- a run ---------------------------------------------------------------------------
     def set_run(self, run_dir) -> None:
         self.run_dir = Path(run_dir)
@@ -120,7 +100,7 @@ class CyclePanel(QWidget):
             for view in (self.a_view, self.b_view):
                 view.show_image(np.zeros((1, 1, 3), np.uint8), None,
                                 "Waiting for the first epoch's translations.")
-        self._show_figures()
+        self.show_figures()
 
     def show_frame(self, frame: cp.CycleFrame) -> None:
         self.frame = frame
@@ -135,7 +115,7 @@ class CyclePanel(QWidget):
                             "(mean |x − back(x)|, 0..1). Drag the slider to replay the epochs.")
         self.updated.emit()
 
-    def _show_figures(self) -> None:
+    def show_figures(self) -> None:
         if self.run_dir is None:
             return
         ev = finished_figures(RunDir(self.run_dir))

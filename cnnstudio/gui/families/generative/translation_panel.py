@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from cnnstudio.core.families.generative import pix2pix_probes as pp
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.core.training.rundir import RunDir
-from cnnstudio.gui.widgets.epoch_replay import EpochReplay
+from cnnstudio.gui.widgets.epoch_replay import EpochReplay, ReplayHooks
 from cnnstudio.gui.widgets.mosaic import MosaicView
 
 
@@ -71,7 +71,8 @@ def other_loss_run(run_dir: Path) -> tuple[RunDir, bool] | None:
     return None
 
 
-class TranslationPanel(QWidget):
+class TranslationPanel(ReplayHooks, QWidget):
+    PROBE, FRAME = "translation", pp.TranslationFrame
     updated = Signal()              # an epoch's rows were drawn (tests, screenshots)
 
     def __init__(self, window=None, parent=None):
@@ -97,27 +98,6 @@ class TranslationPanel(QWidget):
         layout.addWidget(self.figures)
         layout.addWidget(self.status)
 
-    # -- the registry's hooks -------------------------------------------------------------
-    def run_started(self, event) -> None:
-        self.set_run(event.run_dir)
-
-    def open_run(self, path) -> None:
-        self.set_run(path)
-
-    def probe_ready(self, event) -> None:
-        if event.name == "translation" and isinstance(event.payload, pp.TranslationFrame):
-            self.replay.live(event.payload)
-
-    def epoch_done(self, event) -> None:
-        self.replay.expect(event.epoch)
-
-    def busy(self) -> bool:
-        return self.replay.waiting()
-
-    def run_finished(self, event) -> None:
-        self.replay.reload()
-        self._show_figures()
-
     # -- a run ---------------------------------------------------------------------------
     def set_run(self, run_dir) -> None:
         self.run_dir = Path(run_dir)
@@ -127,7 +107,7 @@ class TranslationPanel(QWidget):
         if not self.replay.epochs:
             self.rows.show_image(np.zeros((1, 1, 3), np.uint8), "Probe pairs",
                                  "Waiting for the first epoch's translations.")
-        self._show_figures()
+        self.show_figures()
 
     def _other_outputs(self, frame) -> np.ndarray | None:
         """The sibling run's outputs for the same inputs (its last stored epoch ≤ this one)."""
@@ -168,7 +148,7 @@ class TranslationPanel(QWidget):
                                 "dock to translate your own sketch.")
         self.updated.emit()
 
-    def _show_figures(self) -> None:
+    def show_figures(self) -> None:
         """Sharpness and L1 on the test pairs (summary.json) of this run and its sibling."""
         parts, target = [], None
         for label, run in self._runs():
