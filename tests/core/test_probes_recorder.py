@@ -38,7 +38,7 @@ def test_every_classification_run_records_probes_and_reader_reopens_it(tmp_path)
     assert first.probs.shape == (8, 10)
     assert not np.allclose(first.filters["c1"], last.filters["c1"])   # training moved them
     np.testing.assert_allclose(first.probs.sum(axis=1), 1, atol=1e-2)
-    ready = [e for e in events if isinstance(e, ProbeReady)]
+    ready = [e for e in events if isinstance(e, ProbeReady) and e.name == "epoch"]
     assert [e.epoch for e in ready] == [1, 2] and ready[1].payload.maps.keys() == last.maps.keys()
     # Compact: a few kilobytes per epoch for LeNet on 16×16 digits.
     assert (run_dir / "probes" / "epoch-0002.npz").stat().st_size < 40_000

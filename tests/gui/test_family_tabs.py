@@ -14,7 +14,7 @@ from cnnstudio.core.training.events import BatchEnd, EpochEnd, ProbeReady
 from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS, PanelSpec
 
 CLASSIFIER_TABS = ["Training curves", "Filters", "Feature maps", "Grad-CAM", "Filter dreams",
-                   "Confusion", "Errors", "Epoch replay"]
+                   "Confusion", "Errors", "Epoch replay", "Fool it", "Calibration"]
 
 
 class ToyPanel(QLabel):

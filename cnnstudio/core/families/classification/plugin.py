@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cnnstudio.core.registry import ARCHITECTURES, PROFILES, TASKS, register_model_module
+from cnnstudio.core.registry import (
+    ARCHITECTURES,
+    COMMANDS,
+    PROFILES,
+    TASKS,
+    register_model_module,
+)
 
 PACKAGE = "cnnstudio.core.families.classification"
 
@@ -29,3 +35,5 @@ def register() -> None:
     TASKS.register("transfer", f"{PACKAGE}.transfer_task:INSTANCE", lazy=True)
     # GoogLeNet's auxiliary classifiers and the transfer models' layers, before a .keras loads.
     register_model_module(f"{PACKAGE}.keras_classes")
+    COMMANDS.register("calibrate", f"{PACKAGE}.calibrate_cli", lazy=True)
+    COMMANDS.register("attack", f"{PACKAGE}.attack_cli", lazy=True)     # FGSM / PGD

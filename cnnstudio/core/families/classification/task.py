@@ -85,11 +85,14 @@ class ClassificationTask:
 
     def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
         """Filters, feature maps and predictions of fixed probe images, stored every epoch
-        (probes/epoch-NNNN.npz) so the epoch slider can replay any run, even from disk."""
+        (probes/epoch-NNNN.npz) so the epoch slider can replay any run, even from disk; and
+        the held-out calibration (probes/calibration-epoch-NNNN.npz)."""
+        from cnnstudio.core.probes.calibration_record import make_calibration_hook
         from cnnstudio.core.probes.recorder import choose_probe_images, make_probe_hook
 
         images, labels = choose_probe_images(dataset, count=8)
-        return [make_probe_hook(run_dir, images, labels, dataset.class_names, sink=sink)]
+        return [make_probe_hook(run_dir, images, labels, dataset.class_names, sink=sink),
+                make_calibration_hook(run_dir, dataset, cfg, sink=sink)]
 
     def after_fit(self, model, data: FitData, run_dir) -> dict | None:
         """Per-class precision/recall/F1 and the confusion matrix → run_dir/evaluation.json;

@@ -42,7 +42,11 @@ class TransferTask(ClassificationTask):
     name = "transfer"
 
     def probe_hooks(self, dataset, run_dir, sink, cfg) -> list:
-        return []     # a subclassed model around a frozen base: no per-epoch probes (as before)
+        """No filter or map probes (a subclassed model around a frozen base), but the
+        calibration: on fewer images, since a large base's pass over them is not cheap."""
+        from cnnstudio.core.probes.calibration_record import make_calibration_hook
+
+        return [make_calibration_hook(run_dir, dataset, cfg, sink=sink, limit=256)]
 
     def prepare(self, dataset, shape, cfg: TrainConfig, sink) -> FitData:
         data = super().prepare(dataset, shape, cfg, sink)

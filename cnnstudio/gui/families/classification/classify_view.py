@@ -11,6 +11,9 @@ Where the answer comes from:
 Below the top 5, a warning line when the image looks nothing like the training images
 (``core/familiarity.py``: statistics a finished run fits on its final model). A run still
 training has none yet, so its answers carry no warning either way.
+
+A run whose calibration.json says ``"use": true`` (the Calibration tab, or ``cnnstudio
+calibrate``) shows calibrated probabilities: softmax(log p / T), its fitted temperature.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.familiarity import PERCENTILE
+from cnnstudio.core.families.classification.calibration_run import active_temperature
+from cnnstudio.core.probes.calibration import apply_temperature
 from cnnstudio.gui.widgets.images import to_pixmap
 from cnnstudio.gui.widgets.prediction_view import PredictionView
 from cnnstudio.gui.widgets.top_bars import TopBars
@@ -40,13 +45,25 @@ def _live_top5(model, image: np.ndarray, dataset_info: dict, adapt_photos: bool)
     return _answer(predictor, image)
 
 
-def _answer(predictor, image: np.ndarray):
-    """(as the model sees it, top 5, preparation steps, familiarity or None)."""
-    prepared, steps, rows, familiar = predictor.answer(image, 5)
+def _answer(predictor, image: np.ndarray, temperature: float | None = None):
+    """(as the model sees it, top 5, preparation steps, familiarity or None); with a
+    temperature, calibrated probabilities (they need every class's, so all are ranked)."""
+    k = 5 if temperature is None else len(predictor.class_names)
+    prepared, steps, rows, familiar = predictor.answer(image, k)
+    if temperature is not None:
+        rows = calibrated_rows(rows, temperature)[:5]
     if familiar is not None:
         digits = list(predictor.class_names) == [str(i) for i in range(10)]
         familiar = {**familiar, "noun": "digits" if digits else "images"}
     return prepared, rows, steps, familiar
+
+
+def calibrated_rows(rows, temperature: float) -> list[tuple[str, float]]:
+    """Every class's (name, p) → (name, softmax(log p / T)): the order stays, the
+    confidences move (T > 1 softens them)."""
+    names = [name for name, _ in rows]
+    probs = apply_temperature(np.array([[p for _, p in rows]]), temperature)[0]
+    return [(name, float(p)) for name, p in zip(names, probs, strict=True)]
 
 
 def unfamiliar_text(familiar: dict | None) -> str | None:
@@ -115,12 +132,16 @@ class ClassifyView(PredictionView):
             f"where {PERCENTILE:g} % of the run's held-out images stay, measured when "
             "training finished.")
         self.unfamiliar.hide()
+        self.calibrated = QLabel(wordWrap=True)
+        self.calibrated.setObjectName("muted")
+        self.calibrated.hide()
         if window is not None:
             self.apply_accent(window.palette().highlight().color())
         row = QHBoxLayout()
         row.addLayout(left)
         row.addWidget(self.bars, 1)
         self.body.addLayout(row)
+        self.body.addWidget(self.calibrated)
         self.body.addWidget(self.unfamiliar)
         self.body.addWidget(self.imagenet_box)
         self.body.addWidget(self.imagenet_title)
@@ -149,6 +170,7 @@ class ClassifyView(PredictionView):
         self._say(f"Classifying {name}…")
         adapt = self.adapt_box.isChecked()
         if self.bridge.running and self.bridge.run_dir is not None:
+            self.show_temperature(None)         # a model still training: no fitted T
             info = _dataset_info(self.bridge.run_dir)
             if self.bridge.submit(lambda model: _live_top5(model, image, info, adapt),
                                   lambda future: self._live_answer(future, name)):
@@ -160,13 +182,24 @@ class ClassifyView(PredictionView):
             return
         run_dir = self.run_dir
         imagenet = self.imagenet_box.isVisible() and self.imagenet_box.isChecked()
-        self.background.submit(lambda: self._predict_from_run(run_dir, image, adapt, imagenet),
+        temperature = self.show_temperature(active_temperature(run_dir))
+        self.background.submit(lambda: self._predict_from_run(run_dir, image, adapt, imagenet,
+                                                              temperature),
                                lambda result: self._show(*result[:4], name, *result[4:]),
                                self.show_error,
                                key="predict")
 
+    def show_temperature(self, temperature: float | None) -> float | None:
+        """Say whether the answers are calibrated (and with which T)."""
+        self.calibrated.setText(f"Calibrated: probabilities softmax(log p / T) with T = "
+                                f"{temperature:.2f}, fitted on held-out images (the "
+                                "Calibration tab switches it off)." if temperature else "")
+        self.calibrated.setVisible(temperature is not None)
+        return temperature
+
     def _predict_from_run(self, run_dir: Path, image, adapt: bool,
-                          imagenet: bool = False):     # background thread
+                          imagenet: bool = False,
+                          temperature: float | None = None):     # background thread
         from cnnstudio.core.predict import Predictor
         from cnnstudio.core.training.rundir import RunDir
 
@@ -179,7 +212,7 @@ class ClassifyView(PredictionView):
             predictor = Predictor.from_run(run_dir)
             self._predictors = {key: predictor}      # keep one: models can be large
         predictor.adapt_photos = adapt
-        answer = _answer(predictor, image)
+        answer = _answer(predictor, image, temperature)
         if not imagenet or predictor.imagenet_base is None:
             return answer
         from cnnstudio.core.families.classification import transfer

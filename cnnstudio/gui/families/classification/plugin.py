@@ -31,6 +31,8 @@ TABS = (
 
 
 def register() -> None:
+    from cnnstudio.gui.families.classification.adversarial_panel import AdversarialPanel
+    from cnnstudio.gui.families.classification.calibration_panel import CalibrationPanel
     from cnnstudio.gui.families.classification.classify_view import ClassifyView
     from cnnstudio.gui.families.classification.insight import ClassifierInsight
 
@@ -43,3 +45,10 @@ def register() -> None:
             lambda window, attr=attr: getattr(window.tabs.controller(CONTROLLER), attr),
             tasks=TASKS, hooks=False,
             screenshot=f"insight-{panel_id}.png" if panel_id in LIVE else None))
+    # Experiments on the trained network (issue 27): their own panels, their own hooks.
+    register_panel(PanelSpec("adversarial", "Fool it", "Adversarial examples (FGSM, PGD): "
+                             "the smallest changes that make the network wrong",
+                             AdversarialPanel, tasks=TASKS, screenshot="adversarial.png"))
+    register_panel(PanelSpec("calibration", "Calibration", "How sure is it: the reliability "
+                             "diagram, the ECE per epoch and temperature scaling",
+                             CalibrationPanel, tasks=TASKS, screenshot="calibration.png"))
