@@ -17,7 +17,8 @@ pytest.importorskip("tensorflow")
 
 def _run(root, dataset, options, model, data_options):
     config = RunConfig(DatasetConfig(dataset, data_options), ModelConfig(model, options),
-                       TrainConfig(epochs=1, batch_size=16, seed=2, validation_split=0.0))
+                       TrainConfig(epochs=1, batch_size=16, seed=2, validation_split=0.0,
+                                   steps_per_call=1))
     return engine.run(config, runs_root=root).run_dir
 
 

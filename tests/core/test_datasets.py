@@ -172,8 +172,9 @@ def test_registry_lists_every_source():
     assert ids[:8] == ["mnist-5k", "digits", "mnist", "fashion-mnist", "cifar10",
                        "cifar100", "svhn", "folder"]
     # The families' generated sources register when their package is imported (order varies).
-    assert sorted(ids[8:]) == ["coco", "mnist-cluttered", "mnist-noisy-collage",
-                               "mnist-translated", "photos", "shape-scenes", "shapes"]
+    assert sorted(ids[8:]) == ["coco", "digits2thick", "edges2digits", "edges2shapes",
+                               "mnist-cluttered", "mnist-noisy-collage", "mnist-translated",
+                               "photos", "shape-scenes", "shapes", "shapes-filled2outline"]
 
 
 @pytest.mark.slow

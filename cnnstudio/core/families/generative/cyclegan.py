@@ -9,26 +9,12 @@ per-epoch probes in ``cyclegan_probes``, the unpaired datasets in ``unpaired_dat
 from __future__ import annotations
 
 from cnnstudio.core.architecture import Architecture
+from cnnstudio.core.families.generative.translation_options import CYCLEGAN_SPECS as SPECS
 from cnnstudio.core.families.profile import Plot, Profile, Series
-from cnnstudio.core.options import Choice, Float, Int
 
 TASK = "cyclegan"
 MODELS = "cnnstudio.core.families.generative.cyclegan_models"
 
-GENERATOR = Choice("generator", "unet", ("unet", "resnet"),
-                   "the two generators: pix2pix's U-Net or the CycleGAN paper's ResNet "
-                   "(stride-2 convolutions, residual blocks, transposed convolutions)")
-FILTERS = Int("filters", 32, 1, 1024, "filters of the generators' first layer and of the "
-              "discriminators' first convolution, doubling inward")
-CYCLE_WEIGHT = Float("cycle_weight", 10.0, 0.0, 1000.0,
-                     "λ: weight of the cycle losses |F(G(a)) − a| and |G(F(b)) − b| (0: no "
-                     "cycle loss — watch the content drift)", step=1.0)
-IDENTITY_WEIGHT = Float("identity_weight", 0.5, 0.0, 10.0,
-                        "weight of the identity losses |G(b) − b| and |F(a) − a|, as a "
-                        "fraction of λ (0.5 as in the paper; 0: off)", step=0.1)
-POOL_SIZE = Int("pool_size", 50, 0, 1000, "past fakes kept for each discriminator (half "
-                "of what D sees comes from them once full; 0: the current batch only)")
-SPECS = (GENERATOR, FILTERS, CYCLE_WEIGHT, IDENTITY_WEIGHT, POOL_SIZE)
 
 # Losses of adversaries chase each other; the cycle loss of A says how well content survives
 # a round trip, so the Runs panel ranks epochs by it (a rough guide: the probes judge).

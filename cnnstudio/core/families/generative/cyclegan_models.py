@@ -24,13 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnstudio.core.families.generative.cyclegan import (
-    CYCLE_WEIGHT,
-    FILTERS,
-    GENERATOR,
-    IDENTITY_WEIGHT,
-    POOL_SIZE,
-)
 from cnnstudio.core.families.generative.image_pool import ImagePool
 from cnnstudio.core.families.generative.resnet_generator import resnet_generator
 from cnnstudio.core.families.generative.translation_networks import (
@@ -42,6 +35,15 @@ from cnnstudio.core.families.generative.translation_networks import (
 )
 from cnnstudio.core.families.generative.translation_networks import (
     unet_generator as _unet,
+)
+from cnnstudio.core.families.generative.translation_options import (
+    CYCLE_WEIGHT,
+    GENERATOR,
+    IDENTITY_WEIGHT,
+    POOL_SIZE,
+)
+from cnnstudio.core.families.generative.translation_options import (
+    CYCLEGAN_FILTERS as FILTERS,
 )
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.options import require

@@ -10,22 +10,11 @@ and PatchGAN in ``translation_networks``.
 from __future__ import annotations
 
 from cnnstudio.core.architecture import Architecture
+from cnnstudio.core.families.generative.translation_options import PIX2PIX_SPECS as SPECS
 from cnnstudio.core.families.profile import Plot, Profile, Series
-from cnnstudio.core.options import Float, Int
 
 TASK = "pix2pix"
 
-FILTERS = Int("filters", 32, 1, 512, "filters of the U-Net's first convolution and of the "
-              "PatchGAN's, doubling per level up to 8× (the paper: 64)")
-L1_WEIGHT = Float("l1_weight", 100.0, 0.0, 10_000.0, "λ: weight of the L1 distance to the "
-                  "target in G's loss (the paper: 100)", step=10.0)
-GAN_WEIGHT = Float("gan_weight", 1.0, 0.0, 100.0, "weight of the adversarial (cGAN) loss in "
-                   "G's loss; 0 trains G on L1 alone — the blurry baseline", step=0.1)
-PATCH_LAYERS = Int("patch_layers", 3, 0, 5, "stride-2 layers of the PatchGAN: each logit "
-                   "judges a patch of 16 (1), 34 (2), 70 (3, the paper) or 142 (4) px")
-DROPOUT = Float("dropout", 0.5, 0.0, 0.9, "dropout on the U-Net's three innermost decoder "
-                "blocks, the paper's noise source (0: none)")
-SPECS = (FILTERS, L1_WEIGHT, GAN_WEIGHT, PATCH_LAYERS, DROPOUT)
 
 # The training L1 is logged on the 0..1 pixel scale (the probes' and evaluation's too), so
 # the Runs panel ranks epochs by it: the lower, the closer G's images are to the targets.

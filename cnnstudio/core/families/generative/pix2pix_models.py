@@ -27,13 +27,6 @@ from __future__ import annotations
 import numpy as np
 
 from cnnstudio.core.families.generative.gan_models import GeneratorOptimizerModel
-from cnnstudio.core.families.generative.pix2pix import (
-    DROPOUT,
-    FILTERS,
-    GAN_WEIGHT,
-    L1_WEIGHT,
-    PATCH_LAYERS,
-)
 from cnnstudio.core.families.generative.translation_networks import (
     bce_logits,
     l1,
@@ -41,6 +34,15 @@ from cnnstudio.core.families.generative.translation_networks import (
     to_uint8,
     to_unit,
     unet_generator,
+)
+from cnnstudio.core.families.generative.translation_options import (
+    DROPOUT,
+    GAN_WEIGHT,
+    L1_WEIGHT,
+    PATCH_LAYERS,
+)
+from cnnstudio.core.families.generative.translation_options import (
+    PIX2PIX_FILTERS as FILTERS,
 )
 from cnnstudio.core.keras_setup import keras
 from cnnstudio.core.options import require
