@@ -23,7 +23,7 @@ import numpy as np
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.probes.autodiff import value_and_grads
+from cnnstudio.core.probes.autodiff import compiled_input_gradient
 from cnnstudio.core.probes.feature_maps import as_batch
 
 METHODS = ("fgsm", "pgd")
@@ -52,6 +52,20 @@ class _Scores:
             self.head = None
         if self.head is None:
             self.net = model
+        self._gradients: dict[float, object] = {}
+
+    def gradient(self, sign: float):
+        """The compiled ∂/∂pixels of −sign · Σ log p(class): +1 climbs the label's
+        cross-entropy (untargeted), −1 descends the target's (targeted)."""
+        if sign not in self._gradients:
+            ops = keras().ops
+
+            def loss(x, classes):
+                log_p = ops.log_softmax(self(x), axis=-1)
+                return -sign * ops.sum(ops.take_along_axis(log_p, classes, axis=1))
+
+            self._gradients[sign] = compiled_input_gradient(loss)
+        return self._gradients[sign]
 
     @classmethod
     def get(cls, model) -> _Scores:
@@ -97,19 +111,10 @@ def probabilities(model, images, batch_size: int = 256) -> np.ndarray:
 def attack_gradient(model, images, labels, target=None) -> np.ndarray:
     """∂/∂pixels of what the attack climbs: the label's cross-entropy (untargeted) or minus
     the target's (targeted). Each image's gradient is its own: the loss is a sum over them."""
-    scores = _Scores.get(model)
-    ops = keras().ops
     classes = np.asarray(labels if target is None else target, np.int64)
     classes = np.broadcast_to(classes, (len(images),)).reshape(-1, 1)
-    sign = 1.0 if target is None else -1.0
-
-    def fn(x):
-        log_p = ops.log_softmax(scores(x), axis=-1)
-        picked = ops.take_along_axis(log_p, ops.convert_to_tensor(classes), axis=1)
-        return -sign * ops.sum(picked), []
-
-    _, grad, _, _ = value_and_grads(fn, np.asarray(images, np.float32))
-    return grad
+    grad = _Scores.get(model).gradient(1.0 if target is None else -1.0)
+    return grad(np.asarray(images, np.float32), classes)
 
 
 def _check(eps: float) -> float:

@@ -13,11 +13,22 @@ from cnnstudio.core.errors import StudioError
 from cnnstudio.core.keras_setup import backend_name
 
 
-def value_and_grads(fn, x):
+def _backend_module():
     backend = backend_name()
     if backend == "tensorflow":
-        from cnnstudio.core.probes.autodiff_tf import value_and_grads as impl
-    else:
-        raise StudioError(f"gradient probes (Grad-CAM, saliency, activation maximisation) are not "
-                          f"implemented for the {backend} backend yet; use tensorflow")
-    return impl(fn, x)
+        from cnnstudio.core.probes import autodiff_tf
+
+        return autodiff_tf
+    raise StudioError(f"gradient probes (Grad-CAM, saliency, activation maximisation) are not "
+                      f"implemented for the {backend} backend yet; use tensorflow")
+
+
+def compiled_input_gradient(loss):
+    """``loss(x, classes)`` → a compiled ``grad(x, classes)`` (numpy in, numpy out): the
+    gradient of the scalar loss w.r.t. ``x``, traced once per input shape. Ten times faster
+    than ``value_and_grads`` for a small model, which an attack calls once per step."""
+    return _backend_module().compiled_input_gradient(loss)
+
+
+def value_and_grads(fn, x):
+    return _backend_module().value_and_grads(fn, x)

@@ -15,3 +15,18 @@ def value_and_grads(fn, x):
     grads = [np.zeros(t.shape, np.float32) if g is None else g.numpy()
              for g, t in zip(grads, [x, *extras], strict=True)]
     return float(target), grads[0], grads[1:], [np.asarray(e) for e in extras]
+
+
+def compiled_input_gradient(loss):
+    @tf.function(reduce_retracing=True)
+    def grad(x, classes):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            target = loss(x, classes)
+        return tape.gradient(target, x)
+
+    def call(x, classes):
+        return grad(tf.convert_to_tensor(np.asarray(x, np.float32)),
+                    tf.convert_to_tensor(np.asarray(classes, np.int64))).numpy()
+
+    return call

@@ -41,9 +41,9 @@ from cnnstudio.gui.widgets.top_bars import TopBars
 EPS_PER_TICK = 0.005          # the slider's step on the 0..1 scale (≈ 1.3 grey levels)
 EPS_TICKS = 60                # up to ε = 0.3
 CURVE_SAMPLE = 500
-# Five steps, not the CLI's ten: each is an eager gradient (~12 ms for LeNet on a CPU), and an
-# update must stay within ~150 ms; five already beat FGSM clearly.
-PANEL_PGD_STEPS = 5
+# The CLI's ten: with the compiled input gradient a LeNet step costs ~1 ms on a CPU, so a
+# whole 10-step PGD update takes ~14 ms (it took ~170 ms eagerly).
+PANEL_PGD_STEPS = adv.PGD_STEPS
 
 
 def rgb(image: np.ndarray) -> np.ndarray:
