@@ -163,6 +163,13 @@ class RunDir:
         last = self.last_checkpoint()
         return last[1] if last else None
 
+    def trained_model_path(self) -> Path:
+        """``model_path``, or a StudioError saying the run has no trained model yet."""
+        path = self.model_path()
+        if path is None:
+            raise StudioError(f"run {self.path.name} has no trained model yet")
+        return path
+
     def best(self, metric: str = "val_accuracy", mode: str = "max") -> dict[str, float]:
         """The best epoch value of ``metric`` (its training twin when never validated)."""
         history = self.epoch_history()

@@ -17,7 +17,25 @@ from cnnstudio.core.errors import StudioError
 from cnnstudio.core.imaging import normalize_array, read_image
 
 
-class PredictionView(QWidget):
+class FileDrops:
+    """A widget that takes one dropped image file: ``drop_file(path)`` gets the first local
+    file of the drop (call ``setAcceptDrops(True)`` on the widget)."""
+
+    def drop_file(self, path) -> None:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event):    # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):          # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.drop_file(paths[0])
+        event.acceptProposedAction()
+
+
+class PredictionView(FileDrops, QWidget):
     HINT = "Drop an image file here."           # each view says what it does with one
 
     def __init__(self, window=None, parent=None):
@@ -70,15 +88,8 @@ class PredictionView(QWidget):
             return
         self.predict_image(image, Path(path).name)
 
-    def dragEnterEvent(self, event):    # noqa: N802 (Qt's name)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):          # noqa: N802
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            self.predict_file(paths[0])
-        event.acceptProposedAction()
+    def drop_file(self, path) -> None:
+        self.predict_file(path)
 
     def show_error(self, error) -> None:
         text = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -51,9 +51,7 @@ def _classifier(run_dir):
         raise StudioError(f"attack works on classification and transfer runs (mlp, lenet5, "
                           f"vgg, resnet, transfer, …); {folder.path.name} is a {model_id} "
                           f"({task}) run")
-    path = folder.model_path()
-    if path is None:
-        raise StudioError(f"run {folder.path.name} has no trained model yet")
+    path = folder.trained_model_path()
     info = folder.read_json("dataset.json", {}) or {}
     model = load_model_file(path)
     names = [str(n) for n in info.get("class_names") or []]

@@ -113,9 +113,7 @@ def calibrate_run(run_dir, bins: int = cal.BINS) -> dict:
     from cnnstudio.core.training.rundir import RunDir
 
     run_task_of(run_dir)             # a GAN run: say so before loading anything
-    path = RunDir.open(run_dir).model_path()
-    if path is None:
-        raise StudioError(f"run {Path(run_dir).name} has no trained model yet")
+    path = RunDir.open(run_dir).trained_model_path()
     result = calibrate_model(load_model_file(path), run_dir, bins)
     result["model_file"] = str(path.relative_to(Path(run_dir)))
     return result

@@ -45,10 +45,7 @@ def _open(run_dir):
     if task not in TASKS:
         raise StudioError(f"run {folder.path.name} is a {model_id} run: translate works on "
                           "pix2pix and cyclegan runs (image-to-image translation)")
-    path = folder.model_path()
-    if path is None:
-        raise StudioError(f"run {folder.path.name} has no trained model yet")
-    return task, load_model_file(path)
+    return task, load_model_file(folder.trained_model_path())
 
 
 def translate_one(task: str, model, image, args) -> tuple[dict[str, object], list[str]]:

@@ -36,6 +36,7 @@ from cnnstudio.core.probes import adversarial as adv
 from cnnstudio.core.probes.adversarial_curve import accuracy_curve, example_grid, sample_test_split
 from cnnstudio.gui.model_access import Answers, ModelAccess
 from cnnstudio.gui.widgets.mosaic import MosaicView
+from cnnstudio.gui.widgets.prediction_view import FileDrops
 from cnnstudio.gui.widgets.top_bars import TopBars
 
 EPS_PER_TICK = 0.005          # the slider's step on the 0..1 scale (≈ 1.3 grey levels)
@@ -50,7 +51,7 @@ def rgb(image: np.ndarray) -> np.ndarray:
     return np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[:, :, :3]
 
 
-class AdversarialPanel(QWidget):
+class AdversarialPanel(FileDrops, QWidget):
     updated = Signal()            # an attack was drawn (tests wait on this)
     curveReady = Signal()         # the test-set curve was drawn
 
@@ -231,15 +232,8 @@ class AdversarialPanel(QWidget):
             return
         self.set_image(image, Path(path).name)
 
-    def dragEnterEvent(self, event):    # noqa: N802 (Qt's name)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):          # noqa: N802
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            self.open_image(paths[0])
-        event.acceptProposedAction()
+    def drop_file(self, path) -> None:
+        self.open_image(path)
 
     # -- the attack --------------------------------------------------------------------
     @property

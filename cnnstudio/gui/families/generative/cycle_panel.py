@@ -17,7 +17,11 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from cnnstudio.core.families.generative import cyclegan_probes as cp
 from cnnstudio.core.probes.grid import tile
 from cnnstudio.core.training.rundir import RunDir
-from cnnstudio.gui.families.generative.translation_panel import as_rgb, finished_figures
+from cnnstudio.gui.families.generative.translation_panel import (
+    as_rgb,
+    finished_figures,
+    same_setup_runs,
+)
 from cnnstudio.gui.widgets.epoch_replay import EpochReplay, ReplayHooks
 from cnnstudio.gui.widgets.mosaic import MosaicView
 
@@ -39,24 +43,14 @@ def domain_names(run_dir: Path) -> tuple[str, str]:
 def without_cycle_run(run_dir: Path) -> tuple[RunDir, float] | None:
     """A sibling cyclegan run of the same dataset with the cycle loss off (cycle_weight 0),
     and its cycle error on the test images, when this run has the cycle loss on."""
-    try:
-        config = RunDir(run_dir).config()
-    except Exception:
+    config, others = same_setup_runs(run_dir)
+    if config is None or not float(config.model.options.get("cycle_weight", 10.0)):
         return None
-    if not float(config.model.options.get("cycle_weight", 10.0)):
-        return None
-    for other in sorted(Path(run_dir).parent.iterdir(), reverse=True):
-        if other == Path(run_dir) or not (other / "summary.json").is_file():
-            continue
-        try:
-            theirs = RunDir(other).config()
-        except Exception:
-            continue
-        if (theirs.model.id == config.model.id and theirs.dataset.id == config.dataset.id
-                and not float(theirs.model.options.get("cycle_weight", 10.0))):
-            ev = finished_figures(RunDir(other))
-            if "cycle_l1_test" in ev:
-                return RunDir(other), float(ev["cycle_l1_test"])
+    for other, theirs in others:
+        if not float(theirs.model.options.get("cycle_weight", 10.0)):
+            figures = finished_figures(other)
+            if "cycle_l1_test" in figures:
+                return other, float(figures["cycle_l1_test"])
     return None
 
 
