@@ -41,6 +41,7 @@ class Background(QObject):
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._pending = 0
+        self._closing = False
         self._thread = _Loop(self)
         self._thread.setObjectName("cnnstudio-background")
         self._finished.connect(self._deliver)
@@ -73,11 +74,14 @@ class Background(QObject):
     def shutdown(self) -> None:
         """Let the running job finish, drop the rest, join the thread."""
         if self._thread.isRunning():
+            self._closing = True        # queued jobs are skipped, not run first
             self._queue.put(None)
             self._thread.wait()
 
     # -- worker side -------------------------------------------------------
     def _run_job(self, job: _Job) -> None:
+        if self._closing:
+            job.cancelled = True
         if job.cancelled:
             self._results.put((job, None, None))
             self._finished.emit()

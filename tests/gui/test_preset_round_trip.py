@@ -3,7 +3,11 @@ for value; and every architecture's form offers exactly what its option specs al
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from cnnstudio.core.registry import ARCHITECTURES, DATASETS
@@ -13,12 +17,41 @@ from cnnstudio.gui.widgets.options_form import OptionsForm
 PRESETS = list_presets()
 
 
+@pytest.fixture(autouse=True)
+def _no_dangling_threads_or_timers():
+    """The shared window's timers (a debounced preview) may run on between these tests: the
+    window is closed, and its threads joined, once at the module's end instead."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def window(qapp, tmp_path_factory):
+    """One window for every preset: the form is what is checked, and a window each (its
+    default model's summary built, then the preset's dataset loaded) cost ~3 s a preset."""
+    from cnnstudio.gui.main_window import MainWindow
+
+    root = tmp_path_factory.mktemp("presets")
+    (root / "runs").mkdir()
+    studio = MainWindow(runs_root=root / "runs",
+                        settings=QSettings(str(root / "settings.ini"), QSettings.IniFormat))
+    studio.confirm_close = lambda: True
+    studio.show()
+    deadline = time.monotonic() + 90
+    while not studio.tf_ready and time.monotonic() < deadline:
+        QTest.qWait(20)     # (processEvents with a time limit aborted PySide 6.12 here)
+    assert studio.tf_ready
+    yield studio
+    studio.close()
+    studio.deleteLater()
+
+
 def test_there_are_presets_to_check():
     assert len(PRESETS) >= 28
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.key for p in PRESETS])
-def test_a_preset_loaded_into_the_window_reads_back_unchanged(studio, preset):
+def test_a_preset_loaded_into_the_window_reads_back_unchanged(window, preset):
+    studio = window
     config = preset.config()
     studio.set_run_config(config)
     back = studio.run_config()
