@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.families.generative import cyclegan_probes as cp
 from cnnstudio.core.probes.grid import tile
+from cnnstudio.core.training.run_siblings import read_config, sibling_runs
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui.families.generative.translation_panel import (
     as_rgb,
     finished_figures,
-    same_setup_runs,
 )
 from cnnstudio.gui.widgets.epoch_replay import EpochReplay, ReplayHooks
 from cnnstudio.gui.widgets.mosaic import MosaicView
@@ -43,10 +43,10 @@ def domain_names(run_dir: Path) -> tuple[str, str]:
 def without_cycle_run(run_dir: Path) -> tuple[RunDir, float] | None:
     """A sibling cyclegan run of the same dataset with the cycle loss off (cycle_weight 0),
     and its cycle error on the test images, when this run has the cycle loss on."""
-    config, others = same_setup_runs(run_dir)
+    config = read_config(run_dir)
     if config is None or not float(config.model.options.get("cycle_weight", 10.0)):
         return None
-    for other, theirs in others:
+    for other, theirs in sibling_runs(run_dir, config=config):
         if not float(theirs.model.options.get("cycle_weight", 10.0)):
             figures = finished_figures(other)
             if "cycle_l1_test" in figures:

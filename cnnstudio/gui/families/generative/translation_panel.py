@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnnstudio.core.families.generative import pix2pix_probes as pp
 from cnnstudio.core.probes.grid import tile
+from cnnstudio.core.training.run_siblings import read_config, sibling_runs
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui.widgets.epoch_replay import EpochReplay, ReplayHooks
 from cnnstudio.gui.widgets.mosaic import MosaicView
@@ -49,37 +50,14 @@ def finished_figures(run: RunDir) -> dict:
     return (run.read_json("summary.json", {}) or {}).get("test") or {}
 
 
-def same_setup_runs(run_dir: Path):
-    """(config of ``run_dir``, then the other runs beside it that trained the same model on
-    the same dataset, newest first, each as (RunDir, its config)); (None, ()) when the
-    run's config cannot be read."""
-    try:
-        config = RunDir(run_dir).config()
-    except Exception:
-        return None, ()
-
-    def others():
-        for other in sorted(Path(run_dir).parent.iterdir(), reverse=True):
-            if other == Path(run_dir) or not (other / "config.json").is_file():
-                continue
-            try:
-                theirs = RunDir(other).config()
-            except Exception:
-                continue
-            if theirs.model.id == config.model.id and theirs.dataset.id == config.dataset.id:
-                yield RunDir(other), theirs
-
-    return config, others()
-
-
 def other_loss_run(run_dir: Path) -> tuple[RunDir, bool] | None:
     """The newest sibling pix2pix run of the same dataset trained with the other loss:
     (its folder, whether it is the L1-only one)."""
-    config, others = same_setup_runs(run_dir)
+    config = read_config(run_dir)
     if config is None:
         return None
     l1_only = not float(config.model.options.get("gan_weight", 1.0))
-    for other, theirs in others:
+    for other, theirs in sibling_runs(run_dir, config=config):
         if (not float(theirs.model.options.get("gan_weight", 1.0))) != l1_only:
             return other, not l1_only
     return None
