@@ -120,8 +120,8 @@ def test_pipeline_stepper_shows_each_steps_items(qtbot):
     assert stepper.counts == {0: 12, 1: 7, 2: 3, 3: 2, 4: 2}
     assert stepper.step == 0 and stepper.drawn_boxes() == 3   # the centre position's shapes
     assert len(stepper.centre_item.data) == 4                 # a dot per position
-    assert [r.rect().width() for r in stepper.rects[:3]] == [16, 16, 32]
-    assert stepper.rects[0].rect().center().x() == 64
+    assert [r.rect().width() for r in stepper.layer.rects[:3]] == [16, 16, 32]
+    assert stepper.layer.rects[0].rect().center().x() == 64
     assert "12 anchors at level P2: 4 positions (dots) × 3 shapes" in stepper.explain.text()
     stepper.level.setCurrentIndex(1)
     assert "3 anchors at level P3: 1 position (dots) × 3 shapes" in stepper.explain.text()
@@ -131,7 +131,7 @@ def test_pipeline_stepper_shows_each_steps_items(qtbot):
         drawn.append(stepper.drawn_boxes())
     assert drawn == [7, 3, 2, 2] and stepper.step == 4
     assert not stepper.next_button.isEnabled()
-    assert stepper.texts[0].textItem.toPlainText() == "square 0.90"
+    assert stepper.layer.texts[0].textItem.toPlainText() == "square 0.90"
     assert stepper.mask_item.image[20, 20, 3] > 0       # step 5 paints the masks
     stepper.back_button.click()
     assert stepper.mask_item.image is None               # step 4: boxes only

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.families.detection.instances import Instances, class_color
 from cnnstudio.gui.families.detection import probe_source
+from cnnstudio.gui.families.detection.box_layer import BoxLayer
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
 from cnnstudio.gui.model_access import Answers
 from cnnstudio.gui.widgets.mosaic import BACKGROUND
@@ -73,8 +73,7 @@ class PipelineStepper(QWidget):
         self.centre_item = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(255, 255, 255))
         for item in (self.photo_item, self.mask_item, self.centre_item):
             self.box.addItem(item)
-        self.rects: list[QGraphicsRectItem] = []
-        self.texts: list[pg.TextItem] = []
+        self.layer = BoxLayer(self.box, 2)
         self.cmap = pg.colormap.get("viridis")
 
         # Qt's own arrow icons, not "◀"/"▶" characters a font may lack (a missing-glyph box).
@@ -254,34 +253,11 @@ class PipelineStepper(QWidget):
                     rgba[m] = (*class_color(c), 150)
                 self.mask_item.setImage(rgba, autoLevels=False, levels=(0, 255))
                 summary = f"{len(det)} masks (28×28 each, pasted into their boxes)"
-        self._draw_boxes(boxes, colours, texts)
+        self.layer.draw(boxes, colours, texts)
         self.title.setText(f"{step + 1}/{len(STEPS)} {STEPS[step]} · {self.caption}")
         self.explain.setText(self.explain.text() + f"<br>{summary}")
         self.stepped.emit(step)
 
-    def _draw_boxes(self, boxes, colours, texts) -> None:
-        while len(self.rects) < len(boxes):
-            rect = QGraphicsRectItem()
-            self.box.addItem(rect)
-            self.rects.append(rect)
-            text = pg.TextItem(anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 150))
-            self.box.addItem(text)
-            self.texts.append(text)
-        for i, (rect, text) in enumerate(zip(self.rects, self.texts, strict=True)):
-            shown = i < len(boxes)
-            rect.setVisible(shown)
-            text.setVisible(shown and i < len(texts))
-            if not shown:
-                continue
-            y1, x1, y2, x2 = (float(v) for v in boxes[i])
-            pen = QPen(colours[i], 2)
-            pen.setCosmetic(True)
-            rect.setPen(pen)
-            rect.setRect(QRectF(x1, y1, x2 - x1, y2 - y1))
-            if i < len(texts):
-                text.setText(texts[i], color=colours[i])
-                text.setPos(x1, y1)
-
     def drawn_boxes(self) -> int:
         """Box items on screen now (tests)."""
-        return sum(1 for rect in self.rects if rect.isVisible())
+        return self.layer.drawn()

@@ -25,7 +25,7 @@ def register() -> None:
         "detections", "Detections",
         "Instances over the image (masks, boxes, classes, scores), replayable per epoch; drop a "
         "photo to detect in it",
-        DetectionsPanel, tasks={"detection", "coco-pretrained"}))
+        DetectionsPanel, tasks={"detection", "coco-pretrained", "fast-rcnn"}))
     register_panel(PanelSpec(
         "haar", "Haar cascade",
         "Viola-Jones: pick a cascade, move the sliders, see the stages reject windows and the "
@@ -36,6 +36,14 @@ def register() -> None:
         "Mask R-CNN step by step on one image: anchors → RPN proposals → NMS → refined boxes "
         "and classes → masks",
         PipelineStepper, tasks={"detection"}))
+    from cnnstudio.gui.families.detection.rcnn_story_panel import RcnnStoryPanel
+
+    register_panel(PanelSpec(
+        "rcnn-story", "R-CNN story",
+        "One image through R-CNN, Fast R-CNN, Faster R-CNN's proposal network and Mask R-CNN, "
+        "step by step, with each one's time: why each was invented (book chapter 7)",
+        RcnnStoryPanel, tasks={"rcnn", "fast-rcnn", "detection"},
+        screenshot="rcnn-story.png"))
     register_menu_action(MenuAction(
         "coco", "File", coco_action.ACTION_TEXT, coco_action.open_dialog,
         tip="The pretrained COCO Mask R-CNN on the image picked last (or one you open): masks, "
