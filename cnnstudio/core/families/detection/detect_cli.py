@@ -4,6 +4,7 @@
                                    [--min-size 30] [--max-side 0] [--search octaves]
                                    [--json]
     cnnstudio detect photo.jpg --coco-pretrained | --run RUN_DIR [--min-score 0.5] [--json]
+    cnnstudio detect photo.jpg --cnn faces [--min-face 20] [--json]   # MTCNN: boxes, landmarks
 
 ``--json`` prints one object, ``{"detections": [{"box": [x, y, w, h], "label": …,
 "score": …}], "ms": …}``; for several images ``{"images": [{"file": …, "detections": …,
@@ -34,8 +35,8 @@ from cnnstudio.core.families.detection import detect_sources
 Detector = Callable[..., dict]      # detect(image, smaller=None) -> {"detections", "ms"}
 
 
-HELP = ("find objects in images: Haar cascades (faces, eyes, …), Mask R-CNN (a trained run, "
-        "or pretrained on COCO)")
+HELP = ("find objects in images: Haar cascades (faces, eyes, …), a pretrained CNN face "
+        "detector (MTCNN), Mask R-CNN (a trained run, or pretrained on COCO)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Haar: 'octaves' (default) searches each halved image for "
                              "windows 1-2x the base size, about twice as fast; 'full' is "
                              "OpenCV's own single scan")
+    parser.add_argument("--cnn", choices=("faces",),
+                        help="a pretrained CNN detector: 'faces' is MTCNN (three small CNNs; "
+                             "boxes and five landmarks; weights ship in the mtcnn package)")
+    parser.add_argument("--min-face", type=int, default=20,
+                        help="--cnn faces: smallest face searched, in pixels (20)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     detect_sources.add_arguments(parser)      # --coco-pretrained, --run RUN_DIR, --min-score
 
@@ -88,6 +94,28 @@ def haar_source(args) -> Detector:
     return detect
 
 
+def cnn_source(args) -> Detector:
+    """MTCNN (cnn_faces): boxes and landmarks brought to the file's pixels."""
+    from cnnstudio.core.families.detection import cnn_faces
+
+    min_face = cnn_faces.check_min_face(args.min_face)
+    cnn_faces.detector()                   # load (and warm) before the first image's time
+
+    def detect(image, smaller=None) -> dict:
+        # --min-face is in the file's pixels; an image read downscaled is searched in its own
+        scale = max(smaller.scale) if smaller is not None else 1.0
+        found = cnn_faces.detect_faces(image, max(cnn_faces.MIN_FACE_RANGE[0],
+                                                  round(min_face / scale)))
+        if smaller is not None:
+            found = cnn_faces.scaled(found, *smaller.scale)
+        out = {"detections": cnn_faces.records(found), "ms": round(found["ms"], 3)}
+        if smaller is not None:
+            out["note"] = smaller.detail
+        return out
+
+    return detect
+
+
 def in_file_pixels(source: Callable) -> Detector:
     """A source that knows only the decoded image: its boxes brought to the file's pixels
     when the image was read downscaled, with the read's note."""
@@ -108,9 +136,9 @@ def in_file_pixels(source: Callable) -> Detector:
 # their options in add_arguments and their source here.
 SOURCES: dict[str, Callable[[object], Detector]] = {
     "haar": haar_source, "coco_pretrained": detect_sources.coco_source,
-    "run": detect_sources.run_source}
+    "run": detect_sources.run_source, "cnn": cnn_source}
 # Sources whose detect(image, smaller) takes the read's Downscaled (the others are wrapped).
-SEE_DOWNSCALING = {"haar"}
+SEE_DOWNSCALING = {"haar", "cnn"}
 
 
 def pick_source(args) -> Detector:
@@ -136,7 +164,8 @@ def run(args) -> int:
             print(f"cnnstudio: note: {Path(path).name}: {found['note']}", file=sys.stderr)
         results.append({"file": path, **found})
         if not args.json:
-            _print_text(path, found)
+            _print_text(path, found, "no face found" if getattr(args, "cnn", None)
+                        else "nothing found")
 
     ok = for_each_image(args.images, find, downscaled=True)
     if args.json and len(args.images) == 1:
@@ -147,15 +176,18 @@ def run(args) -> int:
     return 0 if ok else 2
 
 
-def _print_text(path: str, found: dict) -> None:
+def _print_text(path: str, found: dict, nothing: str = "nothing found") -> None:
     dets = found["detections"]
     labels = sorted({d["label"] for d in dets})
     what = ", ".join(f"{sum(d['label'] == label for d in dets)} × {label}" for label in labels)
-    print(f"{Path(path).name}: {what or 'nothing found'} ({found['ms']:.1f} ms)")
+    print(f"{Path(path).name}: {what or nothing} ({found['ms']:.1f} ms)")
     for d in dets:
         x, y, w, h = d["box"]
         extra = f", {d['neighbors']} votes" if d.get("neighbors") else ""
         print(f"  {d['label']} at x={x} y={y} w={w} h={h} (score {d['score']:.2f}{extra})")
+        if d.get("landmarks"):
+            print("    " + ", ".join(f"{name.replace('_', ' ')} ({x:.0f}, {y:.0f})"
+                                     for name, (x, y) in d["landmarks"].items()))
 
 
 def refuse_predict(args) -> int:

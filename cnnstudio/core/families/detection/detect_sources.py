@@ -19,6 +19,7 @@ from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection.instances import Instances
 
 DEFAULT_MIN_SCORE = 0.5
+RUN_TASKS = ("detection", "rcnn", "fast-rcnn")     # the trained detectors --run takes
 
 
 def add_arguments(parser) -> None:
@@ -26,7 +27,8 @@ def add_arguments(parser) -> None:
                         help="the pretrained COCO Mask R-CNN (TF2 Detection Zoo; downloaded "
                              "once, about 250 MB): 80 everyday classes in real photos")
     parser.add_argument("--run", metavar="RUN_DIR",
-                        help="a trained Mask R-CNN run (e.g. the shapes preset's)")
+                        help="a trained R-CNN, Fast R-CNN or Mask R-CNN run (e.g. a chapter 7 "
+                             "shapes preset's)")
     parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE,
                         help="Mask R-CNN: keep detections scoring at least this (0.5)")
 
@@ -72,7 +74,8 @@ def coco_source(args):
 
 
 def run_source(args):
-    """A trained Mask R-CNN run's model (``model.keras`` or its last checkpoint)."""
+    """A trained R-CNN, Fast R-CNN or Mask R-CNN run's model (``model.keras`` or its last
+    checkpoint); ``maskrcnn_probes.detect`` asks each in its own way."""
     from cnnstudio.core.families.detection import maskrcnn_probes
     from cnnstudio.core.predict import load_model_file
     from cnnstudio.core.registry import ARCHITECTURES
@@ -81,10 +84,12 @@ def run_source(args):
     min_score = _min_score(args)
     folder = RunDir.open(args.run)
     model_id = folder.config().model.id
-    if ARCHITECTURES.find(model_id) is None or ARCHITECTURES.get(model_id).task != "detection":
-        raise StudioError(f"run {folder.path.name} is a {model_id} run: --run takes a Mask "
-                          "R-CNN run (model maskrcnn); for a photo without one, use "
-                          "--coco-pretrained or --haar")
+    if ARCHITECTURES.find(model_id) is None \
+            or ARCHITECTURES.get(model_id).task not in RUN_TASKS:
+        raise StudioError(f"run {folder.path.name} is a {model_id} run: --run takes an "
+                          "R-CNN, Fast R-CNN or Mask R-CNN run (models rcnn, fast-rcnn, "
+                          "maskrcnn); for a photo without one, use --coco-pretrained or "
+                          "--haar")
     model_path = folder.model_path()
     if model_path is None:
         raise StudioError(f"run {Path(args.run).name} has no saved model yet; train it first")

@@ -10,6 +10,8 @@
   of the cascade (``haar_stages``: the windows it keeps are OpenCV's raw candidates). That
   takes seconds, so it runs on a worker thread; ``busy()`` says so (screenshots wait).
 - The image pyramid: its levels at one scale, the base window drawn in each.
+- A second page, "Faces: Haar vs CNN" (``faces_compare``): the same photo through the
+  frontal-face cascade and MTCNN side by side, with the benchmark's figures.
 
 It opens on scikit-image's astronaut (offline); a dropped photo or a clicked sample
 replaces it. Nothing here trains: the architecture panel says so, and Start stays off.
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +47,7 @@ from cnnstudio.core.families.detection.haar_cascades import (
     shipped,
 )
 from cnnstudio.core.families.detection.haar_detect import HaarResult, detect_haar, to_gray
+from cnnstudio.gui.families.detection.faces_compare import FacesCompare
 from cnnstudio.gui.widgets.images import to_qimage
 
 BACKGROUND = "#1e1e1e"
@@ -176,10 +180,19 @@ class HaarPanel(QWidget):
         columns = QHBoxLayout()
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
-        outer = QVBoxLayout(self)
+        cascade_page = QWidget()
+        outer = QVBoxLayout(cascade_page)
         outer.addLayout(columns, 1)
         outer.addWidget(self.pyramid_title)
         outer.addWidget(self.pyramid)
+        # The CNN beside the cascade: its page loads TensorFlow only when first shown.
+        self.faces = FacesCompare(image=self.image, caption=self.caption)
+        self.pages = QTabWidget()
+        self.pages.addTab(cascade_page, "Viola–Jones at work")
+        self.pages.addTab(self.faces, "Faces: Haar vs CNN")
+        whole = QVBoxLayout(self)
+        whole.setContentsMargins(0, 0, 0, 0)
+        whole.addWidget(self.pages)
 
         self.cascade.currentIndexChanged.connect(self._cascade_changed)
         self.search.currentIndexChanged.connect(lambda _=None: self.redetect())
@@ -192,11 +205,13 @@ class HaarPanel(QWidget):
         self.image, self.caption = np.asarray(image), caption or "the chosen image"
         self._image_number += 1
         self.redetect()
+        self.faces.set_image(self.image, self.caption)
 
     def busy(self) -> bool:
-        return self._future is not None or self._debounce.isActive()
+        return self._future is not None or self._debounce.isActive() or self.faces.busy()
 
     def close_panel(self) -> None:
+        self.faces.close_panel()
         self._poll.stop()
         self._debounce.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)   # a count ends alone
