@@ -6,8 +6,10 @@
 
 ``ground_truth[i]`` and ``predictions[i]`` describe the same image i, each a dict (or an
 object with those attributes, such as ``Instances``): ``boxes`` (N, 4) [y1, x1, y2, x2]
-pixels, ``class_ids`` (N,) 1-based, ``masks`` (N, H, W) bool full-image (or None: then
-only box metrics are computed and the mask keys are None), and for predictions
+pixels, ``class_ids`` (N,) 1-based, ``masks`` (N, H, W) bool full-image (or None, or no
+such key, as box-only detectors such as R-CNN and Fast R-CNN report: then only box
+metrics are computed, the mask keys are None and ``write_evaluation`` leaves them out),
+and for predictions
 ``scores`` (N,). AP is COCO's: averaged over IoU 0.50:0.05:0.95, 101-point interpolated
 precision, up to 100 detections per image; AP50 and AP75 at one IoU each. Images with
 no predictions simply contribute misses; no predictions at all give 0. A value is None
@@ -142,6 +144,8 @@ def write_evaluation(path: str | Path, metrics: dict, base: dict | None = None) 
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             data = {}
-    data.update({k: metrics.get(k) for k in KEYS if k in metrics})
+    # A box-only model's mask figures do not exist: absent, not null.
+    data.update({k: metrics.get(k) for k in KEYS
+                 if k in metrics and not (k.startswith("mask") and metrics[k] is None)})
     atomic.write_json(path, data, indent=2)
     return path

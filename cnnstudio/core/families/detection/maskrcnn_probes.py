@@ -86,7 +86,10 @@ def pipeline(model, image_uint8, top_n: int = 50) -> dict:
 
 
 def detect(model, image_uint8) -> dict:
-    """Just the detections (an Instances-format dict) of one image."""
+    """Just the detections (an Instances-format dict) of one image. A model with its own
+    ``detect_image`` (R-CNN, Fast R-CNN: boxes only, no masks) answers itself."""
+    if hasattr(model, "detect_image"):
+        return model.detect_image(as_rgb(image_uint8))
     return pipeline(model, image_uint8, top_n=1)["detections"]
 
 
@@ -112,7 +115,8 @@ class DetectionStore(EpochStore):
         for i, d in enumerate(detections):
             for key in ("boxes", "class_ids", "scores"):
                 arrays[f"{i}_{key}"] = np.asarray(d[key])
-            arrays[f"{i}_mask_28"] = np.asarray(d["mask_28"], np.float16)   # halves the file
+            if d.get("mask_28") is not None:       # box-only models have none
+                arrays[f"{i}_mask_28"] = np.asarray(d["mask_28"], np.float16)  # half the file
         return save_npz(self.path(epoch), **arrays)
 
     def load(self, epoch: int) -> tuple[np.ndarray, list[dict]]:
@@ -122,10 +126,12 @@ class DetectionStore(EpochStore):
         out = []
         with np.load(path) as data:
             for i, image in enumerate(images):
-                out.append({"boxes": data[f"{i}_boxes"], "class_ids": data[f"{i}_class_ids"],
-                            "scores": data[f"{i}_scores"],
-                            "mask_28": data[f"{i}_mask_28"].astype(np.float32),
-                            "class_names": names, "image_size": tuple(image.shape[:2])})
+                found = {"boxes": data[f"{i}_boxes"], "class_ids": data[f"{i}_class_ids"],
+                         "scores": data[f"{i}_scores"], "class_names": names,
+                         "image_size": tuple(image.shape[:2])}
+                if f"{i}_mask_28" in data.files:
+                    found["mask_28"] = data[f"{i}_mask_28"].astype(np.float32)
+                out.append(found)
         return images, out
 
 

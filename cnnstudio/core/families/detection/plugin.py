@@ -38,3 +38,17 @@ def register() -> None:
     CLI_HOOKS.register(f"predict:{maskrcnn.DETECTION_PROFILE.task}",
                        f"{PACKAGE}.detect_cli:refuse_predict", lazy=True)
     COMMANDS.register("detect", f"{PACKAGE}.detect_cli", lazy=True)
+    from cnnstudio.core.families.detection import fast_rcnn
+
+    ARCHITECTURES.register(fast_rcnn.FAST_RCNN.id, fast_rcnn.FAST_RCNN)
+    PROFILES.register(fast_rcnn.FAST_RCNN_PROFILE.task, fast_rcnn.FAST_RCNN_PROFILE)
+    TASKS.register("fast-rcnn", f"{PACKAGE}.fast_rcnn_task:INSTANCE", lazy=True)
+    register_model_module(fast_rcnn.MODELS)
+    CLI_HOOKS.register("predict:fast-rcnn", f"{PACKAGE}.detect_cli:refuse_predict", lazy=True)
+    from cnnstudio.core.families.detection import rcnn
+
+    ARCHITECTURES.register(rcnn.RCNN.id, rcnn.RCNN)
+    PROFILES.register(rcnn.RCNN_PROFILE.task, rcnn.RCNN_PROFILE)
+    TASKS.register("rcnn", f"{PACKAGE}.rcnn_task:INSTANCE", lazy=True)
+    register_model_module(rcnn.MODELS)
+    CLI_HOOKS.register("predict:rcnn", f"{PACKAGE}.detect_cli:refuse_predict", lazy=True)

@@ -25,7 +25,7 @@ def register() -> None:
         "detections", "Detections",
         "Instances over the image (masks, boxes, classes, scores), replayable per epoch; drop a "
         "photo to detect in it",
-        DetectionsPanel, tasks={"detection", "coco-pretrained", "fast-rcnn"}))
+        DetectionsPanel, tasks={"detection", "coco-pretrained", "rcnn", "fast-rcnn"}))
     register_panel(PanelSpec(
         "haar", "Haar cascade",
         "Viola-Jones: pick a cascade, move the sliders, see the stages reject windows and the "
