@@ -163,7 +163,7 @@ def main() -> None:
             ("fast_rcnn", "chapter7-fast-rcnn-shapes.json", fast_rcnn_task))
     for key, preset, module in runs:
         model, seconds, dataset = train_preset(preset, args.size, args.quick)
-        ap = module.evaluate_split(model, dataset.test)
+        ap = module.INSTANCE.evaluate_split(model, dataset.test)
         times, cnn_ms = story_ms(model, dataset.test.x, args.rounds)
         print(f"{key}: box AP50 {ap['box_ap50']:.3f}, AP {ap['box_ap']:.3f}; "
               f"{statistics.median(times):.1f} ms per image ({cnn_ms:.1f} ms of CNN)",

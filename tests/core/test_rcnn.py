@@ -107,7 +107,7 @@ def test_evaluation_scores_perfect_detections_one():
                      "scores": np.ones(len(a["boxes"]), np.float32), "image_size": (64, 64)}
                     for a in split.annotations[start:start + len(images)]]
 
-    figures = rcnn_task.evaluate_split(Oracle(), split)
+    figures = rcnn_task.INSTANCE.evaluate_split(Oracle(), split)
     assert figures["box_ap50"] == pytest.approx(1.0) and figures["box_ap"] == pytest.approx(1.0)
     assert figures["mask_ap50"] is None
 

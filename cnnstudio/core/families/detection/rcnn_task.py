@@ -18,18 +18,15 @@ test images every epoch (the Detections tab replays them).
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 
 from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.datasets.base import Dataset
-from cnnstudio.core.errors import DataError, ModelError
 from cnnstudio.core.families.detection import region_targets
+from cnnstudio.core.families.detection.detector_task import DetectorTask
 from cnnstudio.core.families.detection.instance_split import InstanceSplit
-from cnnstudio.core.training import hyper
 from cnnstudio.core.training.batches import split_indices
 from cnnstudio.core.training.events import Notice, Progress
 from cnnstudio.core.training.tasks import FitData
@@ -71,51 +68,14 @@ def region_crops(split: InstanceSplit, indices, options: dict, seed: int,
             "box_targets": np.concatenate(targets).astype(np.float32)}
 
 
-def evaluate_split(model, split: InstanceSplit) -> dict:
-    """COCOeval box AP of the model's detections on a split (mask keys None)."""
-    from cnnstudio.core.families.detection import coco_eval
-
-    found = []
-    for start in range(0, len(split), EVAL_CHUNK):
-        found.extend(model.detect_batch(split.x[start:start + EVAL_CHUNK]))
-    return coco_eval.coco_metrics(split.annotations, found)
-
-
-class RCNNTask:
-    name = "rcnn"
-    run_eagerly = False
-
-    def __init__(self):
-        # check() sees the architecture's options on every run and resume; prepare() does
-        # not get them but needs the proposal, sampling and crop settings.
-        self.options = dict(DEFAULTS)
-
-    def build_model(self, arch, input_shape, num_classes, options, cfg: TrainConfig):
-        height, width = input_shape[:2]
-        if min(height, width) < arch.min_size:
-            raise ModelError(f"{arch.id} needs images of at least {arch.min_size}×"
-                             f"{arch.min_size}, got {height}×{width}")
-        return arch.build_fn(tuple(int(s) for s in input_shape), int(num_classes),
-                             **arch.options(options))
-
-    def check(self, dataset: Dataset, options: dict, cfg: TrainConfig) -> None:
-        if not isinstance(dataset.train, InstanceSplit):
-            raise DataError(f"R-CNN needs a dataset with object boxes (shapes, or COCO "
-                            f"annotations); {dataset.id} has one label per image")
-        self.options = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS}}
+class RCNNTask(DetectorTask):
+    name, label = "rcnn", "R-CNN"
+    DEFAULTS = DEFAULTS
+    jit_compile = "auto"
 
     def prepare(self, dataset: Dataset, shape, cfg: TrainConfig, sink) -> FitData:
-        if not isinstance(dataset.train, InstanceSplit):
-            raise DataError(f"R-CNN needs a dataset with object boxes; {dataset.id} has one "
-                            "label per image")
+        usable = self.usable_images(dataset, sink)
         train = dataset.train
-        usable = np.array([i for i, a in enumerate(train.annotations) if len(a["class_ids"])],
-                          np.int64)
-        if len(usable) < len(train):
-            sink(Notice(f"{len(train) - len(usable)} training images have no instances and "
-                        "are left out", level="info"))
-        if len(usable) == 0:
-            raise DataError(f"dataset {dataset.id} has no training image with instances")
         tr, val = split_indices(len(usable), cfg.validation_split, cfg.seed)
         x = region_crops(train, usable[tr], self.options, cfg.seed, sink)
         count, bs = len(x["class_ids"]), cfg.batch_size
@@ -130,48 +90,14 @@ class RCNNTask:
                        math.ceil(count / bs),
                        extra={"class_names": ["background", *dataset.class_names]})
 
-    def compile(self, model, cfg: TrainConfig, data: FitData | None = None) -> None:
-        if data is not None:
-            names = data.extra["class_names"]
-            if len(names) != len(model.class_names):
-                raise ModelError(f"the model has {len(model.class_names) - 1} classes, the "
-                                 f"data {len(names) - 1}")
-            model.class_names = list(names)
-        steps = data.steps_per_epoch if data else None
-        model.compile(optimizer=hyper.make_optimizer(cfg, steps), run_eagerly=self.run_eagerly)
+    def evaluate_split(self, model, split: InstanceSplit, batch_size: int = 16) -> dict:
+        """COCOeval box AP of the model's detections on a split (mask keys None)."""
+        from cnnstudio.core.families.detection import coco_eval
 
-    def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
-        from cnnstudio.core.families.detection.maskrcnn_probes import (
-            DetectionRecorder,
-            probe_images,
-        )
-
-        split = dataset.test if len(dataset.test) else dataset.train
-        return [DetectionRecorder(run_dir, probe_images(split), sink)]
-
-    def callbacks(self, cfg: TrainConfig, data: FitData | None = None, run_dir=None) -> list:
-        return hyper.callbacks(cfg, has_validation=bool(data and data.num_val))
-
-    def evaluate(self, model, data: FitData, batch_size: int) -> dict[str, float]:
-        if not data.num_test:
-            return {}
-        figures = evaluate_split(model, data.test)
-        data.extra["evaluation"] = figures
-        return {k: float(v) for k, v in figures.items() if isinstance(v, (int, float))}
-
-    def after_fit(self, model, data: FitData, run_dir) -> dict | None:
-        """The test split's COCOeval box figures → run_dir/evaluation.json."""
-        figures = data.extra.get("evaluation")
-        if figures is None:
-            if not data.num_test:
-                return None
-            figures = evaluate_split(model, data.test)
-        from cnnstudio.core.families.detection.coco_eval import write_evaluation
-
-        path = write_evaluation(Path(run_dir, "evaluation.json"), figures, base={
-            "task": "rcnn", "metric": "COCOeval", "num_test": data.num_test,
-            "class_names": list(model.class_names)})
-        return json.loads(path.read_text())
+        found = []
+        for start in range(0, len(split), EVAL_CHUNK):
+            found.extend(model.detect_batch(split.x[start:start + EVAL_CHUNK]))
+        return coco_eval.coco_metrics(split.annotations, found)
 
 
 INSTANCE = RCNNTask()   # registered by the family plugin
