@@ -103,7 +103,7 @@ def load_coco(options, progress=lambda event: None) -> Dataset:
         np.zeros(0, int)
     is_test = np.zeros(len(x), bool)
     is_test[test_idx] = True
-    split = InstanceSplit(x, y, annotations)
+    split = InstanceSplit(x, y, annotations=annotations)
     names = coco.class_names[1:]
     return Dataset("coco", f"COCO file {coco.source.name} ({size}×{size})", names,
                    (size, size, 3), split.subset(np.flatnonzero(~is_test)),

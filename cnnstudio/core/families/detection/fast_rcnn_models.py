@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.detection import box_coding, region_targets
+from cnnstudio.core.families.detection.loss_parts_tf import LossPartsSteps
 from cnnstudio.core.families.detection.roi_pool import roi_pool
 from cnnstudio.core.keras_setup import keras
 
@@ -103,7 +104,7 @@ def sample_rois(labels, u, count: int, fg_count: int):
 
 
 @K.saving.register_keras_serializable(package="cnnstudio")
-class FastRCNN(K.Model):
+class FastRCNN(LossPartsSteps, K.Model):
     def __init__(self, image_size=64, class_names=("background", "object"), filters=16,
                  head_units=256, rois_per_image=32, fg_fraction=0.25, bg_low=0.0,
                  proposal_mode="fast", max_proposals=300, min_score=0.05, max_detections=20,
@@ -193,27 +194,6 @@ class FastRCNN(K.Model):
         parts["loss"] = parts["class_loss"] + parts["box_loss"]
         parts["fg_fraction"] = tf.reduce_sum(fg) / n
         return parts
-
-    def _record(self, parts):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(parts[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    @staticmethod
-    def _inputs(data):
-        return data[0] if isinstance(data, (tuple, list)) else data
-
-    def train_step(self, data):
-        data = self._inputs(data)
-        variables = self.trainable_variables
-        with tf.GradientTape() as tape:
-            parts = self.compute_losses(data, training=True)
-        grads = tape.gradient(parts["loss"], variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return self._record(parts)
-
-    def test_step(self, data):
-        return self._record(self.compute_losses(self._inputs(data), training=False))
 
     # -- inference (numpy in, numpy out) --------------------------------------------------
     def _pieces(self):

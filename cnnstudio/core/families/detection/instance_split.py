@@ -31,7 +31,7 @@ class InstanceSplit(ArraySplit):
     def subset(self, indices) -> InstanceSplit:
         indices = np.asarray(indices, dtype=np.int64)
         return InstanceSplit(self.x[indices], self.y[indices],
-                             [self.annotations[i] for i in indices])
+                             annotations=[self.annotations[i] for i in indices])
 
 
 def main_label(annotation: dict) -> int:

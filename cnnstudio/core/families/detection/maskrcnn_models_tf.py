@@ -30,6 +30,7 @@ from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.detection import anchors as anchor_lib
 from cnnstudio.core.families.detection import maskrcnn_losses_tf as losses
 from cnnstudio.core.families.detection import maskrcnn_tf as ops_tf
+from cnnstudio.core.families.detection.loss_parts_tf import LossPartsSteps
 from cnnstudio.core.keras_setup import keras
 
 K = keras()
@@ -106,7 +107,9 @@ def mask_network(fpn_filters, filters, classes):
 
 
 @K.saving.register_keras_serializable(package="cnnstudio")
-class MaskRCNN(K.Model):
+class MaskRCNN(LossPartsSteps, K.Model):
+    clip_norm = CLIP_NORM
+
     def __init__(self, image_size=128, class_names=("background", "object"), filters=32,
                  fpn_filters=64, head_units=256, mask_filters=32, blocks=1,
                  anchor_sizes=((32.0, 45.0), (64.0, 90.0)), anchor_ratios=(0.5, 1.0, 2.0),
@@ -310,28 +313,6 @@ class MaskRCNN(K.Model):
         }
         parts["loss"] = tf.add_n(list(parts.values()))
         return parts
-
-    def _record(self, parts):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(parts[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    @staticmethod
-    def _inputs(data):
-        return data[0] if isinstance(data, (tuple, list)) else data
-
-    def train_step(self, data):
-        data = self._inputs(data)
-        variables = self.trainable_variables
-        with tf.GradientTape() as tape:
-            parts = self.compute_losses(data, training=True)
-        grads = tape.gradient(parts["loss"], variables)
-        grads, _ = tf.clip_by_global_norm(grads, CLIP_NORM)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return self._record(parts)
-
-    def test_step(self, data):
-        return self._record(self.compute_losses(self._inputs(data), training=False))
 
     def predict_step(self, data):
         return self(self._inputs(data), training=False)

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.detection import box_coding, region_targets, selective_search
+from cnnstudio.core.families.detection.loss_parts_tf import LossPartsSteps
 from cnnstudio.core.keras_setup import keras
 
 K = keras()
@@ -89,7 +90,7 @@ def crop_network(crop: int, filters: int, units: int, classes: int):
 
 
 @K.saving.register_keras_serializable(package="cnnstudio")
-class RCNN(K.Model):
+class RCNN(LossPartsSteps, K.Model):
     def __init__(self, image_size=64, class_names=("background", "object"), crop=32,
                  context=2, filters=16, units=128, crops_per_image=24, fg_fraction=0.25,
                  proposal_mode="fast", max_proposals=300, min_score=0.05, nms_iou=0.3,
@@ -150,27 +151,6 @@ class RCNN(K.Model):
         right = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), ids), tf.float32)
         return {"loss": class_loss + box_loss, "class_loss": class_loss,
                 "box_loss": box_loss, "accuracy": tf.reduce_mean(right)}
-
-    def _record(self, parts):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(parts[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    @staticmethod
-    def _inputs(data):
-        return data[0] if isinstance(data, (tuple, list)) else data
-
-    def train_step(self, data):
-        data = self._inputs(data)
-        variables = self.trainable_variables
-        with tf.GradientTape() as tape:
-            parts = self.compute_losses(data, training=True)
-        grads = tape.gradient(parts["loss"], variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return self._record(parts)
-
-    def test_step(self, data):
-        return self._record(self.compute_losses(self._inputs(data), training=False))
 
     def predict_step(self, data):
         data = self._inputs(data)

@@ -125,7 +125,7 @@ def generate(count: int, seed: int, size: int = 128, min_shapes: int = 1,
         annotations.append(ann)
     x = np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
     y = np.array([main_label(a) for a in annotations], np.int32)
-    return InstanceSplit(x, y, annotations)
+    return InstanceSplit(x, y, annotations=annotations)
 
 
 def load_shapes(options, progress=lambda event: None) -> Dataset:
