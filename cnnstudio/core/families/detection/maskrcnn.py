@@ -10,22 +10,13 @@ in ``maskrcnn_models_tf.py`` (TensorFlow glue in ``maskrcnn_tf.py``, losses in
 from __future__ import annotations
 
 from cnnstudio.core.architecture import Architecture
-from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.detection.detector_build import square_colour_build
 from cnnstudio.core.families.profile import Plot, Profile, Series
 from cnnstudio.core.options import Int
 
 MODELS = "cnnstudio.core.families.detection.maskrcnn_models_tf"
 
-def _build(input_shape, num_classes, **options):
-    from cnnstudio.core.families.detection import maskrcnn_models_tf
-
-    height, width = input_shape[:2]
-    if height != width or input_shape[2] != 3:
-        raise ModelError(f"maskrcnn needs square colour images, got {height}×{width}×"
-                         f"{input_shape[2]}; set the dataset's size option")
-    # The real names come from the data when the task compiles a fresh model.
-    names = ["background", *(f"class {i}" for i in range(1, int(num_classes) + 1))]
-    return maskrcnn_models_tf.build_maskrcnn(height, names, **options)
+_build = square_colour_build("maskrcnn", MODELS, "build_maskrcnn")
 
 
 MASKRCNN = Architecture(

@@ -15,23 +15,14 @@ per-class SVMs), and the box regressor trains with the classifier (one multi-tas
 from __future__ import annotations
 
 from cnnstudio.core.architecture import Architecture
-from cnnstudio.core.errors import ModelError
+from cnnstudio.core.families.detection.detector_build import square_colour_build
 from cnnstudio.core.families.profile import Plot, Profile, Series
 from cnnstudio.core.options import Choice, Float, Int
 
 MODELS = "cnnstudio.core.families.detection.rcnn_models"
 
 
-def _build(input_shape, num_classes, **options):
-    from cnnstudio.core.families.detection import rcnn_models
-
-    height, width = input_shape[:2]
-    if height != width or input_shape[2] != 3:
-        raise ModelError(f"rcnn needs square colour images, got {height}×{width}×"
-                         f"{input_shape[2]}; set the dataset's size option")
-    # The real names come from the data when the task compiles a fresh model.
-    names = ["background", *(f"class {i}" for i in range(1, int(num_classes) + 1))]
-    return rcnn_models.build_rcnn(height, names, **options)
+_build = square_colour_build("rcnn", MODELS, "build_rcnn")
 
 
 RCNN = Architecture(
