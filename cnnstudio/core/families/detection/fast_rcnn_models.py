@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnstudio.core.errors import ModelError
-from cnnstudio.core.families.detection import box_coding, region_targets
+from cnnstudio.core.families.detection import box_coding, region_targets, selective_search
 from cnnstudio.core.families.detection.loss_parts_tf import LossPartsSteps
 from cnnstudio.core.families.detection.roi_pool import roi_pool
 from cnnstudio.core.keras_setup import keras
@@ -39,27 +39,6 @@ POOL = 7
 STRIDE = 4
 LOSS_NAMES = ("loss", "class_loss", "box_loss", "fg_fraction")
 _TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # model → traced pieces
-_PROPOSALS: dict = {}          # (image digest, mode, count) → proposals; see proposals_of
-
-
-def proposals_of(image: np.ndarray, mode: str, count: int, cache: bool = True) -> np.ndarray:
-    """Selective search's boxes of one uint8 image; deterministic, so cached by content
-    (training labels each image once, evaluation reuses the test images')."""
-    import hashlib
-
-    from cnnstudio.core.families.detection import selective_search
-
-    key = (hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), image.shape,
-           mode, int(count))
-    if cache and key in _PROPOSALS:
-        return _PROPOSALS[key]
-    boxes = np.asarray(selective_search.propose(image, mode=mode, max_proposals=count),
-                       np.float32).reshape(-1, 4)
-    if cache:
-        if len(_PROPOSALS) > 50_000:
-            _PROPOSALS.clear()
-        _PROPOSALS[key] = boxes
-    return boxes
 
 
 def backbone_network(size, filters):
@@ -227,7 +206,7 @@ class FastRCNN(LossPartsSteps, K.Model):
             image, (s, s), interpolation=cv2.INTER_AREA if min(h, w) > s else cv2.INTER_LINEAR)
         backbone, scores = self._pieces()
         t0 = time.perf_counter()
-        rois = proposals_of(seen, self.proposal_mode, self.max_proposals, cache)
+        rois = selective_search.cached(seen, self.proposal_mode, self.max_proposals, cache)
         t1 = time.perf_counter()
         features = backbone(tf.constant(seen[None]))
         fmap = features.numpy()[0]

@@ -25,7 +25,6 @@ from cnnstudio.core.families.detection import region_targets
 from cnnstudio.core.families.detection.detector_task import DetectorTask
 from cnnstudio.core.families.detection.instance_split import InstanceSplit
 from cnnstudio.core.training.batches import split_indices
-from cnnstudio.core.training.events import Progress
 from cnnstudio.core.training.tasks import FitData
 
 DEFAULTS = {"proposal_mode": "fast", "max_proposals": 300, "bg_low": 0.0,
@@ -35,20 +34,8 @@ DEFAULTS = {"proposal_mode": "fast", "max_proposals": 300, "bg_low": 0.0,
 def labelled_proposals(split: InstanceSplit, indices, options: dict, sink=None) -> dict:
     """``fit`` arrays of a split's images: images, rois (n, P, 4), roi_labels (n, P) and
     roi_targets (n, P, 4), P the most candidates of any image (at least rois_per_image)."""
-    from cnnstudio.core.families.detection.fast_rcnn_models import proposals_of
-
-    rows = []
-    for k, i in enumerate(indices):
-        if sink is not None and k % 100 == 0:
-            sink(Progress("proposals", k, len(indices), "selective search on the training "
-                          f"images ({k} of {len(indices)})"))
-        ann = split.annotations[i]
-        gt = np.asarray(ann["boxes"], np.float32).reshape(-1, 4)
-        boxes = np.concatenate([proposals_of(split.x[i], options["proposal_mode"],
-                                             options["max_proposals"]), gt])
-        ids, targets = region_targets.label_proposals(
-            boxes, gt, ann["class_ids"], fg_iou=0.5, bg_iou=(options["bg_low"], 0.5))
-        rows.append((boxes, ids, targets))
+    rows = [(boxes, ids, targets) for _, boxes, ids, targets in region_targets.labelled_regions(
+        split, indices, options, (options["bg_low"], 0.5), sink)]
     count = max([len(r[0]) for r in rows] + [options["rois_per_image"]])
     n = len(rows)
     rois = np.zeros((n, count, 4), np.float32)

@@ -17,7 +17,6 @@ deltas (averaged over the foreground crops).
 
 from __future__ import annotations
 
-import hashlib
 import time
 import weakref
 
@@ -35,23 +34,9 @@ L = K.layers
 LOSS_NAMES = ("loss", "class_loss", "box_loss", "accuracy")
 BATCH = 512                     # crops per CNN call at inference
 _TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # model → inference fn
-_PROPOSALS: dict = {}           # (image digest, shape, mode, count) → boxes
 
 
 # -- numpy: proposals and crops ------------------------------------------------------------
-def proposals_of(image: np.ndarray, mode: str, count: int) -> np.ndarray:
-    """Selective search's boxes of one uint8 image. Deterministic, so cached by content:
-    the training images are proposed once per process, the test images once too."""
-    image = np.ascontiguousarray(image)
-    key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, mode, int(count))
-    if key not in _PROPOSALS:
-        if len(_PROPOSALS) > 50_000:
-            _PROPOSALS.clear()
-        _PROPOSALS[key] = np.asarray(selective_search.propose(image, mode, int(count)),
-                                     np.float32).reshape(-1, 4)
-    return _PROPOSALS[key]
-
-
 def warp_crops(image: np.ndarray, boxes: np.ndarray, crop: int, context: int = 0
                ) -> np.ndarray:
     """(N, crop, crop, 3) uint8: each box warped (aspect not kept, as the paper does) so
@@ -204,7 +189,7 @@ class RCNN(LossPartsSteps, K.Model):
     def detect_batch(self, images) -> list[dict]:
         """Instances-format dicts of several images, their crops classified together."""
         seen = [self._seen(image) for image in images]
-        props = [proposals_of(s, self.proposal_mode, self.max_proposals) for s, _, _ in seen]
+        props = [selective_search.cached(s, self.proposal_mode, self.max_proposals) for s, _, _ in seen]
         crops = [warp_crops(s, p, self.crop, self.context) for (s, _, _), p in
                  zip(seen, props, strict=True)]
         scores, deltas = self.classify_crops(np.concatenate(crops) if crops else

@@ -28,32 +28,24 @@ from cnnstudio.core.families.detection import region_targets
 from cnnstudio.core.families.detection.detector_task import DetectorTask
 from cnnstudio.core.families.detection.instance_split import InstanceSplit
 from cnnstudio.core.training.batches import split_indices
-from cnnstudio.core.training.events import Notice, Progress
+from cnnstudio.core.training.events import Notice
 from cnnstudio.core.training.tasks import FitData
 
 DEFAULTS = {"proposal_mode": "fast", "max_proposals": 300, "crops_per_image": 24,
             "fg_fraction": 0.25, "crop": 32, "context": 2}
-FG_IOU, BG_IOU = 0.5, (0.0, 0.3)      # the paper's: positives ≥ 0.5, negatives < 0.3
+BG_IOU = (0.0, 0.3)                   # the paper's: positives ≥ 0.5, negatives < 0.3
 EVAL_CHUNK = 50                       # test images whose crops are classified together
 
 
 def region_crops(split: InstanceSplit, indices, options: dict, seed: int,
                  sink=None) -> dict:
     """``fit`` arrays of the sampled, labelled, warped regions of a split's images."""
-    from cnnstudio.core.families.detection.rcnn_models import proposals_of, warp_crops
+    from cnnstudio.core.families.detection.rcnn_models import warp_crops
 
     rng = np.random.default_rng(seed)
     crops, ids, targets = [], [], []
-    for k, i in enumerate(indices):
-        if sink is not None and k % 100 == 0:
-            sink(Progress("proposals", k, len(indices), "selective search on the training "
-                          f"images ({k} of {len(indices)})"))
-        ann = split.annotations[i]
-        gt = np.asarray(ann["boxes"], np.float32).reshape(-1, 4)
-        boxes = np.concatenate([proposals_of(split.x[i], options["proposal_mode"],
-                                             options["max_proposals"]), gt])
-        labels, deltas = region_targets.label_proposals(boxes, gt, ann["class_ids"],
-                                                        fg_iou=FG_IOU, bg_iou=BG_IOU)
+    for i, boxes, labels, deltas in region_targets.labelled_regions(split, indices, options,
+                                                                    BG_IOU, sink):
         picked = region_targets.sample(labels, options["crops_per_image"],
                                        options["fg_fraction"], rng)
         crops.append(warp_crops(split.x[i], boxes[picked], options["crop"],

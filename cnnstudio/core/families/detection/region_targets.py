@@ -128,3 +128,23 @@ def per_class_nms(boxes, scores, iou: float = 0.3, score_min: float = 0.5,
     b, i, s = (np.concatenate(v) for v in (out_boxes, out_ids, out_scores))
     order = np.argsort(-s, kind="stable")[:max_detections]
     return b[order].astype(np.float32), i[order].astype(np.int32), s[order].astype(np.float32)
+
+
+def labelled_regions(split, indices, options: dict, bg_iou: tuple[float, float], sink=None):
+    """Per training image ``i`` of ``indices``: (i, candidates, class_ids, box_targets) — its
+    selective-search proposals (``options``' proposal_mode and max_proposals, cached) plus its
+    ground-truth boxes, labelled by ``label_proposals`` (IoU ≥ 0.5: the class; in ``bg_iou``:
+    background). Progress goes to ``sink`` every 100 images."""
+    from cnnstudio.core.families.detection.selective_search import cached
+    from cnnstudio.core.training.events import Progress
+
+    for k, i in enumerate(indices):
+        if sink is not None and k % 100 == 0:
+            sink(Progress("proposals", k, len(indices), "selective search on the training "
+                          f"images ({k} of {len(indices)})"))
+        ann = split.annotations[i]
+        gt = np.asarray(ann["boxes"], np.float32).reshape(-1, 4)
+        boxes = np.concatenate([cached(split.x[i], options["proposal_mode"],
+                                       options["max_proposals"]), gt])
+        ids, targets = label_proposals(boxes, gt, ann["class_ids"], fg_iou=0.5, bg_iou=bg_iou)
+        yield i, boxes, ids, targets

@@ -276,3 +276,25 @@ def propose(image_uint8, mode: str = "fast", max_proposals: int = 300,
     boxes = boxes[order]
     _, first = np.unique(boxes, axis=0, return_index=True)   # a box's best-ranked copy
     return boxes[np.sort(first)][:max_proposals].astype(np.float32)
+
+
+_CACHE: dict = {}        # (image digest, shape, mode, count) → boxes
+
+
+def cached(image: np.ndarray, mode: str, count: int, cache: bool = True) -> np.ndarray:
+    """``propose``'s boxes of one uint8 image as float32 (N, 4). Deterministic, so cached by
+    content: training labels each image once per process, evaluation reuses the test images'
+    (``cache=False`` proposes afresh, for timing)."""
+    import hashlib
+
+    image = np.ascontiguousarray(image)
+    key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, mode, int(count))
+    if cache and key in _CACHE:
+        return _CACHE[key]
+    boxes = np.asarray(propose(image, mode=mode, max_proposals=int(count)),
+                       np.float32).reshape(-1, 4)
+    if cache:
+        if len(_CACHE) > 50_000:
+            _CACHE.clear()
+        _CACHE[key] = boxes
+    return boxes
