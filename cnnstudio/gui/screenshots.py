@@ -78,8 +78,13 @@ class ScreenshotRun:
     def _when_insight_ready(self) -> None:
         # The insight panels ask the (paused) run's thread for their views: wait for answers.
         self._waits += 1
+        try:
+            busy = self.window.tabs.busy()
+        except Exception as exc:      # a panel's bug must not leave the pictures untaken
+            print(f"cnnstudio: a tab could not say whether it is busy: {exc!r}")
+            busy = False
         # Without a run to hold, a tab's own worker may take longer (Haar counts): 40 s.
-        if self.window.tabs.busy() and self._waits < (40 if self.trains else 160):
+        if busy and self._waits < (40 if self.trains else 160):
             QTimer.singleShot(250, self._when_insight_ready)
             return
         QTimer.singleShot(SETTLE_MS, self._shoot)

@@ -96,8 +96,13 @@ def test_a_missing_model_names_the_preset_that_fills_its_step():
 
 
 def test_the_timing_rows_add_each_models_stages():
-    assert ss.timing_rows(answers()) == [("R-CNN", 121.0, 3), ("Fast R-CNN", 38.0, 1),
-                                         ("Mask R-CNN", 20.0, 1)]
+    rows = ss.timing_rows(answers())
+    assert rows == [
+        ("R-CNN", [("selective search", 30.0), ("CNN", 90.0), ("NMS", 1.0)], 3),
+        ("Fast R-CNN", [("selective search", 30.0), ("backbone", 5.0), ("heads", 2.0),
+                        ("NMS", 1.0)], 1),
+        ("Mask R-CNN", [("RPN, heads and masks", 20.0)], 1)]
+    assert [sum(ms for _, ms in parts) for _, parts, _ in rows] == [121.0, 38.0, 20.0]
 
 
 def _run(root, model_id, dataset="shapes", saved=True):
@@ -138,6 +143,7 @@ def test_the_panel_steps_through_the_answers_and_times_them(panel, qtbot):
         panel._answered(model_id, panel.image, answer)
     assert [name for name, _, _ in panel.timing.rows] == ["R-CNN", "Fast R-CNN", "Mask R-CNN"]
     assert "all three detectors answered" in panel.status.text()
+    assert not panel.busy() and not panel.answers.busy()    # what the window's tabs ask
     with qtbot.waitSignal(panel.stepped) as shown:
         panel.next_button.click()
     assert shown.args == [1] and panel.drawn_boxes() == 2

@@ -78,10 +78,11 @@ class RcnnStoryPanel(QWidget):
         self.caption = ""
         self.step = 0
         self.runs: dict[str, Path] = {}
-        self.answers: dict[str, dict] = {}
+        self.results: dict[str, dict] = {}      # model id → its answer for the image
         self.scene: ss.Scene | None = None
-        self._answers = Answers(self)
-        self.access = {m: WaitingAccess(window, self._answers) for m in ss.STAGES}
+        # (``answers``: the tabs ask it whether a request is on its way)
+        self.answers = Answers(self)
+        self.access = {m: WaitingAccess(window, self.answers) for m in ss.STAGES}
 
         self.plot = pg.GraphicsLayoutWidget()
         self.plot.setBackground(BACKGROUND)
@@ -142,6 +143,10 @@ class RcnnStoryPanel(QWidget):
         self.image, self.caption = ss.rgb(image), caption or "chosen image"
         self.recompute()
 
+    def shown(self) -> None:
+        if self.scene is not None:      # fitted to the size the tab has now it is in front
+            self.box.autoRange(padding=0.02)
+
     def busy(self) -> bool:
         return any(access.busy() for access in self.access.values())
 
@@ -154,7 +159,7 @@ class RcnnStoryPanel(QWidget):
         self.runs = story_runs(run_dir)
         for model_id, access in self.access.items():
             access.set_run(self.runs.get(model_id))
-        self.answers = {}
+        self.results = {}
         if self.image is not None:
             self.recompute()
         else:
@@ -171,7 +176,7 @@ class RcnnStoryPanel(QWidget):
         if self.image is None or not self.runs:
             return
         image = self.image
-        self.answers = {}
+        self.results = {}
         asked = [m for m in ss.STAGES if m in self.runs]
         self.status.setText(f"Asking {', '.join(ss.NAMES[m] for m in asked)} about "
                             f"{self.caption}…")
@@ -184,13 +189,13 @@ class RcnnStoryPanel(QWidget):
     def _answered(self, model_id: str, image, answer: dict) -> None:
         if image is not self.image:
             return                      # a newer image was chosen meanwhile
-        self.answers[model_id] = answer
-        self.timing.set_rows(ss.timing_rows(self.answers))
+        self.results[model_id] = answer
+        self.timing.set_rows(ss.timing_rows(self.results))
         missing = [ss.NAMES[m] for m in ss.STAGES if m not in self.runs]
         self.status.setText(f"The story of {self.caption}: "
                             + (f"no {', '.join(missing)} run beside this one yet"
                                if missing else "all three detectors answered"
-                               if len(self.answers) == 3 else "answers arriving…"))
+                               if len(self.results) == 3 else "answers arriving…"))
         self.show_step(self.step)
 
     def _failed(self, model_id: str, error) -> None:
@@ -209,7 +214,7 @@ class RcnnStoryPanel(QWidget):
         self.why.setText(f"<b>{step + 1}. {ss.STEPS[step]}</b> — {ss.WHY[step]}")
         if self.image is None:
             return
-        scene = ss.build_scene(step, self.image, self.answers)
+        scene = ss.build_scene(step, self.image, self.results)
         if scene.missing and scene.missing in self.runs:    # asked, not answered yet
             scene.caption = f"Waiting for {ss.NAMES[scene.missing]}…"
         resized = self.scene is None or \

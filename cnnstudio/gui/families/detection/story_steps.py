@@ -200,12 +200,19 @@ def build_scene(step: int, image, answers: dict) -> Scene:
     return _masks(image, answer)
 
 
-def timing_rows(answers: dict) -> list[tuple[str, float, int]]:
-    """(name, ms per image, CNN passes) of each model that answered, oldest idea first: the
-    strip under the story."""
+PART_NAMES = {"proposals": "selective search", "cnn": "CNN", "backbone": "backbone",
+              "heads": "heads", "nms": "NMS", "all": "RPN, heads and masks"}
+
+
+def timing_rows(answers: dict) -> list[tuple[str, list[tuple[str, float]], int]]:
+    """(name, [(part, ms), …] in the order spent, CNN passes) of each model that answered,
+    oldest idea first: the strip under the story. The parts show where the time goes — once
+    the CNN is shared, selective search is most of it, which is why Faster R-CNN learned its
+    proposals."""
     rows = []
     for model in STAGES:
         answer = answers.get(model)
         if answer:
-            rows.append((NAMES[model], total_ms(answer), int(answer.get("cnn_calls", 1))))
+            parts = [(PART_NAMES.get(k, k), float(v)) for k, v in answer.get("ms", {}).items()]
+            rows.append((NAMES[model], parts, int(answer.get("cnn_calls", 1))))
     return rows

@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QSizePolicy
 
 from cnnstudio.gui.widgets.mosaic import BACKGROUND
 
-COLOURS = ((230, 120, 90), (240, 190, 70), (110, 190, 240))
+# Selective search in one colour wherever it is paid; the networks' own parts in another.
+PART_COLOURS = {"selective search": (122, 140, 168), "NMS": (150, 150, 150)}
+NETWORK = (240, 170, 70)
 
 
 class TimingStrip(pg.PlotWidget):
@@ -23,11 +25,12 @@ class TimingStrip(pg.PlotWidget):
         item.hideAxis("left")
         item.setLabel("bottom", "milliseconds per image (this machine)")
         item.setMenuEnabled(False)
-        self.rows: list[tuple[str, float, int]] = []
+        self.rows: list = []
         self._items: list = []
 
-    def set_rows(self, rows: list[tuple[str, float, int]]) -> None:
-        """(name, ms, CNN passes) per model, drawn top to bottom."""
+    def set_rows(self, rows) -> None:
+        """(name, [(part, ms), …], CNN passes) per model, drawn top to bottom as a bar of
+        its parts end to end."""
         self.rows = list(rows)
         for item in self._items:
             self.removeItem(item)
@@ -35,17 +38,22 @@ class TimingStrip(pg.PlotWidget):
         if not rows:
             return
         n = len(rows)
-        longest = max(ms for _, ms, _ in rows) or 1.0
-        for i, (name, ms, calls) in enumerate(rows):
-            y = n - 1 - i
-            bar = pg.BarGraphItem(x0=[0], y=[y], width=[ms], height=0.7,
-                                  brush=pg.mkBrush(*COLOURS[i % len(COLOURS)]), pen=None)
+        totals = [sum(ms for _, ms in parts) for _, parts, _ in rows]
+        for i, ((name, parts, calls), total) in enumerate(zip(rows, totals, strict=True)):
+            y, x = n - 1 - i, 0.0
+            for part, ms in parts:
+                colour = PART_COLOURS.get(part, NETWORK)
+                bar = pg.BarGraphItem(x0=[x], y=[y], width=[ms], height=0.7,
+                                      brush=pg.mkBrush(*colour), pen=pg.mkPen(BACKGROUND))
+                self._items.append(bar)
+                self.addItem(bar)
+                x += ms
             passes = "once per proposal" if calls > 1 else "once per image"
-            label = pg.TextItem(f"{name}: {ms:.0f} ms · CNN ×{calls} ({passes})",
-                                color="#f0f0f0", anchor=(0, 0.5))
+            spent = " + ".join(f"{part} {ms:.0f}" for part, ms in parts if ms >= 0.5)
+            label = pg.TextItem(f"{name}: {total:.0f} ms ({spent}) · CNN ×{calls}, {passes}",
+                                color="#f4f4f4", anchor=(0, 0.5), fill=pg.mkBrush(0, 0, 0, 110))
             label.setPos(0, y)
-            self._items += [bar, label]
-            self.addItem(bar)
+            self._items.append(label)
             self.addItem(label)
-        self.setXRange(0, longest * 1.02, padding=0)
+        self.setXRange(0, max(totals) * 1.02 or 1.0, padding=0)
         self.setYRange(-0.5, n - 0.5, padding=0)
