@@ -57,6 +57,9 @@ class TrainConfig:
     patience: int = 5                   # early stopping: epochs without improvement
     augmentation: dict[str, Any] = field(default_factory=dict)   # see cnnstudio.core.augment
     steps_per_call: int = 0             # training steps per graph call; 0: chosen by the engine
+    # FGSM examples mixed into each batch, {"eps": 0.1, "ratio": 0.5}; {}: off
+    # (see cnnstudio.core.probes.adversarial_training)
+    adversarial: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,6 +157,7 @@ class RunConfig:
 
 def _hyper_problems(t: TrainConfig, model_id: str, architectures) -> list[str]:
     from cnnstudio.core.augment import augmentation_problems
+    from cnnstudio.core.probes.adversarial_training import adversarial_problems
 
     found: list[str] = []
     if t.lr_schedule not in LR_SCHEDULES:
@@ -186,6 +190,7 @@ def _hyper_problems(t: TrainConfig, model_id: str, architectures) -> list[str]:
         found.append(f"augmentation must be an object, got {type(t.augmentation).__name__}")
     else:
         found.extend(augmentation_problems(t.augmentation))
+    found.extend(adversarial_problems(t.adversarial))
     return found
 
 

@@ -12,7 +12,8 @@ from cnnstudio.core.config import DatasetConfig, ModelConfig, RunConfig, TrainCo
 from cnnstudio.core.training.rundir import RunDir
 
 KINDS = {"lenet5": "mnist-5k", "dcgan": "mnist-5k", "conv-autoencoder": "mnist-5k",
-         "ram": "mnist-translated", "captioner": "shape-scenes", "maskrcnn": "shapes"}
+         "ram": "mnist-translated", "captioner": "shape-scenes", "maskrcnn": "shapes",
+         "rcnn": "shapes", "fast-rcnn": "shapes", "multitask": "scenes-multitask"}
 
 
 @pytest.fixture(scope="module")

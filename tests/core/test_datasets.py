@@ -173,8 +173,9 @@ def test_registry_lists_every_source():
                        "cifar100", "svhn", "folder"]
     # The families' generated sources register when their package is imported (order varies).
     assert sorted(ids[8:]) == ["coco", "digits2thick", "edges2digits", "edges2shapes",
-                               "mnist-cluttered", "mnist-noisy-collage", "mnist-translated",
-                               "photos", "shape-scenes", "shapes", "shapes-filled2outline"]
+                               "mnist-cluttered", "mnist-multitask", "mnist-noisy-collage",
+                               "mnist-translated", "photos", "scenes-multitask", "shape-scenes",
+                               "shapes", "shapes-filled2outline"]
 
 
 @pytest.mark.slow

@@ -116,10 +116,22 @@ def _maskrcnn():
     return tiny_config(epochs=2)        # one step per call (its profile says why)
 
 
+def _fast_rcnn():
+    from tests.core.test_fast_rcnn import tiny_config
+
+    config = tiny_config(epochs=2)
+    config.dataset.options["count"] = 20     # 5 batches an epoch: calls of 3 and 2
+    return config
+
+
 FAMILIES = {"classifier+augmentation": _classifier, "classifier-files": _classifier_from_files,
             "transfer": _transfer, "gan": _gan, "dcgan": _dcgan,
             "ssgan": _ssgan, "ram": _ram, "autoencoder": _autoencoder,
-            "captioner": _captioner, "maskrcnn": _maskrcnn, "pix2pix": _pix2pix}
+            "captioner": _captioner, "maskrcnn": _maskrcnn, "pix2pix": _pix2pix,
+            "fast-rcnn": _fast_rcnn,
+            # 4 batches an epoch: calls of 3 and 1
+            "multitask": lambda: __import__("tests.core.test_multitask",
+                                            fromlist=["tiny"]).tiny(epochs=2, batch_size=12)}
 
 
 def _final_weights(run_dir) -> list[np.ndarray]:

@@ -14,7 +14,8 @@ from cnnstudio.core.training.events import BatchEnd, EpochEnd, ProbeReady
 from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS, PanelSpec
 
 CLASSIFIER_TABS = ["Training curves", "Filters", "Feature maps", "Grad-CAM", "Filter dreams",
-                   "Confusion", "Errors", "Epoch replay", "Fool it", "Calibration"]
+                   "Confusion", "Errors", "Epoch replay", "Fool it", "Calibration",
+                   "Cut it", "Suspect labels", "What a unit sees", "What changed", "Projector"]
 
 
 class ToyPanel(QLabel):

@@ -22,7 +22,7 @@ EVERYTHING_CHANGED = TrainConfig(
     device="cpu", mixed_precision=True, lr_schedule="plateau", lr_decay=0.5, lr_step_epochs=4,
     lr_patience=2, initializer="he", dropout=0.3, batch_norm=False, l1=0.0001, l2=0.0005,
     early_stopping=True, patience=7, augmentation={"flip": "horizontal", "zoom": 0.1},
-    steps_per_call=8)
+    steps_per_call=8, adversarial={"eps": 0.05, "ratio": 0.25})
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_training_panel_round_trips_every_hyperparameter(panel):
     assert panel.train_config() == EVERYTHING_CHANGED
     # A preset's advanced choices are shown, not hidden in a closed section.
     assert panel.advanced.isExpanded()
-    assert panel.advanced.text() == "Advanced (12 changed)"
+    assert panel.advanced.text() == "Advanced (13 changed)"
     other = TrainConfig(lr_schedule="step", batch_norm=True, dropout=0.0, initializer="glorot")
     panel.set_config(other)
     assert panel.train_config() == other

@@ -20,7 +20,12 @@ def dataset_config(id_or_path: str, **options) -> DatasetConfig:
 def load_dataset(config: DatasetConfig, progress=lambda event: None) -> Dataset:
     if is_folder_dataset(config.id):
         config = dataset_config(config.id, **config.options)
-    return DATASETS.get(config.id).load(dict(config.options), progress)
+    dataset = DATASETS.get(config.id).load(dict(config.options), progress)
+    if config.options.get("label_decisions"):      # relabelled / excluded training images
+        from cnnstudio.core.probes.label_decisions import apply_file
+
+        dataset = apply_file(dataset, config)
+    return dataset
 
 
 __all__ = ["DATASETS", "Dataset", "DatasetSource", "dataset_config", "load_dataset",

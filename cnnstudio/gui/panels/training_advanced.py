@@ -1,7 +1,7 @@
 """The training panel's "Advanced" section: the book's finer hyperparameters
-(learning-rate schedule, initialiser, dropout, batch norm, L1/L2, early stopping) in a
-collapsible whose title counts how many differ from the defaults, so a preset's choices
-are never hidden. Split from training_panel.py, which keeps the everyday options, the
+(learning-rate schedule, initialiser, dropout, batch norm, L1/L2, early stopping,
+adversarial training) in a collapsible whose title counts how many differ from the
+defaults, so a preset's choices are never hidden. Split from training_panel.py, which keeps the everyday options, the
 buttons and the progress line.
 """
 
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from superqt import QCollapsible
 
 from cnnstudio.core.config import TrainConfig
+from cnnstudio.core.probes import adversarial_training
 
 SCHEDULES = (("constant", "Constant"), ("step", "Step decay"), ("cosine", "Cosine decay"),
              ("plateau", "Reduce on plateau"))
@@ -29,7 +30,8 @@ BATCH_NORM = (("default", "Architecture's own", None), ("on", "On", True),
               ("off", "Off", False))
 # The fields the Advanced section edits (its title counts those changed from the defaults).
 ADVANCED = ("lr_schedule", "lr_decay", "lr_step_epochs", "lr_patience", "initializer",
-            "dropout", "batch_norm", "l1", "l2", "early_stopping", "patience", "steps_per_call")
+            "dropout", "batch_norm", "l1", "l2", "early_stopping", "patience", "steps_per_call",
+            "adversarial")
 
 
 def _combo(items, tip: str) -> QComboBox:
@@ -100,6 +102,26 @@ class AdvancedOptions(QObject):
             "Training steps per call into the compiled graph. Automatic: enough that a call "
             "takes about 75 ms (small networks train up to 1.5× faster; the curves still move "
             "and Stop still acts within half a second), re-tuned after the first epoch.")
+        self.adversarial_on = QCheckBox("FGSM")
+        self.adversarial_on.setToolTip(
+            "Adversarial training: replace a share of each batch by its FGSM version (every "
+            "pixel moved by ε along the sign of the loss gradient), so the network learns to "
+            "resist the attack. Compare the accuracy-vs-ε curves in the Fool it tab.")
+        self.adversarial_eps = QDoubleSpinBox(decimals=3, minimum=0.005, maximum=1.0,
+                                              singleStep=0.01, value=0.1, prefix="ε ")
+        self.adversarial_eps.setToolTip("How far each pixel moves, as a fraction of 0..255 "
+                                        "(0.1: up to 25 grey levels).")
+        self.adversarial_ratio = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=1.0,
+                                                singleStep=0.05, value=0.5, suffix=" of a batch")
+        self.adversarial_ratio.setToolTip("The share of each batch replaced by adversarial "
+                                          "images (0.5: half clean, half attacked).")
+        adversarial_row = QHBoxLayout()
+        adversarial_row.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.adversarial_on, self.adversarial_eps, self.adversarial_ratio):
+            adversarial_row.addWidget(widget, 0 if widget is self.adversarial_on else 1)
+        for widget in (self.adversarial_eps, self.adversarial_ratio):
+            widget.setEnabled(False)
+            self.adversarial_on.toggled.connect(widget.setEnabled)
         self.advanced_form = QFormLayout()
         self.advanced_form.setContentsMargins(0, 0, 0, 0)
         for label, item in (("LR schedule:", self.schedule), ("Decay factor:", self.decay),
@@ -109,7 +131,8 @@ class AdvancedOptions(QObject):
                             ("Batch norm:", self.batch_norm), ("L1 penalty:", self.l1),
                             ("L2 penalty:", self.l2), ("Early stopping:", self.early),
                             ("Stop after:", self.patience),
-                            ("Steps per call:", self.steps_per_call)):
+                            ("Steps per call:", self.steps_per_call),
+                            ("Adversarial:", adversarial_row)):
             self.advanced_form.addRow(label, item)
         body = QWidget()
         body.setLayout(self.advanced_form)
@@ -117,7 +140,8 @@ class AdvancedOptions(QObject):
         self.section.setDuration(120)
         self.section.toggleButton().setToolTip("The book's finer hyperparameters: learning-rate "
                                                 "schedule, initialiser, regularisation, "
-                                                "early stopping, steps per call.")
+                                                "early stopping, steps per call, "
+                                                "adversarial training.")
         # Into the content's layout directly: QCollapsible.addWidget installs a Python event
         # filter, which Qt would call while the window is torn down (PySide crashes there).
         self.section.content().layout().addWidget(body)
@@ -127,7 +151,9 @@ class AdvancedOptions(QObject):
                        self.initializer.currentIndexChanged, self.dropout_on.toggled,
                        self.dropout.valueChanged, self.batch_norm.currentIndexChanged,
                        self.l1.valueChanged, self.l2.valueChanged, self.early.toggled,
-                       self.patience.valueChanged, self.steps_per_call.valueChanged):
+                       self.patience.valueChanged, self.steps_per_call.valueChanged,
+                       self.adversarial_on.toggled, self.adversarial_eps.valueChanged,
+                       self.adversarial_ratio.valueChanged):
             signal.connect(self._advanced_changed)
         self._schedule_changed()
         self._advanced_changed()
@@ -166,7 +192,10 @@ class AdvancedOptions(QObject):
                 "batch_norm": {k: v for k, _, v in BATCH_NORM}[self.batch_norm.currentData()],
                 "l1": round(self.l1.value(), 7), "l2": round(self.l2.value(), 7),
                 "early_stopping": self.early.isChecked(), "patience": self.patience.value(),
-                "steps_per_call": self.steps_per_call.value()}
+                "steps_per_call": self.steps_per_call.value(),
+                "adversarial": {"eps": round(self.adversarial_eps.value(), 4),
+                                "ratio": round(self.adversarial_ratio.value(), 4)}
+                if self.adversarial_on.isChecked() else {}}
 
     def set_values(self, t: TrainConfig) -> None:
         self.schedule.setCurrentIndex(max(self.schedule.findData(t.lr_schedule), 0))
@@ -184,5 +213,12 @@ class AdvancedOptions(QObject):
         self.early.setChecked(bool(t.early_stopping))
         self.patience.setValue(t.patience)
         self.steps_per_call.setValue(int(t.steps_per_call))
+        on = adversarial_training.is_active(t.adversarial) \
+            and not adversarial_training.adversarial_problems(t.adversarial)
+        self.adversarial_on.setChecked(on)
+        if on:
+            eps, ratio = adversarial_training.settings(t.adversarial)
+            self.adversarial_eps.setValue(eps)
+            self.adversarial_ratio.setValue(ratio)
         if any(getattr(t, k) != getattr(TrainConfig(), k) for k in ADVANCED):
             self.section.expand(animate=False)     # a preset's choices are shown, not hidden

@@ -37,3 +37,14 @@ def register() -> None:
     register_model_module(f"{PACKAGE}.keras_classes")
     COMMANDS.register("calibrate", f"{PACKAGE}.calibrate_cli", lazy=True)
     COMMANDS.register("attack", f"{PACKAGE}.attack_cli", lazy=True)     # FGSM / PGD
+    COMMANDS.register("audit", f"{PACKAGE}.audit_cli", lazy=True)       # suspect labels
+    COMMANDS.register("surgery", f"{PACKAGE}.surgery_cli", lazy=True)   # switch filters off
+    # Multi-task learning (chapter 5): one trunk, a head per task, datasets of several labels.
+    from cnnstudio.core.families.classification import multitask, multitask_data
+    from cnnstudio.core.registry import DATASETS
+
+    ARCHITECTURES.register(multitask.MULTITASK.id, multitask.MULTITASK)
+    PROFILES.register("multitask", multitask.MULTITASK_PROFILE)
+    TASKS.register("multitask", f"{PACKAGE}.multitask_task:INSTANCE", lazy=True)
+    for source in (multitask_data.SCENES, multitask_data.MNIST):
+        DATASETS.register(source.id, source)

@@ -10,6 +10,7 @@ import numpy as np
 from cnnstudio.core import augment
 from cnnstudio.core.config import TrainConfig
 from cnnstudio.core.datasets.base import ArraySplit, Dataset
+from cnnstudio.core.probes import adversarial_training
 from cnnstudio.core.training import hyper
 from cnnstudio.core.training.batches import FileBatches, arrays_for, split_indices
 from cnnstudio.core.training.events import Notice
@@ -53,6 +54,8 @@ class ClassificationTask:
         if augmenting:
             sink(Notice("augmenting training images: " + ", ".join(
                 f"{k} {v}" for k, v in sorted(cfg.augmentation.items())), level="info"))
+        if adversarial_training.is_active(cfg.adversarial):
+            sink(Notice(adversarial_training.describe(cfg.adversarial), level="info"))
         test = dataset.test
         if isinstance(test, ArraySplit):
             test_data = arrays_for(test, np.arange(len(test)), shape)
@@ -72,7 +75,8 @@ class ClassificationTask:
 
     def callbacks(self, cfg: TrainConfig, data: FitData | None = None, run_dir=None) -> list:
         """Keras callbacks the run needs besides the engine's (plateau, early stopping)."""
-        return hyper.callbacks(cfg, has_validation=bool(data and data.num_val))
+        return (hyper.callbacks(cfg, has_validation=bool(data and data.num_val))
+                + adversarial_training.make_callbacks(cfg.adversarial, data))
 
     def evaluate(self, model, data: FitData, batch_size: int) -> dict[str, float]:
         if data.num_test == 0:
@@ -86,13 +90,16 @@ class ClassificationTask:
     def probe_hooks(self, dataset: Dataset, run_dir, sink, cfg: TrainConfig) -> list:
         """Filters, feature maps and predictions of fixed probe images, stored every epoch
         (probes/epoch-NNNN.npz) so the epoch slider can replay any run, even from disk; and
-        the held-out calibration (probes/calibration-epoch-NNNN.npz)."""
+        the held-out calibration (probes/calibration-epoch-NNNN.npz); the test predictions
+        that "What changed" compares (probes/predictions-epoch-NNNN.npz)."""
         from cnnstudio.core.probes.calibration_record import make_calibration_hook
         from cnnstudio.core.probes.recorder import choose_probe_images, make_probe_hook
+        from cnnstudio.core.probes.what_changed import make_prediction_hook
 
         images, labels = choose_probe_images(dataset, count=8)
         return [make_probe_hook(run_dir, images, labels, dataset.class_names, sink=sink),
-                make_calibration_hook(run_dir, dataset, cfg, sink=sink)]
+                make_calibration_hook(run_dir, dataset, cfg, sink=sink),
+                make_prediction_hook(run_dir, dataset, sink=sink)]
 
     def after_fit(self, model, data: FitData, run_dir) -> dict | None:
         """Per-class precision/recall/F1 and the confusion matrix → run_dir/evaluation.json;

@@ -3,7 +3,8 @@
     panel.open_run(run_dir); panel.set_image(image_uint8, "test #3")
     panel.eps_slider → the adversarial image, the perturbation made visible, top-5 before
     and after, recomputed as the slider moves; "Targeted" + a class: make it say that class
-    panel.curve_button → accuracy against ε on 500 test images, a row of examples per ε
+    panel.curve_button → accuracy against ε on 500 test images, a row of examples per ε, and
+    the same curve of a sibling run trained the other way (``adversarial`` on or off) beside it
 
 The model work runs where the model lives (``ModelAccess``); one request is in flight at a
 time and only the newest waiting one follows it, so a fast slider never queues a backlog.
@@ -33,7 +34,10 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.probes import adversarial as adv
+from cnnstudio.core.probes import adversarial_training
 from cnnstudio.core.probes.adversarial_curve import accuracy_curve, example_grid, sample_test_split
+from cnnstudio.core.training.run_siblings import read_config
+from cnnstudio.gui.families.classification.adversarial_compare import SiblingCurve, rename
 from cnnstudio.gui.model_access import Answers, ModelAccess
 from cnnstudio.gui.widgets.mosaic import MosaicView
 from cnnstudio.gui.widgets.prediction_view import FileDrops
@@ -125,8 +129,11 @@ class AdversarialPanel(FileDrops, QWidget):
         self.plot.setYRange(0, 1)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setMinimumHeight(140)
+        self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(0, 0, 0, 170))
         self.curve_line = self.plot.plot([], [], pen=pg.mkPen("#d93025", width=2), symbol="o",
-                                         symbolSize=6, symbolBrush="#d93025")
+                                         symbolSize=6, symbolBrush="#d93025", name="this run")
+        self.compare = SiblingCurve(self.plot, self.answers, self)
+        self.compare.ready.connect(self._curve_status)
         self.examples_view = MosaicView("Examples per ε", min_side=120)
         curve = QSplitter(Qt.Horizontal)
         curve.addWidget(self.plot)
@@ -181,6 +188,7 @@ class AdversarialPanel(FileDrops, QWidget):
 
     def close_panel(self) -> None:
         self.models.close()
+        self.compare.close()
 
     def busy(self) -> bool:
         return self._in_flight
@@ -193,6 +201,11 @@ class AdversarialPanel(FileDrops, QWidget):
         self._forget()
         self.result, self.curve = None, None
         self.curve_line.setData([], [])
+        self.compare.clear()
+        config = read_config(run_dir)
+        if config is not None:
+            rename(self.plot.plotItem.legend, self.curve_line,
+                   "this run: " + adversarial_training.label(config))
         try:
             info = RunDir.open(run_dir).read_json("dataset.json", {}) or {}
         except Exception:        # a run folder being written: names come at the next open
@@ -329,6 +342,7 @@ class AdversarialPanel(FileDrops, QWidget):
         method = self.method_box.currentData()
         kwargs = {} if eps_values is None else {"eps_values": eps_values}
         self.curve_button.setEnabled(False)
+        self.curve = None            # a sibling's curve coming first waits for this one
         self.status.setText(f"{method.upper()} on {count} test images at each ε…")
 
         def work(model):
@@ -337,6 +351,7 @@ class AdversarialPanel(FileDrops, QWidget):
                                   **kwargs)
 
         self.models.submit("curve", work, self._show_curve, self._curve_failed)
+        self.compare.start(run_dir, count, method, PANEL_PGD_STEPS, eps_values)
 
     def _curve_failed(self, error) -> None:
         self.curve_button.setEnabled(True)
@@ -351,10 +366,18 @@ class AdversarialPanel(FileDrops, QWidget):
                                       f"Examples: one row per ε ({curve.method.upper()})",
                                       "rows top to bottom: ε = " +
                                       ", ".join(f"{e:g}" for e in curve.eps_values))
+        self._curve_status()
+        self.curveReady.emit()
+
+    def _curve_status(self) -> None:
+        """This run's accuracy at each ε, then the sibling's (or why it has none)."""
+        curve = self.curve
+        if curve is None:
+            return              # the sibling came first: said with this run's curve
         clean = curve.accuracy[0] if curve.eps_values[0] == 0 else None
         self.status.setText(
             f"{curve.method.upper()} on {curve.count} test images: " +
             " · ".join(f"ε {e:g}: {a:.0%}" for e, a in zip(curve.eps_values, curve.accuracy,
                                                            strict=True)) +
-            (f" (clean {clean:.1%})" if clean is not None else ""))
-        self.curveReady.emit()
+            (f" (clean {clean:.1%})" if clean is not None else "") +
+            (f"\n{self.compare.summary()}" if self.compare.summary() else ""))

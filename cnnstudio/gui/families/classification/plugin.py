@@ -52,3 +52,43 @@ def register() -> None:
     register_panel(PanelSpec("calibration", "Calibration", "How sure is it: the reliability "
                              "diagram, the ECE per epoch and temperature scaling",
                              CalibrationPanel, tasks=TASKS, screenshot="calibration.png"))
+    # Cut it (issue 27, section 2): filters switched off in a copy, ranked, saved as a run.
+    from cnnstudio.gui.families.classification.surgery_panel import SurgeryPanel
+
+    register_panel(PanelSpec("surgery", "Cut it", "Network surgery: switch filters off and "
+                             "see accuracy and the confusion matrix change; rank a layer's "
+                             "filters; save the cut model as a new run", SurgeryPanel,
+                             tasks=TASKS, screenshot="surgery.png"))
+    # Audit its data (issue 27, section 3): cleanlab's suspects, decisions, loss ranking.
+    from cnnstudio.gui.families.classification.suspects_panel import SuspectsPanel
+
+    register_panel(PanelSpec("suspects", "Suspect labels", "Training images whose labels are "
+                             "probably wrong (k-fold probabilities, cleanlab): keep, relabel "
+                             "or exclude; the training images ranked by loss",
+                             SuspectsPanel, tasks=TASKS, screenshot="suspects.png"))
+    # What a unit sees, what changed between epochs, the projector (issue 27, section 5).
+    from cnnstudio.gui.families.classification.projector_panel import ProjectorPanel
+    from cnnstudio.gui.families.classification.receptive_field_panel import ReceptiveFieldPanel
+    from cnnstudio.gui.families.classification.what_changed_panel import WhatChangedPanel
+
+    register_panel(PanelSpec("receptive-field", "What a unit sees", "Click a unit of a feature "
+                             "map: its theoretical and effective receptive field, and the "
+                             "test patches that excite it most", ReceptiveFieldPanel,
+                             tasks=TASKS, screenshot="receptive-field.png"))
+    register_panel(PanelSpec("what-changed", "What changed", "The test images whose "
+                             "prediction flipped between two epochs", WhatChangedPanel,
+                             tasks=TASKS, screenshot="what-changed.png"))
+    register_panel(PanelSpec("projector", "Projector", "The test set's penultimate features "
+                             "in 2-D (PCA, t-SNE, UMAP): click a point, lasso a region",
+                             ProjectorPanel, tasks=TASKS, screenshot="projector.png"))
+    # Multi-task learning (chapter 5): its own tab and prediction view (one answer per head).
+    from cnnstudio.gui.families.classification.multitask_panel import (
+        MultiTaskPanel,
+        MultiTaskView,
+    )
+
+    register_prediction_view("multitask", MultiTaskView)
+    register_panel(PanelSpec("multitask", "Multi-task", "One trunk, a head per task: each "
+                             "head's curves, the loss weights of the next run, and single-"
+                             "task runs of the same trunk compared", MultiTaskPanel,
+                             tasks={"multitask"}, screenshot="multitask.png"))
