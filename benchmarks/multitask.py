@@ -2,7 +2,8 @@
 task of the very same trunk, on the same data, trained the same way, through the engine.
 
     python benchmarks/multitask.py [--dataset scenes-multitask] [--epochs 12] [--count 6000]
-                                   [--size 48] [--filters 16] [--seed 1] [--runs-root DIR]
+                                   [--size 48] [--filters 16] [--seed 1] [--weights 1,1,1]
+                                   [--runs-root DIR]
 
 Four runs: ``multitask`` with tasks=all, then tasks=1, 2 and 3 alone (the single-task
 baselines). Each is scored on the dataset's held-out test images (1,000 scenes; 500 digits).
@@ -35,7 +36,7 @@ def train(args, tasks: str, root: str) -> dict:
         else {}
     config = RunConfig(dataset=DatasetConfig(args.dataset, options),
                        model=ModelConfig("multitask", {"filters": args.filters,
-                                                       "tasks": tasks}),
+                                                       "tasks": tasks, **args.weights}),
                        training=TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                                             seed=args.seed, lr_schedule="cosine",
                                             validation_split=0.1),
@@ -52,6 +53,13 @@ def train(args, tasks: str, root: str) -> dict:
     return {"accuracy": accuracies, "params": evaluation["params"], "seconds": seconds}
 
 
+def weights(text: str) -> dict[str, float]:
+    values = [float(v) for v in text.split(",")]
+    if len(values) != 3 or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"three weights ≥ 0, got {text!r}")
+    return {f"weight_{i}": v for i, v in enumerate(values, start=1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="scenes-multitask",
@@ -62,6 +70,8 @@ def main() -> None:
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--weights", default="1,1,1", type=weights,
+                        help="loss weights of tasks 1,2,3 (the multi-task run's total loss)")
     parser.add_argument("--runs-root", default=None,
                         help="keep the four runs here (default: a temporary folder)")
     args = parser.parse_args()
@@ -82,7 +92,8 @@ def main() -> None:
                     "multitask_seconds": round(multi["seconds"], 1),
                     "single_seconds_total": round(sum(s["seconds"] for s in singles.values()),
                                                   1),
-                    "epochs": args.epochs, "dataset": args.dataset})
+                    "epochs": args.epochs, "dataset": args.dataset,
+                    "weights": list(args.weights.values())})
     for t in tasks:
         goal(f"multitask_{t}_accuracy (vs single − 0.02)", figures[f"multitask_{t}_accuracy"],
              ">=", round(figures[f"single_{t}_accuracy"] - 0.02, 4))

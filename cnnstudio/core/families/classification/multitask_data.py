@@ -53,7 +53,8 @@ class MultiTaskSplit(ArraySplit):
 
     def subset(self, indices) -> MultiTaskSplit:
         idx = np.asarray(indices, dtype=np.int64)
-        return MultiTaskSplit(self.x[idx], self.y[idx], {k: v[idx] for k, v in self.tasks.items()})
+        return MultiTaskSplit(self.x[idx], self.y[idx],
+                              tasks={k: v[idx] for k, v in self.tasks.items()})
 
 
 @dataclass
@@ -71,7 +72,7 @@ class MultiTaskDataset(Dataset):
 def make_dataset(dataset_id, name, description, x, tasks: dict, task_classes: dict,
                  train_idx, test_idx) -> MultiTaskDataset:
     first = next(iter(tasks))
-    whole = MultiTaskSplit(x, tasks[first], tasks)
+    whole = MultiTaskSplit(x, tasks[first], tasks=tasks)
     return MultiTaskDataset(
         id=dataset_id, name=name, class_names=list(task_classes[first]),
         input_shape=tuple(x.shape[1:]), train=whole.subset(train_idx),

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.families.classification.multitask_data import MAX_HEADS, TASKS_OF, head_key
+from cnnstudio.core.training.run_siblings import read_config, sibling_runs
 from cnnstudio.core.training.rundir import RunDir
 from cnnstudio.gui.widgets.prediction_view import PredictionView
 
@@ -45,25 +46,14 @@ def evaluation_of(run: RunDir) -> dict:
 def same_setup_runs(run_dir: Path) -> list[RunDir]:
     """The finished multitask runs beside ``run_dir`` (itself first) with its dataset, dataset
     options and trunk options, newest first: the runs its figures can be compared with."""
-    run_dir = Path(run_dir)
-    try:
-        mine = RunDir(run_dir).config()
-    except Exception:
+    mine = read_config(run_dir)
+    if mine is None:
         return []
-    found = [RunDir(run_dir)]
-    for other in sorted(run_dir.parent.iterdir(), reverse=True):
-        if other == run_dir or not (other / "evaluation.json").is_file():
-            continue
-        try:
-            theirs = RunDir(other).config()
-        except Exception:
-            continue
-        if (theirs.model.id == mine.model.id and theirs.dataset.id == mine.dataset.id
-                and theirs.dataset.options == mine.dataset.options
-                and all(theirs.model.options.get(k) == mine.model.options.get(k)
-                        for k in SAME_TRUNK)):
-            found.append(RunDir(other))
-    return found
+    return [RunDir(run_dir)] + [
+        other for other, theirs in sibling_runs(run_dir, config=mine)
+        if (other.path / "evaluation.json").is_file()
+        and theirs.dataset.options == mine.dataset.options
+        and all(theirs.model.options.get(k) == mine.model.options.get(k) for k in SAME_TRUNK)]
 
 
 def comparison_rows(run_dir: Path) -> tuple[list[str], list[dict]]:
