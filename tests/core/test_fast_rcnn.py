@@ -66,7 +66,7 @@ tf = pytest.importorskip("tensorflow")
 
 
 def test_the_batched_sampler_follows_the_same_rules():
-    from cnnstudio.core.families.detection.fast_rcnn_models import sample_rois
+    from cnnstudio.core.families.detection.fast_rcnn_models_tf import sample_rois
 
     labels = tf.constant([[1, 0, -1, 2, 0, 0, 3, -1], [-1, -1, 0, -1, -1, -1, -1, -1]])
     u = tf.constant([[0.5, 0.2, 0.99, 0.7, 0.9, 0.1, 0.3, 0.8]] * 2)

@@ -27,7 +27,7 @@ def model():
 
 
 def test_warp_crops_fill_the_crop_and_show_context():
-    from cnnstudio.core.families.detection.rcnn_models import warp_crops
+    from cnnstudio.core.families.detection.rcnn_models_tf import warp_crops
 
     image = np.zeros((20, 20, 3), np.uint8)
     image[5:15, 5:15] = 200

@@ -39,7 +39,8 @@ class ArraySplit(_Labelled):
     x: np.ndarray           # uint8 (N, H, W, C)
     y: np.ndarray           # int32 (N,)
     # The file of each image when it was read from one (a folder): label decisions name it.
-    paths: list[Path] | None = None
+    # Keyword-only, so the subclasses' own fields (annotations, captions, tasks) keep their places.
+    paths: list[Path] | None = field(default=None, kw_only=True)
 
     def images(self, indices) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
         indices = np.asarray(indices, dtype=np.int64)

@@ -160,7 +160,7 @@ def _to_split(files: dict[str, list[Path]], names: list[str], shape, stream: boo
         unread = {path for path, _ in bad}
         kept.extend(p for p in paths[start:start + step] if str(p) not in unread)
         progress(Progress("load", min(start + step, len(paths)), len(paths), "reading images"))
-    return ArraySplit(np.concatenate(xs), np.concatenate(ys), kept)
+    return ArraySplit(np.concatenate(xs), np.concatenate(ys), paths=kept)
 
 
 def load_folder(options, progress) -> Dataset:

@@ -202,7 +202,7 @@ def apply(dataset, data: dict, root: Path | None = None):
         split = FileSplit([train.paths[i] for i in picks], y[picks], train.shape)
     else:
         paths = None if train.paths is None else [train.paths[i] for i in picks]
-        split = ArraySplit(train.x[picks], y[picks], paths)
+        split = ArraySplit(train.x[picks], y[picks], paths=paths)
     if len(split) == 0:
         raise DataError("the label decisions exclude every training image")
     note = done.describe()

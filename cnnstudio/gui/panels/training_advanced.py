@@ -112,12 +112,14 @@ class AdvancedOptions(QObject):
         self.adversarial_eps.setToolTip("How far each pixel moves, as a fraction of 0..255 "
                                         "(0.1: up to 25 grey levels).")
         self.adversarial_ratio = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=1.0,
-                                                singleStep=0.05, value=0.5, suffix=" of a batch")
+                                                singleStep=0.05, value=0.5)
         self.adversarial_ratio.setToolTip("The share of each batch replaced by adversarial "
                                           "images (0.5: half clean, half attacked).")
         adversarial_row = QHBoxLayout()
         adversarial_row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.adversarial_on, self.adversarial_eps, self.adversarial_ratio):
+        # Two rows, not one: three editors side by side widened the Training dock past a
+        # 1280-px laptop's share of it (its scroll bar then covered the Stop button).
+        for widget in (self.adversarial_on, self.adversarial_eps):
             adversarial_row.addWidget(widget, 0 if widget is self.adversarial_on else 1)
         for widget in (self.adversarial_eps, self.adversarial_ratio):
             widget.setEnabled(False)
@@ -132,7 +134,8 @@ class AdvancedOptions(QObject):
                             ("L2 penalty:", self.l2), ("Early stopping:", self.early),
                             ("Stop after:", self.patience),
                             ("Steps per call:", self.steps_per_call),
-                            ("Adversarial:", adversarial_row)):
+                            ("Adversarial:", adversarial_row),
+                            ("Share attacked:", self.adversarial_ratio)):
             self.advanced_form.addRow(label, item)
         body = QWidget()
         body.setLayout(self.advanced_form)

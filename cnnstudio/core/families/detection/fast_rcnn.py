@@ -2,7 +2,7 @@
 "fast-rcnn".
 
 Light on purpose: registering it imports no Keras. The network and its ``train_step``
-live in ``fast_rcnn_models.py`` (RoI pooling in ``roi_pool.py``, proposal labelling,
+live in ``fast_rcnn_models_tf.py`` (RoI pooling in ``roi_pool_tf.py``, proposal labelling,
 sampling and per-class NMS in ``region_targets.py``); data, compilation, evaluation and
 per-epoch probes in ``fast_rcnn_task.py``. Proposals come from selective search
 (``selective_search.propose``), computed once per training image and cached.
@@ -15,7 +15,7 @@ from cnnstudio.core.families.detection.detector_build import square_colour_build
 from cnnstudio.core.families.profile import Plot, Profile, Series
 from cnnstudio.core.options import Choice, Float, Int
 
-MODELS = "cnnstudio.core.families.detection.fast_rcnn_models"
+MODELS = "cnnstudio.core.families.detection.fast_rcnn_models_tf"
 
 
 _build = square_colour_build("fast-rcnn", MODELS, "build_fast_rcnn")

@@ -7,7 +7,7 @@ classifies it — the classes or background — and refines its box. One CNN cal
 proposal: the cost Fast R-CNN removes by sharing one feature map.
 
 Light on purpose: registering it imports no Keras. The network lives in
-``rcnn_models.py``; proposals, labels, crops, evaluation and probes in ``rcnn_task.py``.
+``rcnn_models_tf.py``; proposals, labels, crops, evaluation and probes in ``rcnn_task.py``.
 Two departures from the paper, both Fast R-CNN's: the softmax scores the regions (no
 per-class SVMs), and the box regressor trains with the classifier (one multi-task loss).
 """
@@ -19,7 +19,7 @@ from cnnstudio.core.families.detection.detector_build import square_colour_build
 from cnnstudio.core.families.profile import Plot, Profile, Series
 from cnnstudio.core.options import Choice, Float, Int
 
-MODELS = "cnnstudio.core.families.detection.rcnn_models"
+MODELS = "cnnstudio.core.families.detection.rcnn_models_tf"
 
 
 _build = square_colour_build("rcnn", MODELS, "build_rcnn")

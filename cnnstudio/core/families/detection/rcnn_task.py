@@ -40,7 +40,7 @@ EVAL_CHUNK = 50                       # test images whose crops are classified t
 def region_crops(split: InstanceSplit, indices, options: dict, seed: int,
                  sink=None) -> dict:
     """``fit`` arrays of the sampled, labelled, warped regions of a split's images."""
-    from cnnstudio.core.families.detection.rcnn_models import warp_crops
+    from cnnstudio.core.families.detection.rcnn_models_tf import warp_crops
 
     rng = np.random.default_rng(seed)
     crops, ids, targets = [], [], []

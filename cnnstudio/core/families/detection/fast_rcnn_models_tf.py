@@ -8,7 +8,7 @@
     story = model.story(image_uint8)               # every stage, timed
 
 The network: a small VGG-like backbone (three stages of two 3×3 conv + batch norm, max
-pooling between: stride 4), RoI max pooling of each proposal to 7×7 (``roi_pool``), two
+pooling between: stride 4), RoI max pooling of each proposal to 7×7 (``roi_pool_tf``), two
 dense layers, then a softmax over the classes + background and per-class box deltas.
 Each step samples ``rois_per_image`` of every image's labelled proposals, at most
 ``fg_fraction`` foreground (the paper: 64 and 25%; 32 here by default), from the model's
@@ -30,7 +30,7 @@ import tensorflow as tf
 from cnnstudio.core.errors import ModelError
 from cnnstudio.core.families.detection import box_coding, region_targets, selective_search
 from cnnstudio.core.families.detection.loss_parts_tf import LossPartsSteps
-from cnnstudio.core.families.detection.roi_pool import roi_pool
+from cnnstudio.core.families.detection.roi_pool_tf import roi_pool_tf
 from cnnstudio.core.keras_setup import keras
 
 K = keras()
@@ -129,7 +129,7 @@ class FastRCNN(LossPartsSteps, K.Model):
 
     def head(self, features, rois, batch_index, training=False):
         """(R, C+1) softmax and (R, C+1, 4) deltas of pixel RoIs (R, 4) on their images."""
-        pooled = roi_pool(features, rois, batch_index, self.image_size, POOL)
+        pooled = roi_pool_tf(features, rois, batch_index, self.image_size, POOL)
         logits, deltas = self.heads(pooled, training=training)
         return logits, deltas
 

@@ -1,6 +1,6 @@
 """RoI max pooling (Fast R-CNN, Girshick 2015, §2.1) on a TensorFlow feature map.
 
-    pooled = roi_pool(feature_map, rois, batch_index, image_size=64, output=7)
+    pooled = roi_pool_tf(feature_map, rois, batch_index, image_size=64, output=7)
     # feature_map (B, h, w, c); rois (R, 4) [y1, x1, y2, x2] in IMAGE pixels;
     # batch_index (R,) which image each RoI is on → pooled (R, 7, 7, c)
 
@@ -36,7 +36,7 @@ def crop_coordinates(rois, image_size, feature_size, samples: int):
                      ((rois[:, 3] - dx) / sx - 0.5) / tf.maximum(fw - 1.0, 1.0)], axis=-1)
 
 
-def roi_pool(feature_map, rois, batch_index, image_size, output: int = 7):
+def roi_pool_tf(feature_map, rois, batch_index, image_size, output: int = 7):
     """(R, output, output, c): each RoI's 2·output × 2·output bilinear samples, max-pooled
     2×2 (see the module docstring)."""
     feature_map = tf.convert_to_tensor(feature_map)
