@@ -145,3 +145,19 @@ def test_a_model_without_convolutions_says_so(qtbot, tmp_path):
     assert panel.layer_box.count() == 0 and not panel.busy()
     assert not panel.rank_button.isEnabled() and not panel.save_button.isEnabled()
     panel.close_panel()
+
+
+def test_a_filter_cut_from_the_filters_tab_switches_it_off_in_its_layer(qtbot, lenet_run):
+    panel = SurgeryPanel()
+    qtbot.addWidget(panel)
+    opened(qtbot, panel, lenet_run)
+    other = next(name for name in surgery_layers(panel) if name != panel.layer)
+    with qtbot.waitSignal(panel.updated, timeout=60_000):
+        panel.cut_filter(other, 2)         # the Filters tab's Ctrl+click on another layer
+    qtbot.waitUntil(lambda: panel.cuts() == {other: [2]}, timeout=60_000)
+    assert panel.layer == other
+    panel.close_panel()
+
+
+def surgery_layers(panel) -> list[str]:
+    return [panel.layer_box.itemText(i) for i in range(panel.layer_box.count())]

@@ -44,6 +44,7 @@ class ClassifierInsight:
             gallery.imageActivated.connect(window.tabs.show_image)
             gallery.imageActivated.connect(window.prediction.predict_image)
         self.filters.filterClicked.connect(self.dream_about)
+        self.filters.filterCut.connect(self.cut_filter)
 
     # -- where the model comes from ----------------------------------------
     def run_started(self, event) -> None:
@@ -119,6 +120,12 @@ class ClassifierInsight:
     def dream_about(self, layer: str, index: int) -> None:
         self.activation.choose(layer, index)
         self.window.tabs.show_panel(self.activation)
+
+    def cut_filter(self, layer: str, index: int) -> None:
+        """Ctrl+click in Filters: that filter switched off (or back on) in Cut it."""
+        panel = self.window.tabs.panel("surgery")
+        panel.cut_filter(layer, index)
+        self.window.tabs.show_panel(panel)
 
 
 def _class_names(run_dir) -> list[str]:

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from cnnstudio.core.probes.filters import conv_kernels, filter_view
 from cnnstudio.gui.families.classification.insight_panel import InsightPanel
@@ -33,6 +33,7 @@ def _combo(items) -> QComboBox:
 
 class FiltersPanel(InsightPanel):
     filterClicked = Signal(str, int)          # layer, filter index (→ activation maximisation)
+    filterCut = Signal(str, int)              # the same with Ctrl held (→ switched off, Cut it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -95,11 +96,14 @@ class FiltersPanel(InsightPanel):
         self.view = view
         self.mosaic.show_mosaic(view.mosaic, cmap, view.title, caption, view.labels,
                                 keep_view=same_layout)
-        self.status.setText("Click a filter to see what it looks for.")
+        self.status.setText("Click a filter to see what it looks for; Ctrl+click to switch it "
+                            "off (Cut it).")
         self.updated.emit()
 
     def _tile_clicked(self, index: int) -> None:
         if self.view is None:
             return
         cin = self.view.kernel_shape[2]
-        self.filterClicked.emit(self.view.layer, index // cin if self.view.mode == "all" else index)
+        index = index // cin if self.view.mode == "all" else index
+        cut = bool(QApplication.keyboardModifiers() & Qt.ControlModifier)
+        (self.filterCut if cut else self.filterClicked).emit(self.view.layer, index)

@@ -251,6 +251,18 @@ class SurgeryPanel(QWidget):
         self._draw_grid()
         self._score()
 
+    def cut_filter(self, layer: str, index: int) -> None:
+        """Switch filter ``index`` of ``layer`` off, or back on (the Filters tab's Ctrl+click)."""
+        if layer not in [self.layer_box.itemText(i) for i in range(self.layer_box.count())]:
+            self.status.setText(f"Cut it has not read {layer} yet (the model is still "
+                                "loading): Ctrl+click the filter again in a moment.")
+            return
+        self.layer_box.setCurrentText(layer)
+        if layer in self.kernels:
+            self.toggle(index)
+        else:                           # its kernels are on their way: toggled on arrival
+            self._pending_cut = (layer, index)
+
     def reset(self) -> None:
         self.off = {}
         self._draw_grid()
@@ -302,6 +314,11 @@ class SurgeryPanel(QWidget):
         if "kernels" in found:
             self.kernels[layer] = found["kernels"]
             self._draw_grid()
+            pending = getattr(self, "_pending_cut", None)
+            if pending and pending[0] == layer:
+                self._pending_cut = None
+                self.toggle(pending[1])
+                return                  # toggle() scores again, with the cut
         self.result = found["result"]
         before, after = self.base["accuracy"], self.result["accuracy"]
         count = sum(len(f) for f in self.cuts().values())
