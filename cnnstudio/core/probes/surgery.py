@@ -17,7 +17,6 @@ the model.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import threading
 import weakref
@@ -379,23 +378,12 @@ def save_as_run(model, source_run_dir, name: str, runs_root=None, test: dict | N
     config = source.config()
     config.name = name
     root = Path(runs_root) if runs_root is not None else source.path.parent
-    folder = RunDir.create(config, root=root)
-    try:
-        for file in ("dataset.json", "model.json"):
-            data = source.read_json(file)
-            if data is not None:
-                folder.write_json(file, data)
-        folder.save_model(model)
-        done = (source.read_json("summary.json", {}) or {}).get("epochs_done")
-        recorded = cuts if cuts is not None else cuts_of(model)
-        folder.write_json("summary.json", {
-            "status": "finished", "epochs_done": done, "test": dict(test or {}), "best": {},
-            "run_dir": str(folder.path),
-            "surgery": {"source": str(source.path), "cuts": recorded,
-                        "filters_cut": sum(len(v) for v in recorded.values())}})
-        folder.set_status("finished", epoch=done, surgery=True)
-    except BaseException:           # a full disk: no half run left to list
-        folder.close()
-        shutil.rmtree(folder.path, ignore_errors=True)
-        raise
-    return folder.path
+    done = (source.read_json("summary.json", {}) or {}).get("epochs_done")
+    recorded = cuts if cuts is not None else cuts_of(model)
+    return RunDir.write_finished(
+        config, root, model,
+        {file: source.read_json(file) for file in ("dataset.json", "model.json")},
+        {"epochs_done": done, "test": dict(test or {}),
+         "surgery": {"source": str(source.path), "cuts": recorded,
+                     "filters_cut": sum(len(v) for v in recorded.values())}},
+        epoch=done, surgery=True)

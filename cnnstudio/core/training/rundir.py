@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,28 @@ class RunDir:
         (path / "checkpoints").mkdir(exist_ok=True)
         write_atomic(path / "config.json", config.to_json())
         return run
+
+    @classmethod
+    def write_finished(cls, config: RunConfig, root, model, files: dict, summary: dict,
+                       **status) -> Path:
+        """A new, finished run folder holding ``model`` made elsewhere (a cut copy, an
+        import): ``files`` (name → JSON data), model.keras, summary.json (``summary`` over
+        status "finished"), status.json (``status`` extra keys). A step that fails (a full
+        disk) removes the folder: no half run is ever listed."""
+        folder = cls.create(config, root=root)
+        try:
+            for name, data in files.items():
+                if data is not None:
+                    folder.write_json(name, data)
+            folder.save_model(model)
+            folder.write_json("summary.json", {"status": "finished", "test": {}, "best": {},
+                                               "run_dir": str(folder.path), **summary})
+            folder.set_status("finished", **status)
+        except BaseException:
+            folder.close()
+            shutil.rmtree(folder.path, ignore_errors=True)
+            raise
+        return folder.path
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:

@@ -39,6 +39,7 @@ def register() -> None:
     COMMANDS.register("attack", f"{PACKAGE}.attack_cli", lazy=True)     # FGSM / PGD
     COMMANDS.register("audit", f"{PACKAGE}.audit_cli", lazy=True)       # suspect labels
     COMMANDS.register("surgery", f"{PACKAGE}.surgery_cli", lazy=True)   # switch filters off
+    COMMANDS.register("import-tm", f"{PACKAGE}.import_tm_cli", lazy=True)  # Teachable Machine
     # Multi-task learning (chapter 5): one trunk, a head per task, datasets of several labels.
     from cnnstudio.core.families.classification import multitask, multitask_data
     from cnnstudio.core.registry import DATASETS
