@@ -218,10 +218,13 @@ class ProjectorPanel(QWidget):
             return
         method, feats = self.method_box.currentData(), self.data["feats"]
         self.status.setText(f"{projector.METHODS[method]} of {len(feats)} test images…")
+        data = self.data
         self._watch("project", self._pool.submit(projector.project, feats, method),
-                    self._projected)
+                    lambda found: self._projected(found, data))
 
-    def _projected(self, found) -> None:
+    def _projected(self, found, data=None) -> None:
+        if data is not None and data is not self.data:
+            return                  # the run (or its features) changed while it projected
         self.projection, self.note = found
         self.clear_lasso()
         self.draw()
