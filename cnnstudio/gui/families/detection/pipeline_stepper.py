@@ -15,15 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +30,7 @@ from cnnstudio.core.families.detection.instances import Instances, class_color
 from cnnstudio.gui.families.detection import probe_source
 from cnnstudio.gui.families.detection.box_layer import BoxLayer
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
+from cnnstudio.gui.families.detection.step_controls import StepControls
 from cnnstudio.gui.model_access import Answers
 from cnnstudio.gui.widgets.mosaic import BACKGROUND
 
@@ -76,15 +75,8 @@ class PipelineStepper(QWidget):
         self.layer = BoxLayer(self.box, 2)
         self.cmap = pg.colormap.get("viridis")
 
-        # Qt's own arrow icons, not "◀"/"▶" characters a font may lack (a missing-glyph box).
-        self.back_button = QPushButton(self.style().standardIcon(QStyle.SP_ArrowBack), "Back")
-        self.next_button = QPushButton(self.style().standardIcon(QStyle.SP_ArrowForward), "Next")
-        self.next_button.setLayoutDirection(Qt.RightToLeft)     # the arrow after the word
-        self.back_button.clicked.connect(lambda: self.show_step(self.step - 1))
-        self.next_button.clicked.connect(lambda: self.show_step(self.step + 1))
-        self.step_box = QComboBox()
-        self.step_box.addItems([f"{i + 1}. {name}" for i, name in enumerate(STEPS)])
-        self.step_box.currentIndexChanged.connect(self.show_step)
+        self.controls = StepControls(self, STEPS, self.show_step)
+        self.back_button, self.step_box, self.next_button = self.controls.widgets()
         self.level = QComboBox()
         self.level.setToolTip("Which pyramid level's anchors to show")
         self.level.currentIndexChanged.connect(lambda _: self.step == 0 and self.show_step(0))
@@ -96,8 +88,7 @@ class PipelineStepper(QWidget):
                               "the model again")
         self.top_n.editingFinished.connect(self.recompute)
         bar = QHBoxLayout()
-        for widget in (self.back_button, self.step_box, self.next_button, QLabel("Level"),
-                       self.level, self.top_n):
+        for widget in (*self.controls.widgets(), QLabel("Level"), self.level, self.top_n):
             bar.addWidget(widget)
         bar.addStretch(1)
         self.explain = QLabel(wordWrap=True)
@@ -195,13 +186,7 @@ class PipelineStepper(QWidget):
         return np.asarray(anchors[keys[index]], np.float32).reshape(-1, 4)
 
     def show_step(self, step: int) -> None:
-        step = int(np.clip(step, 0, len(STEPS) - 1))
-        self.step = step
-        self.step_box.blockSignals(True)
-        self.step_box.setCurrentIndex(step)
-        self.step_box.blockSignals(False)
-        self.back_button.setEnabled(step > 0)
-        self.next_button.setEnabled(step < len(STEPS) - 1)
+        step = self.step = self.controls.show(step)
         self.level.setEnabled(step == 0)
         self.explain.setText(f"<b>{step + 1}. {STEPS[step]}</b> — "
                              + EXPLAIN[step].format(n=self.top_n.value()))

@@ -14,13 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +28,7 @@ from cnnstudio.gui.families.detection import probe_source
 from cnnstudio.gui.families.detection import story_steps as ss
 from cnnstudio.gui.families.detection.box_layer import BoxLayer
 from cnnstudio.gui.families.detection.model_access import WaitingAccess
+from cnnstudio.gui.families.detection.step_controls import StepControls
 from cnnstudio.gui.families.detection.timing_strip import TimingStrip
 from cnnstudio.gui.model_access import Answers
 from cnnstudio.gui.widgets.mosaic import BACKGROUND
@@ -96,16 +94,10 @@ class RcnnStoryPanel(QWidget):
         self.box.addItem(self.overlay_item)
         self.layer = BoxLayer(self.box, 1.5)
 
-        self.back_button = QPushButton(self.style().standardIcon(QStyle.SP_ArrowBack), "Back")
-        self.next_button = QPushButton(self.style().standardIcon(QStyle.SP_ArrowForward), "Next")
-        self.next_button.setLayoutDirection(Qt.RightToLeft)
-        self.back_button.clicked.connect(lambda: self.show_step(self.step - 1))
-        self.next_button.clicked.connect(lambda: self.show_step(self.step + 1))
-        self.step_box = QComboBox()
-        self.step_box.addItems([f"{i + 1}. {name}" for i, name in enumerate(ss.STEPS)])
-        self.step_box.currentIndexChanged.connect(self.show_step)
+        self.controls = StepControls(self, ss.STEPS, self.show_step)
+        self.back_button, self.step_box, self.next_button = self.controls.widgets()
         bar = QHBoxLayout()
-        for widget in (self.back_button, self.step_box, self.next_button):
+        for widget in self.controls.widgets():
             bar.addWidget(widget)
         bar.addStretch(1)
         self.why = QLabel(wordWrap=True)
@@ -204,13 +196,7 @@ class RcnnStoryPanel(QWidget):
 
     # -- drawing -----------------------------------------------------------------------------
     def show_step(self, step: int) -> None:
-        step = int(np.clip(step, 0, len(ss.STEPS) - 1))
-        self.step = step
-        self.step_box.blockSignals(True)
-        self.step_box.setCurrentIndex(step)
-        self.step_box.blockSignals(False)
-        self.back_button.setEnabled(step > 0)
-        self.next_button.setEnabled(step < len(ss.STEPS) - 1)
+        step = self.step = self.controls.show(step)
         self.why.setText(f"<b>{step + 1}. {ss.STEPS[step]}</b> — {ss.WHY[step]}")
         if self.image is None:
             return
