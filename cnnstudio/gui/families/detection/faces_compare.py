@@ -12,18 +12,19 @@ read from the JSON it ships in the package, with the machine they were measured 
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.core.families.detection import cnn_faces
 from cnnstudio.core.families.detection.haar_detect import detect_haar
 from cnnstudio.core.families.detection.haar_probes import draw_boxes
+from cnnstudio.gui.model_access import Answers
 
 BACKGROUND = "#1e1e1e"
 FIGURES = Path(__file__).resolve().parents[3] / "resources" / "benchmarks" / "faces.json"
@@ -90,11 +91,11 @@ class FacesCompare(QWidget):
         self.image, self.caption = np.asarray(image), caption or "image"
         self.haar = None                # HaarResult of the image shown
         self.cnn: dict | None = None    # cnn_faces.detect_faces of the image shown
-        self._number = 0                # which image a worker's answer belongs to
         self._stale = True              # the image shown has not been compared yet
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnn-faces")
-        self._future: Future | None = None
-        self._poll = QTimer(self, interval=50, timeout=self._collect)
+        # The CNN's answer comes back on this thread; an older image's is dropped.
+        self.answers = Answers(self)
+        self._pending = None
 
         self.heading = QLabel()
         self.heading.setWordWrap(True)
@@ -118,7 +119,6 @@ class FacesCompare(QWidget):
     # -- hooks (the Haar tab forwards its own) ------------------------------------
     def set_image(self, image: np.ndarray, caption: str = "") -> None:
         self.image, self.caption = np.asarray(image), caption or "the chosen image"
-        self._number += 1
         self._stale = True
         self._show_heading()
         if self.isVisible():
@@ -130,10 +130,9 @@ class FacesCompare(QWidget):
             self.refresh()
 
     def busy(self) -> bool:
-        return self._future is not None
+        return self.answers.busy()
 
     def close_panel(self) -> None:
-        self._poll.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)   # a detection ends alone
 
     # -- the two detectors ------------------------------------------------------
@@ -144,7 +143,7 @@ class FacesCompare(QWidget):
             "eyes, nose, mouth corners). Drop or open a photo to compare on it.")
 
     def refresh(self) -> None:
-        """Haar now, on this thread; the CNN on the worker (its answer comes to _collect)."""
+        """Haar now, on this thread; the CNN on the worker (its answer comes to _detected)."""
         self._stale = False
         self.cnn = None
         try:
@@ -159,37 +158,25 @@ class FacesCompare(QWidget):
         self.cnn_box.autoRange(padding=0.01)
         self.cnn_title.setText(f"{CNN}: detecting…" if cnn_faces.loaded() else
                                f"{CNN}: loading TensorFlow and the three networks…")
-        if self._future is not None:
-            self._future.cancel()
-        self._future = self._pool.submit(_detect, self.image, self._number)
-        self._poll.start()
+        if self._pending is not None:
+            self._pending.cancel()      # an older image not started yet: not worth running
+        image = self.image
+        self._pending = self._pool.submit(cnn_faces.detect_faces, image)
+        self.answers.watch("cnn", self._pending, lambda found: self._detected(image, found),
+                           self._failed)
 
-    def _collect(self) -> None:
-        future = self._future
-        if future is None or not future.done():
-            return
-        self._future = None
-        self._poll.stop()
-        try:
-            number, found = future.result()
-        except StudioError as exc:
-            self.cnn_title.setText(f"{CNN}: <span style='color:#e57373'>{exc}</span>")
-            self.compared.emit()
-            return
-        if number != self._number:
-            return                      # an older image's answer; the new one is queued
+    def _failed(self, exc) -> None:
+        self.cnn_title.setText(f"{CNN}: <span style='color:#e57373'>{exc}</span>")
+        self.compared.emit()
+
+    def _detected(self, image: np.ndarray, found: dict) -> None:
         self.cnn = found
-        self.cnn_item.setImage(cnn_faces.draw(self.image, found))
+        self.cnn_item.setImage(cnn_faces.draw(image, found))
         scores = ", ".join(f"{s:.2f}" for s in found["scores"][:4])
         extra = f" · scores {scores}{', …' if len(found['scores']) > 4 else ''}" \
             if len(found["scores"]) else ""
         self.cnn_title.setText(f"{CNN}: {_found(len(found['boxes']), found['ms'])}{extra}")
         self.compared.emit()
-
-
-def _detect(image: np.ndarray, number: int) -> tuple[int, dict]:
-    """Worker thread: the CNN's faces (its first call loads the detector)."""
-    return number, cnn_faces.detect_faces(image)
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
