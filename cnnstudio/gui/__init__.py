@@ -6,14 +6,16 @@ first and Keras loads on the background worker (see ``background.py``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from cnnstudio.gui import pyside_import_hook
+
+pyside_import_hook.install()
 
 
 def resources_dir() -> Path:
     """Presets and icons: cnnstudio/resources (package data, so installed copies have it
     too), or CNNSTUDIO_RESOURCES to use another folder."""
-    override = os.environ.get("CNNSTUDIO_RESOURCES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "resources"
+    from cnnstudio.core.presets import resources_dir as core_resources_dir
+
+    return core_resources_dir()

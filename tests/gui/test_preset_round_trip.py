@@ -6,8 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from cnnstudio.core.registry import ARCHITECTURES, DATASETS
@@ -38,7 +37,11 @@ def window(qapp, tmp_path_factory):
     studio.show()
     deadline = time.monotonic() + 240      # importing TensorFlow on a loaded machine
     while not studio.tf_ready and time.monotonic() < deadline:
-        QTest.qWait(20)     # (processEvents with a time limit aborted PySide 6.12 here)
+        # An event loop, as qtbot.wait runs one: QTest.qWait holds the interpreter lock
+        # while it waits, and the background import of TensorFlow crawled (115 s for 7).
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
     assert studio.tf_ready
     yield studio
     studio.close()
