@@ -87,6 +87,11 @@ class Answers(QObject):
     def busy(self) -> bool:
         return bool(self._callbacks)
 
+    def flush(self) -> None:
+        """Hand back now, on the GUI thread, every answer that has arrived (a panel closing
+        takes what is in flight instead of waiting for the queued wake-up)."""
+        self._deliver_all()
+
     def _deliver_all(self) -> None:
         while True:
             with self._lock:

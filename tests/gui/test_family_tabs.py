@@ -15,7 +15,8 @@ from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS, PanelSpec
 
 CLASSIFIER_TABS = ["Training curves", "Filters", "Feature maps", "Grad-CAM", "Filter dreams",
                    "Confusion", "Errors", "Epoch replay", "Fool it", "Calibration",
-                   "Cut it", "Suspect labels", "What a unit sees", "What changed", "Projector"]
+                   "Cut it", "Suspect labels", "What a unit sees", "What changed", "Projector",
+                   "Camera"]
 
 
 class ToyPanel(QLabel):

@@ -237,6 +237,11 @@ class DatasetPanel(QWidget):
         self.background.submit(lambda: load_dataset(config, self._report),
                                lambda data: self._loaded(key, data), self._failed, key="dataset")
 
+    def forget_folder(self, path: str) -> None:
+        """Read this image folder again next time: files were added since (camera capture)."""
+        for key in [k for k in self._cache if k.startswith("folder:") and str(path) in k]:
+            del self._cache[key]
+
     def _loaded(self, key: str, dataset) -> None:
         self._cache[key] = dataset
         self.dataset = dataset

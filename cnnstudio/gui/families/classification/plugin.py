@@ -81,6 +81,14 @@ def register() -> None:
     register_panel(PanelSpec("projector", "Projector", "The test set's penultimate features "
                              "in 2-D (PCA, t-SNE, UMAP): click a point, lasso a region",
                              ProjectorPanel, tasks=TASKS, screenshot="projector.png"))
+    # A camera as a live dataset and predictor (issue 28, section 2): live prediction of the
+    # run, Grad-CAM over it, Teachable-Machine-style capture and training. Not in screenshot
+    # mode (no source while a run trains there): docs/screenshots/camera.png comes from its test.
+    from cnnstudio.gui.camera.camera_panel import PANEL_ID, CameraPanel
+
+    register_panel(PanelSpec(PANEL_ID, "Camera", "Predict live from a camera, a video file, "
+                             "a screen region or generated digits; record your own classes "
+                             "and train on them", CameraPanel, tasks=TASKS, screenshot=None))
     # Multi-task learning (chapter 5): its own tab and prediction view (one answer per head).
     from cnnstudio.gui.families.classification.multitask_panel import (
         MultiTaskPanel,
