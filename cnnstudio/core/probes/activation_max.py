@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.probes.autodiff import value_and_grads
+from cnnstudio.core.probes.autodiff import compiled_value_and_grads
 from cnnstudio.core.probes.feature_maps import input_shape, single_input
 
 Progress = Callable[[int, int, float], None]
@@ -67,13 +67,17 @@ def _objective(model, layer_name: str):
                     return pre
             else:
                 fn = keras().Model(single_input(model), layer.output)
-            per_model[layer_name] = (fn, keras().Model(single_input(model), layer.output), ops)
+            def climb(x, arg, fn=fn):        # the mean of filter arg[0]: one trace for all
+                return ops.mean(ops.take(fn(x), arg[0], axis=-1)), [], ()
+
+            per_model[layer_name] = (fn, keras().Model(single_input(model), layer.output), ops,
+                                     compiled_value_and_grads(climb))
         return per_model[layer_name]
 
 
 def channel_mean(model, layer: str, images) -> np.ndarray:
     """The layer's real (post-activation) mean output per channel, for reporting."""
-    _, out, ops = _objective(model, layer)
+    _, out, ops, _ = _objective(model, layer)
     x = np.asarray(images, np.float32).reshape(-1, *input_shape(model))
     return ops.convert_to_numpy(ops.mean(out(x, training=False), axis=(0, 1, 2)))
 
@@ -91,7 +95,7 @@ def maximize_filter(model, layer: str, filter_index: int, steps: int = 64, step_
     ``step_size`` grey levels along the normalised gradient. A light blur every
     few steps keeps the image from turning into high-frequency noise.
     """
-    objective, _, ops = _objective(model, layer)
+    _, _, _, gradient = _objective(model, layer)
     count = filter_count(model, layer)
     if not 0 <= filter_index < count:
         raise ValueError(f"{layer} has {count} filters; {filter_index} is out of range")
@@ -100,12 +104,9 @@ def maximize_filter(model, layer: str, filter_index: int, steps: int = 64, step_
     x = np.clip(128 + rng.normal(0, 16, size=(1, *shape)), 0, 255).astype(np.float32)
     start = x[0].copy()
 
-    def fn(t):
-        return ops.mean(objective(t)[..., filter_index]), []
-
     history: list[float] = []
     for step in range(1, steps + 1):
-        value, grad, _, _ = value_and_grads(fn, x)
+        value, grad, _, _, _ = gradient(x, [filter_index])
         history.append(value)
         grad = grad / (np.sqrt(np.mean(grad ** 2)) + 1e-8)
         x = np.clip(x + step_size * grad, 0, 255)
@@ -113,7 +114,7 @@ def maximize_filter(model, layer: str, filter_index: int, steps: int = 64, step_
             x[0] = cv2.GaussianBlur(x[0], (3, 3), 0.5).reshape(shape)
         if progress is not None:
             progress(step, steps, value)
-    final, _, _, _ = value_and_grads(fn, x)
+    final, _, _, _, _ = gradient(x, [filter_index])
     history.append(final)
     image = np.round(x[0]).astype(np.uint8)
     return MaxResult(image, layer, int(filter_index), history,

@@ -20,14 +20,15 @@ import cv2
 import numpy as np
 
 from cnnstudio.core.keras_setup import keras
-from cnnstudio.core.probes.autodiff import value_and_grads
+from cnnstudio.core.probes.autodiff import compiled_value_and_grads
 from cnnstudio.core.probes.feature_maps import (
     as_batch,
     input_shape,
     map_layer_names,
     single_input,
 )
-from cnnstudio.core.probes.filters import conv_layer_names
+from cnnstudio.core.probes.filters import CONV_TYPES, conv_layer_names
+from cnnstudio.core.probes.nested_layers import Taps, find, last_softmax_dense, walk
 
 
 @dataclass
@@ -41,20 +42,26 @@ class HeatMap:
 
 
 def default_layer(model) -> str:
-    """The last conv layer: the highest-level features that still have a spatial layout."""
+    """The last conv layer: the highest-level features that still have a spatial layout.
+    A model whose convolutions sit in a nested model (a Teachable Machine export's
+    MobileNet base) gets the path of the last one inside it, "outer/inner/Conv_1"."""
     names = conv_layer_names(model) or map_layer_names(model)
+    if not names:
+        names = [path for path, layer in walk(model) if type(layer).__name__ in CONV_TYPES
+                 and len(layer.output.shape) == 4]
     if not names:
         raise ValueError(f"model {model.name} has no convolution layer for Grad-CAM")
     return names[-1]
 
 
 def _logits_head(model):
-    """(layer whose input to take, kernel, bias) when the model ends in Dense+softmax, else None."""
-    last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    if type(last).__name__ == "Dense" and activation == "softmax":
-        return last
-    return None
+    """The Dense+softmax layer that ends the model (nested models entered), else None: its
+    input and weights give the logits."""
+    return last_softmax_dense(model)
+
+
+def _top_level(model, layer) -> bool:
+    return layer is None or any(lay is layer for lay in model.layers)
 
 
 class _GradModel:
@@ -66,9 +73,36 @@ class _GradModel:
     def __init__(self, model, layer: str | None):
         self.layer = layer
         self.head = _logits_head(model)
-        head_out = self.head.input if self.head is not None else model.outputs[0]
-        outs = [model.get_layer(layer).output, head_out] if layer else [head_out]
-        self.model = keras().Model(single_input(model), outs, name="gradcam")
+        conv = find(model, layer) if layer else None
+        if _top_level(model, conv) and _top_level(model, self.head):
+            head_out = self.head.input if self.head is not None else model.outputs[0]
+            outs = [conv.output, head_out] if layer else [head_out]
+            self.model = keras().Model(single_input(model), outs, name="gradcam")
+            return
+        # Inside a nested model: a flat copy of the graph reaches the layer (same weights).
+        taps = Taps(model, {"conv": conv} if conv is not None else {},
+                    {"head": self.head} if self.head is not None else {})
+        flat = taps.model
+        outs = flat.outputs[:-1] if self.head is not None else flat.outputs
+        self.model = keras().Model(flat.inputs[0], outs, name="gradcam")
+
+    def gradients(self, method: str):
+        """The compiled gradient for ``method``, traced on first use and kept."""
+        compiled = self.__dict__.setdefault("_compiled", {})
+        if method not in compiled:
+            if method == "grad-cam":
+                def fn(x, arg):
+                    conv, head = self.model(x, training=False)
+                    scores = self.scores(head)
+                    target, index = _target(scores, arg)
+                    return target, [conv], (scores, index)
+            else:
+                def fn(x, arg):
+                    scores = self.scores(self.model(x, training=False))
+                    target, index = _target(scores, arg)
+                    return target, [], (scores, index)
+            compiled[method] = compiled_value_and_grads(fn)
+        return compiled[method]
 
     @classmethod
     def get(cls, model, layer):
@@ -94,13 +128,13 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def _target(scores, class_index, state):
+def _target(scores, arg):
+    """The summed score of class ``arg[0]``, or of the predicted class when it is -1 (in the
+    graph: one trace serves every class)."""
     ops = keras().ops
-    if class_index is None:
-        class_index = int(np.argmax(ops.convert_to_numpy(scores)[0]))
-    state["class_index"] = class_index
-    state["scores"] = ops.convert_to_numpy(scores)[0]
-    return ops.sum(scores[:, class_index])
+    predicted = ops.cast(ops.argmax(scores[0]), "int64")
+    index = ops.where(arg[0] < 0, predicted, arg[0])
+    return ops.sum(ops.take(scores, index, axis=1)), index
 
 
 def _probabilities(grad_model, scores: np.ndarray) -> np.ndarray:
@@ -119,16 +153,11 @@ def grad_cam(model, image, class_index: int | None = None, layer: str | None = N
     layer = layer or default_layer(model)
     gm = _GradModel.get(model, layer)
     shape = input_shape(model)
-    state: dict = {}
-
-    def fn(x):
-        conv, head = gm.model(x, training=False)
-        return _target(gm.scores(head), class_index, state), [conv]
-
-    _, _, (grad,), (conv,) = value_and_grads(fn, as_batch(image, shape))
+    _, _, (grad,), (conv,), (scores, index) = gm.gradients("grad-cam")(
+        as_batch(image, shape), [-1 if class_index is None else class_index])
     weights = grad[0].mean(axis=(0, 1))                       # one weight per channel
     cam = np.maximum((conv[0] * weights).sum(axis=-1), 0.0)   # keep what speaks *for* the class
-    return HeatMap(_fit(cam, shape), state["class_index"], _probabilities(gm, state["scores"]),
+    return HeatMap(_fit(cam, shape), int(index), _probabilities(gm, scores[0]),
                    layer, "grad-cam", cam.astype(np.float32))
 
 
@@ -136,14 +165,10 @@ def saliency(model, image, class_index: int | None = None) -> HeatMap:
     """|∂ score / ∂ pixel|, strongest over colour channels (Simonyan et al. 2014)."""
     gm = _GradModel.get(model, None)
     shape = input_shape(model)
-    state: dict = {}
-
-    def fn(x):
-        return _target(gm.scores(gm.model(x, training=False)), class_index, state), []
-
-    _, grad, _, _ = value_and_grads(fn, as_batch(image, shape))
+    _, grad, _, _, (scores, index) = gm.gradients("saliency")(
+        as_batch(image, shape), [-1 if class_index is None else class_index])
     sal = np.abs(grad[0]).max(axis=-1)
-    return HeatMap(_fit(sal, shape), state["class_index"], _probabilities(gm, state["scores"]),
+    return HeatMap(_fit(sal, shape), int(index), _probabilities(gm, scores[0]),
                    "", "saliency", sal.astype(np.float32))
 
 

@@ -246,6 +246,22 @@ class LayerOutput:
                 per_model[layer] = cls(model, layer)
             return per_model[layer]
 
+    def unit_gradient(self):
+        """The compiled ∂ unit / ∂ input, the unit ``arg`` = (row, col, channel); kept."""
+        if "_unit_gradient" not in self.__dict__:
+            from cnnstudio.core.keras_setup import keras
+            from cnnstudio.core.probes.autodiff import compiled_value_and_grads
+
+            ops = keras().ops
+
+            def fn(x, arg):
+                out = self.model(x, training=False)[0]
+                return ops.take(ops.take(ops.take(out, arg[0], axis=0), arg[1], axis=0),
+                                arg[2], axis=0), [], ()
+
+            self._unit_gradient = compiled_value_and_grads(fn)
+        return self._unit_gradient
+
     def __call__(self, x) -> np.ndarray:
         from cnnstudio.core.keras_setup import keras
 
@@ -273,7 +289,6 @@ def _support(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 def effective_field(model, layer: str, image, row: int, col: int,
                     channel: int = 0) -> EffectiveField:
     """|∂ activation(row, col, channel) / ∂ input| for one raw-pixel image."""
-    from cnnstudio.core.probes.autodiff import value_and_grads
     from cnnstudio.core.probes.feature_maps import as_batch, input_shape
 
     extractor = LayerOutput.get(model, layer)
@@ -282,10 +297,8 @@ def effective_field(model, layer: str, image, row: int, col: int,
         raise StudioError(f"layer {layer} has {h}×{w} units in {c} channels; "
                           f"unit ({row}, {col}) of channel {channel} is outside it")
 
-    def fn(x):
-        return extractor.model(x, training=False)[:, row, col, channel][0], []
-
-    value, grad, _, _ = value_and_grads(fn, as_batch(image, input_shape(model)))
+    value, grad, _, _, _ = extractor.unit_gradient()(as_batch(image, input_shape(model)),
+                                                     [row, col, channel])
     grad = grad[0]
     magnitude = np.abs(grad).max(axis=-1)
     top = float(magnitude.max())
