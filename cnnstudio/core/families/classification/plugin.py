@@ -40,6 +40,12 @@ def register() -> None:
     COMMANDS.register("audit", f"{PACKAGE}.audit_cli", lazy=True)       # suspect labels
     COMMANDS.register("surgery", f"{PACKAGE}.surgery_cli", lazy=True)   # switch filters off
     COMMANDS.register("import-tm", f"{PACKAGE}.import_tm_cli", lazy=True)  # Teachable Machine
+    # Fine-tuning a finished or imported run: its model.keras is the start.
+    from cnnstudio.core.families.classification.from_run import FROM_RUN
+
+    ARCHITECTURES.register(FROM_RUN.id, FROM_RUN)
+    PROFILES.register("from-run", replace(CLASSIFIER, task="from-run"))
+    TASKS.register("from-run", f"{PACKAGE}.from_run_task:INSTANCE", lazy=True)
     # Multi-task learning (chapter 5): one trunk, a head per task, datasets of several labels.
     from cnnstudio.core.families.classification import multitask, multitask_data
     from cnnstudio.core.registry import DATASETS
