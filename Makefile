@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-cluster lint bench clean
+.PHONY: run test test-fast test-cluster lint bench dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,5 +40,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
 
+# The wheel and the sdist in dist/ (what pip and pipx install); .ci/wheel_smoke tries the
+# wheel in a fresh venv. A stale build/ could slip removed files into the wheel: it goes.
+dist: $(STAMP)
+	rm -rf build dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

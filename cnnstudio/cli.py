@@ -149,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--install-desktop-entry"], ["--uninstall-desktop-entry"]):
+        from cnnstudio import desktop_entry  # no Qt: works over ssh and in CI
+
+        try:
+            if len(argv) > 1:
+                raise StudioError(f"{argv[0]} takes no other arguments, got {argv[1]!r}")
+            if argv[0] == "--install-desktop-entry":
+                desktop_entry.install()
+            else:
+                desktop_entry.uninstall()
+            return 0
+        except StudioError as exc:
+            print(f"cnnstudio: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     if not argv or (argv[0].startswith("--") and argv[0] not in ("--help", "-h")):
         return _open_studio(argv)
     try:
