@@ -7,7 +7,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnstudio.core.errors import StudioError
-from cnnstudio.gui import export_action
+from cnnstudio.gui import export_action, presenter
+from cnnstudio.gui.presenter import menu_entries
 from cnnstudio.gui.presets import list_presets
 from cnnstudio.gui.registry import MENU_ACTIONS
 
@@ -25,6 +26,7 @@ def _action(window, menu, text, slot, shortcut=None, tip=""):
 
 
 def build(window) -> None:
+    presenter.install(window)           # window.presenter: F5, its keys, the caption bar
     bar = window.menuBar()
     file = bar.addMenu("&File")
     _action(window, file, "Open run…", window.ask_open_run, QKeySequence.Open,
@@ -48,6 +50,7 @@ def build(window) -> None:
         window.preset_actions[preset.key] = _action(
             window, presets, preset.title, lambda _=False, p=preset: load_preset(window, p),
             tip=f"Load the settings of {preset.key}.json")
+    menu_entries.build_lessons_menu(window, file)
     file.addSeparator()
     _action(window, file, "Save settings as…", lambda: save_config(window), QKeySequence.Save,
             "Save the current settings as a RunConfig JSON file (cnnstudio train --config).")
@@ -65,21 +68,26 @@ def build(window) -> None:
                                   "Start a new run with the current settings.")
     _action(window, run, "Pause / resume", window.training.pause.toggle, "Ctrl+P",
             "Hold or continue the current run.")
-    _action(window, run, "Stop", window.stop_training, Qt.Key_Escape,
-            "Stop at the next batch; the run stays resumable.")
+    # Esc: in presenter mode it leaves presenter mode instead (the presenter takes it).
+    window.stop_action = _action(window, run, "Stop", window.stop_training, Qt.Key_Escape,
+                                 "Stop at the next batch; the run stays resumable.")
 
     view = bar.addMenu("&View")
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())
     view.addSeparator()
     themes = QActionGroup(window)
-    for name in ("light", "dark"):
+    window.theme_actions = {}
+    for name in ("light", "dark", "contrast"):
         action = _action(window, view, f"{name.capitalize()} theme",
                          lambda _=False, n=name: window.set_theme(n))
         action.setCheckable(True)
         action.setChecked(str(window.settings.value("theme", "light")) == name)
         themes.addAction(action)
+        window.theme_actions[name] = action
     _action(window, view, "Reset layout", window.reset_layout, tip="Put every panel back.")
+    view.addSeparator()
+    menu_entries.build_view_entries(window, view)
 
     help_menu = bar.addMenu("&Help")
     _action(window, help_menu, "About CNN Studio", lambda: QMessageBox.about(

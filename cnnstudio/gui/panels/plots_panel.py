@@ -172,11 +172,12 @@ class PlotsPanel(QWidget):
                 val = theme.val if i == 0 else train
                 faint = pg.mkColor(train)
                 faint.setAlpha(70)
-                self.curves[s.key].setPen(pg.mkPen(faint, width=1))
-                self.curves["smooth_" + s.key].setPen(pg.mkPen(train, width=2))
+                thick = theme.line_scale          # the contrast theme's lines are thicker
+                self.curves[s.key].setPen(pg.mkPen(faint, width=thick))
+                self.curves["smooth_" + s.key].setPen(pg.mkPen(train, width=2 * thick))
                 if ("val_" + s.key) in self.curves:
                     curve = self.curves["val_" + s.key]
-                    curve.setPen(pg.mkPen(val, width=2.5,
+                    curve.setPen(pg.mkPen(val, width=2.5 * thick,
                                           style=Qt.SolidLine if i == 0 else Qt.DashLine))
                     curve.setSymbolBrush(val)
                     curve.setSymbolPen(theme.plot_bg)
