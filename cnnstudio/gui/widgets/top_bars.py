@@ -36,11 +36,14 @@ class TopBars(QWidget):
         label_w = min(140, self.width() * 0.35)
         pct_w = 62
         bar_w = max(10.0, self.width() - label_w - pct_w - 12)
+        metrics = painter.fontMetrics()
         for i, (name, p) in enumerate(self.rows):
             y = i * row_h
             painter.setPen(text)
+            # A long class name ("Empty desk") ends in "…" rather than losing its start.
+            shown = metrics.elidedText(name, Qt.ElideRight, int(label_w - 6))
             painter.drawText(QRectF(0, y, label_w - 6, row_h), Qt.AlignRight | Qt.AlignVCenter,
-                             name)
+                             shown)
             track = QRectF(label_w, y + row_h * 0.2, bar_w, row_h * 0.6)
             painter.fillRect(track, self.palette().alternateBase())
             colour = QColor(self.accent)

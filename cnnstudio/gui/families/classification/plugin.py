@@ -11,7 +11,7 @@ from cnnstudio.gui.registry import (
     register_prediction_view,
 )
 
-TASKS = frozenset({"classification", "transfer"})
+TASKS = frozenset({"classification", "transfer", "from-run"})   # from-run: fine-tuning a run
 CONTROLLER = "classifier-insight"
 
 # Views a run shows while it trains (confusion and errors come with a finished run): in the
@@ -89,6 +89,12 @@ def register() -> None:
     register_panel(PanelSpec(PANEL_ID, "Camera", "Predict live from a camera, a video file, "
                              "a screen region or generated digits; record your own classes "
                              "and train on them", CameraPanel, tasks=TASKS, screenshot=None))
+    # Models from elsewhere (issue 28, section 3): File → Open Teachable Machine model…
+    from cnnstudio.gui.families.classification import teachable_open
+    from cnnstudio.gui.registry import MenuAction, register_menu_action
+
+    register_menu_action(MenuAction(teachable_open.ACTION_ID, "File", teachable_open.ACTION_TEXT,
+                                    teachable_open.open_dialog, tip=teachable_open.TIP))
     # Multi-task learning (chapter 5): its own tab and prediction view (one answer per head).
     from cnnstudio.gui.families.classification.multitask_panel import (
         MultiTaskPanel,
