@@ -17,7 +17,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPTS = sorted(p.stem for p in BENCHMARKS.glob("*.py") if not p.stem.startswith("_"))
 # The benchmarks that time something: each takes --rounds.
-TIMED = {"haar_speed", "insight_latency", "maskrcnn_shapes", "memory", "multiprocess",
+TIMED = {"camera", "haar_speed", "insight_latency", "maskrcnn_shapes", "memory", "multiprocess",
          "predict_latency", "rcnn_family",
          "startup", "sweep_overhead", "train_throughput", "transfer_speed", "ui_latency"}
 # Their --help costs a TensorFlow import (~4 s each on 2 cores): run alone only with -m slow.

@@ -40,7 +40,7 @@ def digit(digits_run):
 
 def test_the_panel_serves_classifiers_with_its_own_hooks_and_screenshot():
     spec = PANELS.get("adversarial")
-    assert spec.tasks == frozenset({"classification", "transfer"})
+    assert spec.tasks == frozenset({"classification", "transfer", "from-run"})
     assert spec.hooks and spec.screenshot == "adversarial.png"
 
 

@@ -53,7 +53,7 @@ def _bars(panel) -> np.ndarray:
 
 def test_the_tab_serves_classifier_runs_with_its_own_hooks():
     spec = PANELS.get("calibration")
-    assert spec.tasks == frozenset({"classification", "transfer"})
+    assert spec.tasks == frozenset({"classification", "transfer", "from-run"})
     assert spec.hooks and spec.screenshot == "calibration.png"
 
 

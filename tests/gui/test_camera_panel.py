@@ -98,7 +98,7 @@ def pixels(widget) -> np.ndarray:
 def test_the_tab_serves_classifier_runs():
     spec = PANELS.get(PANEL_ID)
     assert spec.title == "Camera"
-    assert spec.tasks == frozenset({"classification", "transfer"})
+    assert spec.tasks == frozenset({"classification", "transfer", "from-run"})
     assert spec.hooks and spec.screenshot is None
 
 

@@ -122,13 +122,13 @@ def test_a_click_wait_holds_until_next_and_back_shows_the_step_before(window, tm
     assert player.index == 2 and watch.ended is None
     player.back()                            # step 2 again, not replayed: waits for Next
     assert (player.index, player.state, watch.steps[-1]) == (1, "click", 1)
-    assert window.message.text() == "two"
+    assert window.lesson_bar.caption.text() == "two"
     player.next()                            # on to the click wait again
     assert spin(lambda: (player.index, player.state) == (2, "click"), 10)
     player.next()
     assert spin(lambda: watch.ended == "finished", 10)
     assert watch.steps == [1, 2, 1, 2, 3]
-    assert window.message.text() == "four"
+    assert window.lesson_bar.caption.text() == "four"
     assert window.lesson_player is None
 
 

@@ -270,3 +270,66 @@ def test_a_presenter_screenshot_reads_from_the_back_of_the_room(studio, qtbot, t
     corner = bar.mapTo(studio, QPoint(2, bar.height() - 2))
     assert shot.toImage().pixelColor(corner) == QColor("#000000")
     studio.presenter.leave()
+
+
+def slide_lesson() -> Lesson:
+    return Lesson("Slides", 1, None, [
+        Step("preset", {"preset": "lenet5-mnist"}, "a preset"),          # 0: no dock
+        Step("dock", {"dock": "dataset"}, "the data"),                   # 1: dataset
+        Step("caption", {}, "still the data"),                           # 2: dataset
+        Step("dock", {"dock": "architecture"}, "the layers"),            # 3: architecture
+        Step("tab", {"tab": "Training curves"}, "the curves"),           # 4: none
+        Step("train", {"epochs": 1}, "training"),                        # 5: none
+        Step("image", {"image": "sample:7"}, "a seven"),                 # 6: prediction
+        Step("wait", {"seconds": 1}, "its answer"),                      # 7: prediction
+        Step("preset", {"preset": "lenet5-mnist"}, "another")])          # 8: none
+
+
+def test_a_dock_shows_only_while_its_step_or_the_one_that_raised_it_is_in_front(studio, qtbot):
+    def shown():
+        return {k for k, d in studio.docks.items() if d.isVisibleTo(studio)}
+
+    assert studio.statusBar().isVisibleTo(studio)
+    player = FakePlayer(studio, slide_lesson())
+    studio.presenter.enter(player)
+    assert not studio.statusBar().isVisibleTo(studio)        # the caption shows once, below
+    player.start()
+    expected = [set(), {"dataset"}, {"dataset"}, {"architecture"}, set(), set(),
+                {"prediction"}, {"prediction"}, set()]
+    for index, docks in enumerate(expected):
+        if index:
+            player.next()
+        assert (index, shown()) == (index, docks)
+        if docks:           # the one dock in view is wide enough to read, the centre wider
+            dock = studio.docks[next(iter(docks))]
+            qtbot.waitUntil(lambda dock=dock: dock.width() > 0.3 * studio.width()
+                            and studio.tabs.width() > 0.5 * studio.width(), timeout=2000)
+    player.back()
+    player.back()                                   # back to the wait after the image
+    assert shown() == {"prediction"}
+    studio.presenter.leave()
+    assert studio.statusBar().isVisibleTo(studio)
+    assert {"dataset", "training", "prediction"} <= shown()
+
+
+def test_thumbnail_captions_get_cells_wide_enough_at_presenter_scale(studio, qtbot):
+    import numpy as np
+
+    from cnnstudio.gui.widgets.mosaic import ImageGallery
+
+    gallery = ImageGallery(side=64)
+    studio.tabs.addTab(gallery, "Gallery")
+    captions = ["triangle → circle\n87%", "1 → 7\n33%"]
+    gallery.set_images(np.zeros((2, 8, 8, 1), np.uint8), captions)
+    own = gallery.list.gridSize()
+    studio.presenter.enter(FakePlayer(studio, lesson(scale=2.0)))
+    studio.presenter.refresh()
+    metrics = gallery.list.fontMetrics()
+    grid = gallery.list.gridSize()
+    assert grid.width() >= metrics.horizontalAdvance("triangle → circle") + 16 > own.width()
+    assert grid.height() >= 64 + 2 * metrics.lineSpacing()
+    gallery.set_images(np.zeros((1, 8, 8, 1), np.uint8), ["a much longer class → name\n9%"])
+    assert gallery.list.gridSize().width() >= metrics.horizontalAdvance(
+        "a much longer class → name")                    # refitted as thumbnails arrive
+    studio.presenter.leave()
+    assert gallery.list.gridSize() == own

@@ -43,7 +43,7 @@ def opened(qtbot, panel, run_dir):
 
 def test_the_panel_serves_classifiers_with_its_own_hooks_and_screenshot():
     spec = PANELS.get("surgery")
-    assert spec.title == "Cut it" and spec.tasks == frozenset({"classification", "transfer"})
+    assert spec.title == "Cut it" and spec.tasks == frozenset({"classification", "transfer", "from-run"})
     assert spec.hooks and spec.screenshot == "surgery.png"
 
 

@@ -56,7 +56,7 @@ def _open(panel, run_dir, qtbot):
 def test_the_tab_serves_classifier_runs_with_its_own_hooks():
     spec = PANELS.get("suspects")
     assert spec.title == "Suspect labels" and spec.screenshot == "suspects.png"
-    assert spec.tasks == frozenset({"classification", "transfer"}) and spec.hooks
+    assert spec.tasks == frozenset({"classification", "transfer", "from-run"}) and spec.hooks
 
 
 def test_images_ranked_by_loss_follow_the_confusion_matrix(panel, trained, qtbot):

@@ -46,7 +46,7 @@ def test_the_three_tabs_serve_classifiers_with_their_screenshots():
     for panel_id, shot in (("receptive-field", "receptive-field.png"),
                            ("what-changed", "what-changed.png"), ("projector", "projector.png")):
         spec = PANELS.get(panel_id)
-        assert spec.tasks == frozenset({"classification", "transfer"})
+        assert spec.tasks == frozenset({"classification", "transfer", "from-run"})
         assert spec.hooks and spec.screenshot == shot
 
 
