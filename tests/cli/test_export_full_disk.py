@@ -38,6 +38,7 @@ def error_lines(capsys) -> list[str]:
             if line.startswith("cnnstudio:") or "Traceback" in line]
 
 
+@pytest.mark.slow
 def test_a_model_file_cut_short_by_a_full_disk_leaves_the_earlier_export(exported, capsys,
                                                                         monkeypatch):
     import builtins

@@ -64,6 +64,7 @@ def test_an_explicit_max_side_still_wins(big_photo, capsys):
     assert captured.out.startswith("astronaut-4200.jpg: ") and " × face (" in captured.out
 
 
+@pytest.mark.slow
 def test_predict_reads_a_huge_png_downscaled_with_a_note(tiny_run, tmp_path, capsys):
     path = tmp_path / "huge.png"               # 23,000² grey: 529 MB of pixels, 0.6 MB file
     path.write_bytes(flat_png(23000, 23000, 200))

@@ -42,6 +42,7 @@ def write(path, array):
     return str(path)
 
 
+@pytest.mark.slow
 def test_a_sketch_is_translated_as_drawn_and_a_photo_through_its_edges(runs, tmp_path, capsys):
     sketch = np.zeros((32, 32), np.uint8)
     sketch[6:8, 4:28] = 255

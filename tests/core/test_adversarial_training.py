@@ -80,6 +80,7 @@ def _config():
     return config
 
 
+@pytest.mark.slow
 def test_a_resumed_adversarial_run_repeats_an_uninterrupted_one(runs_root):
     events = []
     whole = engine.run(_config(), runs_root=runs_root, sink=events.append)

@@ -127,6 +127,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_every_benchmark_answers_help():
     paths = [str(BENCHMARKS / f"{name}.py") for name in SCRIPTS]
     done = subprocess.run([sys.executable, "-c", HELP_ALL, str(BENCHMARKS), *paths],
@@ -143,6 +144,7 @@ def test_every_benchmark_answers_help():
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n
                                   for n in SCRIPTS])
+@pytest.mark.slow
 def test_help_as_a_script(name):
     done = subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],
                           capture_output=True, text=True, timeout=120,

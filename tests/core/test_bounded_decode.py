@@ -119,6 +119,7 @@ def test_a_downscaled_photo_is_the_area_average(astronaut, monkeypatch):
     assert np.abs(image.astype(int) - expected).mean() < 1.5
 
 
+@pytest.mark.slow
 def test_a_huge_flat_png_is_read_downscaled_with_a_note(tmp_path):
     path = tmp_path / "grey.png"           # 23,000² grey: 529 MB of pixels in a 0.6 MB file
     path.write_bytes(flat_png(23000, 23000, bands=[(11500, 40), (11500, 200)]))
@@ -132,6 +133,7 @@ def test_a_huge_flat_png_is_read_downscaled_with_a_note(tmp_path):
                          "keep memory bounded)")
 
 
+@pytest.mark.slow
 def test_the_huge_png_is_decoded_within_a_bounded_memory(tmp_path):
     path = tmp_path / "grey.png"
     path.write_bytes(flat_png(23000, 23000))

@@ -99,6 +99,7 @@ def runs(tmp_path_factory):
     return with_val, without_val, events
 
 
+@pytest.mark.slow
 def test_each_epoch_records_the_validation_sets_calibration(runs):
     from cnnstudio.core.datasets import load_dataset
     from cnnstudio.core.predict import load_model_file

@@ -247,6 +247,7 @@ def predictors(lenet_run):
     return LivePredictor(lenet_run, gradcam=False), Predictor.from_run(lenet_run)
 
 
+@pytest.mark.slow
 def test_live_prediction_is_cnnstudio_predicts_answer(predictors):
     live, predictor = predictors
     source = GeneratedSource(320, 240, seed=5, realtime=False)     # no reduction at 320×240

@@ -159,6 +159,7 @@ def whole_run(tmp_path_factory):
 
 
 # Three steps per call here; one per call in tests/cli/test_translate_cli.py.
+@pytest.mark.slow
 @pytest.mark.parametrize("steps_per_call", [3])
 def test_a_tiny_run_records_cycle_probes_every_epoch(runs_root, steps_per_call, request):
     from cnnstudio.core.training import engine
@@ -185,6 +186,7 @@ def test_a_tiny_run_records_cycle_probes_every_epoch(runs_root, steps_per_call, 
     assert set(result.summary["test"]) >= {"cycle_l1_test", "cycle_a_test", "cycle_b_test"}
 
 
+@pytest.mark.slow
 def test_stop_then_resume_restores_four_optimizers_and_the_pools(runs_root, whole_run):
     from cnnstudio.core.keras_setup import keras
     from cnnstudio.core.predict import load_model_file

@@ -145,6 +145,7 @@ CHILD_ENV = {"maskrcnn": {"TF_DETERMINISTIC_OPS": "1"}}   # checked in a child p
 CLOSE_ONLY = {"ram": 1e-2}           # its profile's resume_note says why
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(family, runs_root,
                                                                    tmp_path):
@@ -184,6 +185,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(family, run
                      for r in RunDir(whole.run_dir).records({"batch_end"})]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(CHILD_ENV))
 def test_in_a_fresh_process(family):
     from cnnstudio.core.families.profile import arch_profile

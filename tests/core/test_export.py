@@ -104,6 +104,7 @@ def test_the_savedmodel_takes_raw_uint8_images_like_the_studio(lenet_run, savedm
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_reexport_replaces_the_earlier_one_but_a_foreign_folder_is_refused(lenet_run,
                                                                              tmp_path):
     out = tmp_path / "tfl"
@@ -119,6 +120,7 @@ def test_a_reexport_replaces_the_earlier_one_but_a_foreign_folder_is_refused(len
         export_run(lenet_run, "tflite", tmp_path / "mine")
 
 
+@pytest.mark.slow
 def test_an_export_that_disagrees_fails_loudly_and_is_not_kept(lenet_run, tmp_path,
                                                                monkeypatch):
     real = export.run_export

@@ -110,6 +110,7 @@ def tiny_config(epochs=2) -> RunConfig:
                                  steps_per_call=1))
 
 
+@pytest.mark.slow
 def test_tiny_model_trains_stops_and_resumes_through_the_engine(runs_root, monkeypatch):
     from cnnstudio.core.registry import TASKS
 

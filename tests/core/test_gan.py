@@ -145,6 +145,7 @@ def test_dcgan_rejects_sides_it_cannot_upsample_to():
 
 
 # -- through the engine -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_tiny_run_writes_a_grid_every_epoch_and_live_grids_between(runs_root, monkeypatch):
     monkeypatch.setattr(TASKS.get("gan"), "live_every", 2)
     events = []
@@ -214,6 +215,7 @@ def test_the_same_seed_repeats_a_cpu_run(runs_root):
     assert np.array_equal(grid_a, grid_b)
 
 
+@pytest.mark.slow
 def test_a_folder_dataset_trains_on_its_images(tmp_path, runs_root):
     rng = np.random.default_rng(0)
     for name in ("a", "b"):

@@ -33,6 +33,7 @@ def _flipped(y: np.ndarray, rate: float, seed: int, classes: int = 10):
     return noisy, flip
 
 
+@pytest.mark.slow
 def test_k_fold_probabilities_and_cleanlab_find_the_flipped_labels():
     config = RunConfig(DatasetConfig("digits", {}), ModelConfig("mlp", {"units": 64}),
                        TrainConfig(batch_size=32, seed=1))
@@ -169,6 +170,7 @@ def test_bad_decisions_are_one_line(tmp_path):
         ld.decide(tmp_path / "d.json", config, ["0", "1"], "k", "relabel", "0", "7")
 
 
+@pytest.mark.slow
 def test_the_next_run_applies_them_and_audit_prints_the_suspects(tmp_path, capsys):
     """A registered set: decisions under the runs root, keyed by pixels; the engine's run
     trains without the excluded image; ``cnnstudio audit`` then audits that run."""

@@ -113,6 +113,7 @@ def finished_runs(tmp_path_factory):
     return multi, single
 
 
+@pytest.mark.slow
 def test_a_run_records_each_heads_curves_and_test_accuracy(finished_runs):
     multi, _ = finished_runs
     assert multi.status == "finished", multi.summary

@@ -122,6 +122,7 @@ def test_an_unpaired_dataset_is_refused_with_the_paired_ones_named(runs_root):
 
 # -- through the engine -------------------------------------------------------------------------
 # Three steps per call here; one per call in tests/cli/test_translate_cli.py.
+@pytest.mark.slow
 @pytest.mark.parametrize("steps_per_call", [3])
 def test_a_tiny_run_records_the_probe_pairs_every_epoch(runs_root, steps_per_call):
     events = []
@@ -145,6 +146,7 @@ def test_a_tiny_run_records_the_probe_pairs_every_epoch(runs_root, steps_per_cal
         assert result.summary["steps_per_call"] == 3
 
 
+@pytest.mark.slow
 def test_stop_then_resume_restores_both_optimizers(runs_root):
     control = RunControl()
 
@@ -169,6 +171,7 @@ def test_stop_then_resume_restores_both_optimizers(runs_root):
     assert pp.TranslationStore(resumed.run_dir).epochs() == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_the_l1_only_baseline_and_edges2digits(runs_root):
     result = engine.run(tiny(epochs=1, options={"filters": 4, "gan_weight": 0.0,
                                                 "patch_layers": 1},

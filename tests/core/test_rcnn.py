@@ -121,6 +121,7 @@ def _config(epochs=2) -> RunConfig:
                                  steps_per_call=3))
 
 
+@pytest.mark.slow
 def test_trains_stops_and_resumes_exactly_through_the_engine(runs_root):
     from cnnstudio.core.families.detection import maskrcnn_probes as mp
     from cnnstudio.core.keras_setup import keras

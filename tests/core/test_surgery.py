@@ -143,6 +143,7 @@ def _hashes(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_a_trained_lenet_masked_ranking_equals_cutting_and_save_as_run_keeps_the_source(
         lenet_run, tmp_path):
     from cnnstudio.core.predict import load_model_file

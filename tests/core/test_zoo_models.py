@@ -117,6 +117,7 @@ def test_googlenet_matches_the_papers_table():
 
 @pytest.mark.parametrize("depth,expected", [(18, 11_689_512), (34, 21_797_672),
                                             (50, 25_557_032)])
+@pytest.mark.slow
 def test_resnet_trainable_weights_match_the_reference_implementation(depth, expected):
     # torchvision's published counts (BN moving statistics are buffers there, not parameters).
     model = ARCHITECTURES.get("resnet").build((224, 224, 3), 1000, {"depth": depth})

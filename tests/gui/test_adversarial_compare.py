@@ -41,6 +41,7 @@ def two_runs(tmp_path_factory):
     return runs
 
 
+@pytest.mark.slow
 def test_each_run_finds_the_sibling_trained_the_other_way(two_runs, tmp_path):
     plain, attacked = two_runs
     assert counterpart(plain)[0].path == attacked
@@ -72,6 +73,7 @@ def test_the_two_curves_share_one_plot(qtbot, two_runs):
         panel.close_panel()
 
 
+@pytest.mark.slow
 def test_a_run_without_a_sibling_says_how_to_get_one(qtbot, tmp_path):
     config = tiny_config(epochs=1)
     config.training.steps_per_call = 8

@@ -85,6 +85,7 @@ def test_clicking_a_sample_opens_the_pixel_view(qtbot, studio):
     dialogs[0].close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["dark"])
 def test_theme_and_layout_are_remembered(qtbot, tmp_path, runs_root, theme):
     from cnnstudio.gui.main_window import MainWindow

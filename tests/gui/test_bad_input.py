@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.gui.conftest import configure, tiny_config
 from tests.gui.test_training_flow import drop
 
@@ -70,6 +72,7 @@ def test_model_too_deep_for_8x8_inputs(qtbot, studio):
     assert shapes["c1"] == [None, 16, 16, 6] and shapes["s2"] == [None, 8, 8, 6]
 
 
+@pytest.mark.slow
 def test_a_huge_image_dropped_is_read_downscaled_and_the_window_says_so(qtbot, studio,
                                                                           tmp_path):
     from tests.huge_images import flat_png

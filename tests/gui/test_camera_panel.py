@@ -102,6 +102,7 @@ def test_the_tab_serves_classifier_runs():
     assert spec.hooks and spec.screenshot is None
 
 
+@pytest.mark.slow
 def test_live_predictions_name_the_digit_in_a_video(panel, qtbot, digit_run, digit_video):
     path, digit = digit_video
     panel.set_run(digit_run)
@@ -152,6 +153,7 @@ def test_a_slow_model_drops_frames_instead_of_queueing_them(panel, qtbot, tmp_pa
     assert float(np.median(panel.latencies)) < 0.5
 
 
+@pytest.mark.slow
 def test_gradcam_overlay_changes_the_painted_pixels(panel, qtbot, digit_run, digit_video):
     path, _ = digit_video
     panel.set_run(digit_run)
@@ -171,6 +173,7 @@ def test_gradcam_overlay_changes_the_painted_pixels(panel, qtbot, digit_run, dig
     assert np.array_equal(pixels(panel.model_view), plain)
 
 
+@pytest.mark.slow
 def test_holding_a_class_button_records_frames_and_the_count_grows(panel, qtbot, tmp_path):
     capture = panel.capture
     folder = tmp_path / "captures"
@@ -199,6 +202,7 @@ def test_holding_a_class_button_records_frames_and_the_count_grows(panel, qtbot,
         capture_training.check_ready(folder, capture.class_names())
 
 
+@pytest.mark.slow
 def test_a_video_that_ends_stops_the_session_with_one_line(panel, qtbot, digit_video):
     path, _ = digit_video
     with qtbot.waitSignal(panel.stopped, timeout=30_000) as stopped:
@@ -226,6 +230,7 @@ def test_a_screen_region_is_a_frame_source(qtbot):
     assert source.read() is None and not source._timer.isActive()
 
 
+@pytest.mark.slow
 def test_train_points_the_window_at_the_capture_folder_and_then_predicts_live(
         studio, qtbot, tmp_path):
     folder = tmp_path / "captures"

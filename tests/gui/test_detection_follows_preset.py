@@ -39,6 +39,7 @@ def coco_answers(monkeypatch):
     return asked
 
 
+@pytest.mark.slow
 def test_the_dock_picks_the_model_the_window_names(qtbot, tmp_path, coco_answers):
     from cnnstudio.gui.families.detection.detection_prediction_view import (
         COCO,
@@ -172,6 +173,7 @@ def offline(tmp_path, monkeypatch):
     return tmp_path / "keras"
 
 
+@pytest.mark.slow
 def test_the_offline_message_fits_the_dock_and_copies_the_url(qtbot, offline):
     from PySide6.QtCore import QPoint, QRect
     from PySide6.QtGui import QGuiApplication
@@ -217,6 +219,7 @@ def test_the_offline_message_fits_the_dock_and_copies_the_url(qtbot, offline):
     view.close_panel()
 
 
+@pytest.mark.slow
 def test_the_detections_tab_shows_the_offline_message_with_copy_url(qtbot, offline):
     from cnnstudio.gui.families.detection.detections_panel import DetectionsPanel
 
@@ -250,6 +253,7 @@ def test_the_pipeline_buttons_use_icons_not_glyphs(qtbot):
     assert not stepper.back_button.icon().isNull() and not stepper.next_button.icon().isNull()
 
 
+@pytest.mark.slow
 def test_in_the_studio_the_coco_preset_never_uses_the_shapes_run(qtbot, studio, runs_root,
                                                                    coco_answers):
     """Issue 22, as a newcomer met it: a shapes run opened, then the COCO preset loaded from

@@ -177,6 +177,7 @@ def test_prediction_dock_asks_before_the_coco_download_then_shows_its_instances(
 
 @pytest.mark.parametrize("panel_id, title", [("detections", "Detections"),
                                              ("pipeline", "Pipeline")])
+@pytest.mark.slow
 def test_detection_tabs_are_registered_for_the_detection_task(panel_id, title):
     from cnnstudio.gui.registry import PANELS, PREDICTION_VIEWS
 
@@ -199,6 +200,7 @@ def test_detections_tab_without_a_run_asks_the_coco_model(qtbot, monkeypatch):
     panel.close_panel()
 
 
+@pytest.mark.slow
 def test_coco_window_side_by_side_haar_faces_and_persons(qtbot, monkeypatch):
     from skimage import data
 

@@ -45,6 +45,7 @@ def test_the_console_serves_gan_and_ssgan_and_the_dock_discriminates():
     assert PREDICTION_VIEWS.get("discriminate") is GanPredictionView
 
 
+@pytest.mark.slow
 def test_the_console_shows_the_last_grid_and_the_slider_replays_epochs(console, gan_run):
     console.open_run(gan_run)
     store = gp.GridStore(gan_run)
@@ -86,6 +87,7 @@ def test_two_clicked_cells_give_a_ten_step_path_between_them(console, gan_run, q
     assert console.strip.image.shape == (8, 10 * 8 + 9, 3)
 
 
+@pytest.mark.slow
 def test_live_grids_and_the_mode_collapse_warning(console, gan_run):
     console.open_run(gan_run)
     images = np.full((64, 8, 8, 1), 120, np.uint8)     # every sample the same image
@@ -101,6 +103,7 @@ def test_live_grids_and_the_mode_collapse_warning(console, gan_run):
     assert console.frame.epoch == 6
 
 
+@pytest.mark.slow
 def test_new_epochs_are_followed_unless_the_user_scrubbed_back(console, gan_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(gan_run, run)
@@ -118,6 +121,7 @@ def test_new_epochs_are_followed_unless_the_user_scrubbed_back(console, gan_run,
     assert console.epochs[-1] == 5 and console.frame.epoch == 1 and console.slider.value() == 0
 
 
+@pytest.mark.slow
 def test_a_semi_supervised_run_shows_labels_accuracy_and_the_labels_alone_run(
         console, gan_run, tmp_path):
     run = tmp_path / "runs" / "b-ssgan"
@@ -136,6 +140,7 @@ def test_a_semi_supervised_run_shows_labels_accuracy_and_the_labels_alone_run(
     assert "labels alone: 62.0% (a-supervised)" in text
 
 
+@pytest.mark.slow
 def test_the_prediction_view_generates_by_seed_and_scores_a_dropped_image(qtbot, gan_run):
     view = GanPredictionView(SimpleNamespace(bridge=None))
     qtbot.addWidget(view)
@@ -152,6 +157,7 @@ def test_the_prediction_view_generates_by_seed_and_scores_a_dropped_image(qtbot,
     view.close_panel()
 
 
+@pytest.mark.slow
 def test_the_studio_shows_the_gan_console_and_hides_the_classifier_tabs(studio):
     studio.show_family("dcgan")
     titles = studio.tabs.tab_titles()

@@ -63,6 +63,7 @@ def test_the_panel_serves_ram_runs_and_the_dock_shows_glimpses():
     assert PREDICTION_VIEWS.get("glimpse") is GlimpsePredictionView
 
 
+@pytest.mark.slow
 def test_one_square_per_scale_per_fixation(panel, ram_run):
     panel.open_run(ram_run)
     assert panel.epochs == [1, 2] and panel.frame.epoch == 2
@@ -82,6 +83,7 @@ def test_one_square_per_scale_per_fixation(panel, ram_run):
     assert panel.answer.text().startswith("Answer after each glimpse: 3 (20%) → 3 (50%)")
 
 
+@pytest.mark.slow
 def test_epochs_replay_and_random_fixations(panel, ram_run):
     panel.open_run(ram_run)
     last = list(panel.scanpath.fixations)
@@ -98,6 +100,7 @@ def icon_image(icon):
     return icon.pixmap(16, 16).toImage()
 
 
+@pytest.mark.slow
 def test_play_steps_through_the_glimpses(panel, ram_run, qtbot):
     from PySide6.QtWidgets import QStyle
 
@@ -117,6 +120,7 @@ def test_play_steps_through_the_glimpses(panel, ram_run, qtbot):
     assert icon_image(panel.play_button.icon()) == play
 
 
+@pytest.mark.slow
 def test_a_dropped_photo_is_looked_at_step_by_step(panel, ram_run, qtbot):
     panel.open_run(ram_run)
     photo = np.full((90, 70, 3), 240, np.uint8)

@@ -45,6 +45,7 @@ def test_sliders_redraw_the_boxes_at_once(qtbot, panel):
     assert "full-scan pyramid:" in panel.pyramid_title.text()
 
 
+@pytest.mark.slow
 def test_structure_features_and_rejections(qtbot, panel):
     assert "25 stages, 2913 Haar features" in panel.structure_text.text()
     assert len(panel.structure_bars.opts["height"]) == 25
@@ -60,6 +61,7 @@ def test_structure_features_and_rejections(qtbot, panel):
     assert len(panel.totals["rejected"]) == 24 and panel.result.label == "eye"
 
 
+@pytest.mark.slow
 def test_the_studio_shows_the_haar_tab_and_draws_a_dropped_photo(qtbot, studio, face_crop):
     studio.set_run_config(RunConfig(DatasetConfig("photos", {"size": 128}),
                                     ModelConfig("haar-cascade", {"cascade": "eye"}),

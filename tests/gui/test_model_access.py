@@ -6,6 +6,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from types import SimpleNamespace
 
+import pytest
+
 from cnnstudio.gui import model_access
 from cnnstudio.gui.model_access import Answers, ModelAccess, ModelRunner
 
@@ -26,6 +28,7 @@ class EndedRun:
         return True
 
 
+@pytest.mark.slow
 def test_a_request_cancelled_by_the_run_ending_is_answered_by_the_saved_model(
         qtbot, tmp_path, monkeypatch):
     saved = SimpleNamespace(name="saved model")

@@ -67,6 +67,7 @@ def test_comparison_rows_take_the_same_trunks_single_task_runs(runs):
     assert rows[-1]["accuracy"] == {"shape": 0.97, "colour": 0.99, "count": 0.90}
 
 
+@pytest.mark.slow
 def test_the_tab_draws_each_head_and_the_table(qtbot, runs):
     panel = MultiTaskPanel(None)
     qtbot.addWidget(panel)

@@ -52,6 +52,7 @@ def test_there_are_presets_to_check():
     assert len(PRESETS) >= 28
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.key for p in PRESETS])
 def test_a_preset_loaded_into_the_window_reads_back_unchanged(window, preset):
     studio = window
@@ -71,6 +72,7 @@ def test_a_preset_loaded_into_the_window_reads_back_unchanged(window, preset):
     assert back.problems() == []
 
 
+@pytest.mark.slow
 def test_the_dcgan_preset_trains_with_its_r1_from_the_window(studio):
     preset = next(p for p in PRESETS if p.key == "chapter8-dcgan-mnist")
     studio.set_run_config(preset.config())

@@ -6,9 +6,12 @@ from __future__ import annotations
 import linecache
 import sys
 
+import pytest
+
 import cnnstudio.gui  # noqa: F401  (installs the hook)
 
 
+@pytest.mark.slow
 def test_an_import_after_the_gui_leaves_no_source_in_linecache(tmp_path, monkeypatch):
     plain = tmp_path / "studio_probe_plain.py"
     plain.write_text("VALUE = 41 + 1\n")

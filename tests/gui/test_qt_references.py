@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12")
 def test_calls_that_return_nothing_leave_nones_count_alone(qtbot):
     label = QLabel("x")

@@ -48,12 +48,14 @@ def answers():
     }
 
 
+@pytest.mark.slow
 def test_selective_search_step_draws_every_proposal_with_its_time():
     scene = ss.build_scene(0, IMAGE, answers())
     assert scene.boxes.tolist() == answers()["rcnn"]["proposals"].tolist()
     assert scene.caption.startswith("3 proposals in 30 ms")
 
 
+@pytest.mark.slow
 def test_rcnn_step_tiles_the_crops_labelled_by_their_best_class():
     scene = ss.build_scene(1, IMAGE, answers())
     assert scene.labels == ["square 0.80", "circle 0.60"]
@@ -65,6 +67,7 @@ def test_rcnn_step_tiles_the_crops_labelled_by_their_best_class():
     assert "ran 3 times, once per proposal (90 ms, 30.00 ms each)" in scene.caption
 
 
+@pytest.mark.slow
 def test_fast_rcnn_step_shows_the_feature_map_and_the_most_object_like_rois_first():
     scene = ss.build_scene(2, IMAGE, answers())
     assert scene.boxes.tolist() == [[10, 10, 20, 20], [30, 30, 40, 40], [0, 0, 8, 8]]
@@ -74,6 +77,7 @@ def test_fast_rcnn_step_shows_the_feature_map_and_the_most_object_like_rois_firs
     assert "a 4×4 feature map (stride 16" in scene.caption and "all 3 proposals" in scene.caption
 
 
+@pytest.mark.slow
 def test_rpn_step_colours_proposals_by_objectness_surest_on_top():
     scene = ss.build_scene(3, IMAGE, answers())
     assert scene.boxes.tolist() == [[5, 5, 30, 30], [0, 0, 9, 9]]
@@ -81,6 +85,7 @@ def test_rpn_step_colours_proposals_by_objectness_surest_on_top():
     assert "scored 12 anchors" in scene.caption
 
 
+@pytest.mark.slow
 def test_mask_step_paints_each_mask_in_its_class_colour():
     scene = ss.build_scene(4, IMAGE, answers())
     assert tuple(scene.overlay[16, 16]) == (*class_color(1), 150)
@@ -95,6 +100,7 @@ def test_a_missing_model_names_the_preset_that_fills_its_step():
     assert ss.build_scene(0, IMAGE, {"fast-rcnn": answers()["fast-rcnn"]}).missing is None
 
 
+@pytest.mark.slow
 def test_the_timing_rows_add_each_models_stages():
     rows = ss.timing_rows(answers())
     assert rows == [
@@ -114,6 +120,7 @@ def _run(root, model_id, dataset="shapes", saved=True):
     return run.path
 
 
+@pytest.mark.slow
 def test_the_story_finds_the_newest_saved_run_of_each_detector_on_the_same_data(tmp_path):
     from cnnstudio.gui.families.detection.rcnn_story_panel import story_runs
 

@@ -46,6 +46,7 @@ def record_three_colours(qtbot, swatch, recorder, per_colour=3):
     return path, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_gif_of_a_widget_changing_colour(qtbot, swatch, tmp_path):
     recorder = WindowRecorder(swatch, tmp_path / "swatch.gif", fps=FPS)
     path, seconds = record_three_colours(qtbot, swatch, recorder)
@@ -70,6 +71,7 @@ def test_gif_of_a_widget_changing_colour(qtbot, swatch, tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("imageio_ffmpeg") is None,
                     reason='MP4 needs imageio-ffmpeg: pip install "cnnstudio[record]"')
+@pytest.mark.slow
 def test_mp4_of_a_widget_changing_colour(qtbot, swatch, tmp_path):
     import imageio_ffmpeg
 
@@ -142,6 +144,7 @@ def test_read_only_folder_is_one_line(swatch, tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("imageio_ffmpeg") is None,
                     reason='MP4 needs imageio-ffmpeg: pip install "cnnstudio[record]"')
+@pytest.mark.slow
 def test_ffmpeg_dying_mid_recording_is_reported_once_and_leaves_no_file(qtbot, swatch,
                                                                          tmp_path):
     paint(swatch, RED)

@@ -59,6 +59,7 @@ def test_stop_mid_epoch_then_resume_from_the_runs_panel(qtbot, studio):
     assert studio.runs.status_of(run.path) == "finished"
 
 
+@pytest.mark.slow
 def test_close_during_training_asks_stops_joins_and_leaves_it_resumable(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=200))
     epochs = []
@@ -100,6 +101,7 @@ def test_close_during_training_asks_stops_joins_and_leaves_it_resumable(qtbot, s
     assert run.read_json("summary.json")["status"] == "stopped"
 
 
+@pytest.mark.slow
 def test_confusion_and_errors_fill_while_training(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=3))
     _hold_after_epoch(studio, 1)

@@ -59,6 +59,7 @@ def _say(process, command: str) -> None:
     assert process.stdout.readline().strip() == "ok"
 
 
+@pytest.mark.slow
 def test_runs_panel_and_curves_follow_a_run_written_by_another_process(qtbot, runs_root,
                                                                         writer):
     panel = RunsPanel(runs_root)

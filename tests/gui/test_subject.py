@@ -58,11 +58,26 @@ def test_each_family_run_opened_in_turn_is_all_the_window_shows(qtbot, studio, t
         assert all(path == run for path in named.values()), named   # nothing of the last run
 
 
+def one_preset_per_family() -> list:
+    """A preset for each kind of model (its task), and each dataset kind once: the views
+    a preset builds depend on those, not on the preset's other numbers (all 36 took ~45 s)."""
+    from cnnstudio.core.registry import ARCHITECTURES
+
+    chosen, seen = [], set()
+    for preset in list_presets():
+        config = preset.config()
+        keys = {("task", ARCHITECTURES.get(config.model.id).task), ("data", config.dataset.id)}
+        if not keys <= seen or preset.key.startswith("quickstart"):   # (the run's own lesson)
+            chosen.append(preset)
+            seen |= keys
+    return chosen
+
+
 @pytest.mark.slow
-def test_each_preset_loaded_after_a_run_starts_every_view_over(qtbot, studio, tmp_path):
+def test_a_preset_of_each_family_loaded_after_a_run_starts_every_view_over(qtbot, studio, tmp_path):
     run = make_run(studio.runs_root, "mnist-5k", "lenet5")
     studio.runs.refresh()
-    for preset in list_presets():
+    for preset in one_preset_per_family():
         studio.open_run(str(run))                    # a run on screen …
         qtbot.waitUntil(lambda: studio.background.idle, timeout=30_000)
         before = set(map(id, views_of(studio).values()))

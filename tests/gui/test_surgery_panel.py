@@ -47,6 +47,7 @@ def test_the_panel_serves_classifiers_with_its_own_hooks_and_screenshot():
     assert spec.hooks and spec.screenshot == "surgery.png"
 
 
+@pytest.mark.slow
 def test_clicks_match_the_ranking_and_save_as_run_keeps_the_source(qtbot, lenet_run, tmp_path):
     panel = SurgeryPanel(SimpleNamespace(bridge=None))
     qtbot.addWidget(panel)
@@ -110,6 +111,7 @@ class LiveBridge:
         return True
 
 
+@pytest.mark.slow
 def test_a_live_run_lends_its_model_once_and_keeps_its_weights(qtbot, lenet_run):
     model = load_model_file(RunDir.open(lenet_run).model_path())
     weights = [w.copy() for w in model.get_weights()]

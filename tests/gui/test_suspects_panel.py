@@ -59,6 +59,7 @@ def test_the_tab_serves_classifier_runs_with_its_own_hooks():
     assert spec.tasks == frozenset({"classification", "transfer", "from-run"}) and spec.hooks
 
 
+@pytest.mark.slow
 def test_images_ranked_by_loss_follow_the_confusion_matrix(panel, trained, qtbot):
     _open(panel, trained, qtbot)
     data = load_dataset(tiny_config(options={"size": 8}).dataset)
@@ -80,6 +81,7 @@ def test_images_ranked_by_loss_follow_the_confusion_matrix(panel, trained, qtbot
     assert panel.losses.gallery.indices == everything[:200].tolist()
 
 
+@pytest.mark.slow
 def test_saved_suspects_are_shown_and_decisions_are_written_beside_the_dataset(
         panel, run_copy, qtbot):
     data = la.training_set(run_copy)
@@ -118,6 +120,7 @@ def test_saved_suspects_are_shown_and_decisions_are_written_beside_the_dataset(
     assert len(load_dataset(config.dataset).train) == n - 1       # the next run's data
 
 
+@pytest.mark.slow
 def test_find_suspects_trains_the_folds_and_cancel_stops_them(panel, run_copy, qtbot):
     _open(panel, run_copy, qtbot)
     panel.folds.setValue(2)

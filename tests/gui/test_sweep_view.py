@@ -28,6 +28,7 @@ def _trial(root, sweep, trial, lr, units, best):
     return run
 
 
+@pytest.mark.slow
 def test_sweep_trials_are_grouped_ranked_and_plotted_against_each_setting(qtbot, runs_root):
     lone = runs_root / "20260102-000000-digits-mlp"          # newer, not in the sweep
     lone.mkdir()

@@ -38,6 +38,7 @@ def drop(widget, path):
     widget.event(event)
 
 
+@pytest.mark.slow
 def test_train_tiny_run_then_predict_a_dropped_image(qtbot, studio, tmp_path):
     configure(qtbot, studio, tiny_config(epochs=2))
     assert [r["name"] for r in studio.architecture.rows][-1] == "predictions"
@@ -74,6 +75,7 @@ def test_train_tiny_run_then_predict_a_dropped_image(qtbot, studio, tmp_path):
     assert "As the model sees it: 16×16×1" in studio.prediction.view.view_caption.text()
 
 
+@pytest.mark.slow
 def test_open_run_restores_plots_and_compare_overlays(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=1))
     started, finished = train(qtbot, studio)
@@ -108,6 +110,7 @@ def test_live_prediction_during_training_is_served_between_batches(qtbot, studio
         studio.stop_training()
 
 
+@pytest.mark.slow
 def test_a_photo_of_a_digit_is_brought_to_the_training_form(qtbot, studio, tmp_path):
     # mnist-5k digits are light strokes on black, centred in a 20×20 box; a photo of a digit
     # in dark ink on light paper is adapted first, and the caption says what was done.

@@ -55,6 +55,7 @@ def test_the_tabs_and_views_are_registered_for_their_tasks():
     assert PREDICTION_VIEWS.get("translate-cycle") is CycleView
 
 
+@pytest.mark.slow
 def test_the_patch_map_is_red_where_fake_and_green_where_real():
     outputs = np.zeros((1, 4, 4, 1), np.uint8)
     patches = np.array([[[0.0, 1.0], [1.0, 0.0]]], np.float32)    # 2×2 patches over 4×4
@@ -63,6 +64,7 @@ def test_the_patch_map_is_red_where_fake_and_green_where_real():
     assert np.allclose(rgb[3, 0], [0.0, 0.5, 0.0]) and np.allclose(rgb[3, 3], [0.5, 0.0, 0.0])
 
 
+@pytest.mark.slow
 def test_the_pix2pix_tab_replays_epochs_beside_the_l1_only_run(qtbot, pix2pix_runs):
     l1_only, pix2pix = pix2pix_runs
     panel = TranslationPanel(NO_WINDOW)
@@ -86,6 +88,7 @@ def test_the_pix2pix_tab_replays_epochs_beside_the_l1_only_run(qtbot, pix2pix_ru
     assert panel.frame.epoch == 1
 
 
+@pytest.mark.slow
 def test_drawing_on_the_pad_gives_the_models_translation_of_those_pixels(qtbot, pix2pix_runs):
     run = pix2pix_runs[1]
     view = SketchView(NO_WINDOW)
@@ -110,6 +113,7 @@ def test_drawing_on_the_pad_gives_the_models_translation_of_those_pixels(qtbot, 
     view.close_panel()
 
 
+@pytest.mark.slow
 def test_the_cycle_tab_shows_both_round_trips_and_the_view_translates_both_ways(
         qtbot, cycle_run):
     panel = CyclePanel(NO_WINDOW)
@@ -136,6 +140,7 @@ def test_the_cycle_tab_shows_both_round_trips_and_the_view_translates_both_ways(
     view.close_panel()
 
 
+@pytest.mark.slow
 def test_the_studio_shows_the_right_tab_curves_and_dock_for_each(studio):
     studio.show_family("pix2pix")
     assert "pix2pix" in studio.tabs.tab_titles()
@@ -145,6 +150,7 @@ def test_the_studio_shows_the_right_tab_curves_and_dock_for_each(studio):
     assert studio.prediction.kind == "translate-cycle"
 
 
+@pytest.mark.slow
 def test_a_sketch_is_translated_by_the_live_run_while_it_is_held(qtbot, studio):
     from PySide6.QtCore import Qt
 

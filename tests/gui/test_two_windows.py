@@ -79,6 +79,7 @@ def test_two_windows_training_at_once_write_only_their_own_runs(qtbot, studio, s
     qtbot.waitUntil(lambda: not studio.bridge.running and not second.bridge.running)
 
 
+@pytest.mark.slow
 def test_a_window_never_resumes_a_run_another_window_is_training(qtbot, studio, second):
     configure(qtbot, studio, tiny_config(epochs=3))
     studio.epoch_hooks = [lambda model, epoch: epoch == 1 and studio.bridge.control.pause()]
@@ -104,6 +105,7 @@ def test_a_window_never_resumes_a_run_another_window_is_training(qtbot, studio, 
     qtbot.waitUntil(lambda: not studio.bridge.running, timeout=30_000)
 
 
+@pytest.mark.slow
 def test_a_read_only_runs_folder_is_said_once_and_the_studio_goes_on(qtbot, studio, runs_root):
     configure(qtbot, studio, tiny_config(epochs=1))
     with read_only(runs_root):

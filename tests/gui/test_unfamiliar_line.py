@@ -12,6 +12,7 @@ from cnnstudio.gui.families.classification.classify_view import unfamiliar_text
 from tests.gui.conftest import configure
 
 
+@pytest.mark.slow
 def test_the_warning_text_names_the_score_and_the_usual_range():
     assert unfamiliar_text(None) is None
     assert unfamiliar_text({"score": 0.4, "threshold": 2.0, "unfamiliar": False}) is None

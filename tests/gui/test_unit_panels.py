@@ -42,6 +42,7 @@ def _click(x, y):
                            accept=lambda: None)
 
 
+@pytest.mark.slow
 def test_the_three_tabs_serve_classifiers_with_their_screenshots():
     for panel_id, shot in (("receptive-field", "receptive-field.png"),
                            ("what-changed", "what-changed.png"), ("projector", "projector.png")):
@@ -50,6 +51,7 @@ def test_the_three_tabs_serve_classifiers_with_their_screenshots():
         assert spec.hooks and spec.screenshot == shot
 
 
+@pytest.mark.slow
 def test_a_clicked_unit_shows_its_field_its_gradient_and_its_top_patches(qtbot, lenet_run):
     panel = _panel(qtbot, ReceptiveFieldPanel)
     try:

@@ -91,6 +91,7 @@ def _differs(images: np.ndarray) -> list[bool]:
     return [not np.array_equal(image, images[0]) for image in images[1:]]
 
 
+@pytest.mark.slow
 def test_augmentation_sliders_drive_the_config_and_the_preview(qtbot, studio):
     configure(qtbot, studio, tiny_config())
     panel = studio.augmentation
@@ -144,6 +145,7 @@ def _bars_match(view, names, counts) -> None:
         assert rect.width() == pytest.approx(widest * count / top, abs=0.01)
 
 
+@pytest.mark.slow
 def test_class_balance_bars_and_skew_warning(qtbot, studio, tmp_path):
     configure(qtbot, studio, tiny_config())
     data = studio.dataset.dataset
@@ -165,6 +167,7 @@ def test_class_balance_bars_and_skew_warning(qtbot, studio, tmp_path):
     qtbot.waitUntil(lambda: studio.background.idle, timeout=30_000)
 
 
+@pytest.mark.slow
 def test_chapter3_folder_preset_asks_for_the_folder(qtbot, studio, tmp_path):
     configure(qtbot, studio, tiny_config())
     menus.load_preset(studio, find_preset("chapter3-dogs-vs-cats"))
@@ -195,6 +198,7 @@ def test_chapter3_folder_preset_asks_for_the_folder(qtbot, studio, tmp_path):
     qtbot.waitUntil(lambda: studio.background.idle, timeout=30_000)
 
 
+@pytest.mark.slow
 def test_finished_run_shows_its_test_evaluation_in_the_runs_table(qtbot, studio):
     configure(qtbot, studio, tiny_config(epochs=1))
     with qtbot.waitSignal(studio.bridge.finished, timeout=60_000) as done:

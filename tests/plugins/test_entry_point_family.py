@@ -115,6 +115,7 @@ def test_the_plugin_model_is_listed_and_its_command_runs(site):
     assert "family plug-in 'broken' was not loaded: No module named" in done.stderr
 
 
+@pytest.mark.slow
 def test_the_plugin_model_is_in_the_picker_with_its_tab(site):
     done = run(site, """
         from PySide6.QtWidgets import QApplication
