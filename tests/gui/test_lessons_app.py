@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cnnstudio.gui.app import main
 from cnnstudio.gui.lessons.actions import open_lesson
 
@@ -42,6 +44,7 @@ def test_a_bad_lesson_file_exits_2_before_any_window(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("bad.json step 1 (jump): unknown step kind")
 
 
+@pytest.mark.slow
 def test_a_lesson_exits_0_at_its_end_and_1_when_a_step_fails(qtbot, tmp_path, capsys):
     runs = str(tmp_path / "runs")
     good = write(tmp_path / "good.json", [
@@ -56,6 +59,7 @@ def test_a_lesson_exits_0_at_its_end_and_1_when_a_step_fails(qtbot, tmp_path, ca
     assert "cnnstudio: failing.json step 2 (tab): no tab 'Nowhere' for this model" in err
 
 
+@pytest.mark.slow
 def test_closing_the_window_mid_lesson_leaves_nothing_running(qtbot, studio, tmp_path):
     path = write(tmp_path / "long.json", [TINY, {"do": "train", "epochs": 500},
                                           {"do": "caption", "caption": "never reached"}])

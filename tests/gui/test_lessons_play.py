@@ -87,6 +87,7 @@ def test_nine_chapters_are_shipped():
     assert [info.chapter for info in LESSONS] == list(range(1, 10))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("info", LESSONS, ids=[i.key for i in LESSONS])
 def test_a_shipped_lesson_plays_to_its_end(window, info):
     lesson = load_lesson(info.path)
@@ -132,6 +133,7 @@ def test_a_click_wait_holds_until_next_and_back_shows_the_step_before(window, tm
     assert window.lesson_player is None
 
 
+@pytest.mark.slow
 def test_next_during_training_stops_the_run_and_goes_on(window, tmp_path, monkeypatch):
     monkeypatch.setattr(player_module, "dwell_seconds", lambda caption: 0.0)
     path = write_lesson(tmp_path / "long.json", [

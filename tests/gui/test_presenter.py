@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QFileDialog
@@ -89,6 +90,7 @@ def key(qtbot, window, k):
     qtbot.keyClick(window, k)
 
 
+@pytest.mark.slow
 def test_f5_enters_and_leaves_restoring_geometry_docks_and_theme(studio, qtbot):
     app = QApplication.instance()
     # Smaller than the offscreen screen (800×800): restoreGeometry fits a window to its screen.
@@ -118,6 +120,7 @@ def test_f5_enters_and_leaves_restoring_geometry_docks_and_theme(studio, qtbot):
     assert all(d.titleBarWidget() is None for d in studio.docks.values())
 
 
+@pytest.mark.slow
 def test_type_and_plot_lines_scale_by_the_chosen_factor(studio, qtbot):
     app = QApplication.instance()
     base = app.font().pointSizeF()
@@ -152,6 +155,7 @@ def test_type_and_plot_lines_scale_by_the_chosen_factor(studio, qtbot):
     studio.presenter.leave()
 
 
+@pytest.mark.slow
 def test_caption_bar_and_strip_follow_the_player_and_the_keys_drive_it(studio, qtbot):
     player = FakePlayer(studio, lesson())
     studio.lesson_player = player
@@ -190,6 +194,7 @@ def test_caption_bar_and_strip_follow_the_player_and_the_keys_drive_it(studio, q
     assert player.index == 2
 
 
+@pytest.mark.slow
 def test_esc_leaves_presenter_mode_and_does_not_stop_a_run(studio, qtbot):
     stops = []
     studio.stop_action.triggered.connect(lambda: stops.append(1))
@@ -200,6 +205,7 @@ def test_esc_leaves_presenter_mode_and_does_not_stop_a_run(studio, qtbot):
     assert stops == [1]
 
 
+@pytest.mark.slow
 def test_docks_and_tabs_the_lesson_does_not_use_are_hidden_then_restored(studio, qtbot):
     tabs = studio.tabs
     assert tabs.count() > 1, tabs.tab_titles()           # the classifier's insight tabs
@@ -215,6 +221,7 @@ def test_docks_and_tabs_the_lesson_does_not_use_are_hidden_then_restored(studio,
     assert all(tabs.isTabVisible(i) for i in range(tabs.count()))
 
 
+@pytest.mark.slow
 def test_closing_while_presenting_saves_the_user_layout(studio, qtbot):
     studio.resize(720, 560)
     studio.presenter.enter(FakePlayer(studio, lesson()))
@@ -227,6 +234,7 @@ def test_closing_while_presenting_saves_the_user_layout(studio, qtbot):
     assert restored.docks["dataset"].isVisibleTo(restored)
 
 
+@pytest.mark.slow
 def test_contrast_theme_lessons_menu_and_recording_entries(studio, qtbot, tmp_path,
                                                             monkeypatch):
     assert THEMES["contrast"] is CONTRAST                   # View → Contrast theme, also alone
@@ -255,6 +263,7 @@ def test_contrast_theme_lessons_menu_and_recording_entries(studio, qtbot, tmp_pa
     assert studio.message.text().startswith("Cannot record: ") and studio.recorder is None
 
 
+@pytest.mark.slow
 def test_a_presenter_screenshot_reads_from_the_back_of_the_room(studio, qtbot, tmp_path):
     player = FakePlayer(studio, lesson())
     studio.presenter.enter(player)

@@ -55,6 +55,8 @@ class LessonPlayer(QObject):
         # False: a click wait is a pause of CLICK_PAUSE_S (none in fast mode) — for plays
         # nobody watches (--exit-at-end, recordings).
         self.clicks = True
+        # Fast mode's cut (per player: screenshots let the one epoch end, for full panels).
+        self.fast_steps, self.fast_run_seconds = FAST_STEPS, FAST_RUN_SECONDS
         self.state = "idle"      # idle | acting | preparing | training | image | holding | click
         #                          | done | failed | stopped
         self.done: set[int] = set()      # steps played once: back() shows them again, no rerun
@@ -139,9 +141,9 @@ class LessonPlayer(QObject):
         step = self.lesson.steps[index]
         self.state = "acting"
         self._set_waiting(False)
+        # The caption is shown by whoever follows step_started (the lesson bar, or the
+        # presenter's caption bar) — not again in the status line.
         self.step_started.emit(index)
-        if step.caption:
-            self.window.status(step.caption)
         review = review or index in self.done
         try:
             getattr(self, f"_do_{step.kind}")(step, review)
@@ -318,8 +320,8 @@ class LessonPlayer(QObject):
     def _batches(self, group) -> None:
         if not self.fast or self.state != "training" or self._cut_short or not group:
             return
-        if (group[-1].step >= FAST_STEPS
-                or time.monotonic() - self._run_started_at > FAST_RUN_SECONDS):
+        if (group[-1].step >= self.fast_steps
+                or time.monotonic() - self._run_started_at > self.fast_run_seconds):
             self._cut_short = True
             self.window.stop_training()
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel
 
-from cnnstudio.gui.presenter import plot_scale
+from cnnstudio.gui.presenter import plot_scale, slide_layout
 from cnnstudio.gui.presenter.caption_bar import CaptionBar
 from cnnstudio.gui.theme import THEMES
 
@@ -39,6 +39,7 @@ class _Before:
     font: QFont
     theme: str
     stop_keys: list
+    status_bar: bool
 
 
 def read_scale(settings) -> float:
@@ -126,7 +127,8 @@ class Presenter(QObject):
         self._before = _Before(w.saveGeometry(), w.saveState(), w.windowState(),
                                QFont(QApplication.instance().font()),
                                str(w.settings.value("theme", "light")),
-                               stop.shortcuts() if stop is not None else [])
+                               stop.shortcuts() if stop is not None else [],
+                               w.statusBar().isVisibleTo(w))
         self.active = True
         if stop is not None:
             stop.setShortcuts([])        # Esc is "leave" now; a second Esc would be ambiguous
@@ -134,6 +136,7 @@ class Presenter(QObject):
             action.setEnabled(False)     # the contrast theme stays while presenting
         for action in (self.next_action, self.back_action, self.leave_action):
             action.setEnabled(True)
+        w.statusBar().hide()             # the caption bar says it all; no second line
         w.showFullScreen()
         self._title_docks()
         self._attach(player)
@@ -148,6 +151,7 @@ class Presenter(QObject):
         self.active = False
         self._detach()
         plot_scale.restore(w)
+        slide_layout.restore_galleries(w)
         self._unscale_headings()
         QApplication.instance().setFont(before.font)
         w.set_theme(before.theme if before.theme in THEMES else "light")   # re-styles the fonts
@@ -164,6 +168,7 @@ class Presenter(QObject):
         w.setWindowState(before.window_state)
         w.restoreGeometry(before.geometry)
         w.restoreState(before.state)           # the docks as they were, sizes too
+        w.statusBar().setVisible(before.status_bar)
         self._before = None
         self.toggled.emit(False)
 
@@ -240,6 +245,7 @@ class Presenter(QObject):
             return
         self.bar.show_step(index, self.caption_for(index))
         self.bar.set_hint("")
+        self._show_step_docks(index)
         self._refresh_later()
 
     def _waiting(self, waiting: bool) -> None:
@@ -258,9 +264,25 @@ class Presenter(QObject):
         self.bar.set_hint("Esc leaves")
 
     # -- what shows ----------------------------------------------------------------
+    def _show_step_docks(self, index: int) -> None:
+        """A slide: only the dock the step (or the dock / image step before it) uses
+        shows, sized to read; the centre tab gets the rest (leave restores them all)."""
+        if not self.active or self.player is None:
+            return
+        slide_layout.show_only(self.window,
+                               slide_layout.docks_for_step(self.player.lesson.steps, index))
+        # Once more after this turn of the event loop: the step's own work (a preset
+        # rebuilding panels, the window going full screen) may have moved the splitters.
+        QTimer.singleShot(0, self, self._resize_shown_docks)
+
+    def _resize_shown_docks(self) -> None:
+        if self.active and self.player is not None:     # without a lesson: the user's layout
+            slide_layout.size_docks(self.window, [d for d in self.window.docks.values()
+                                                  if not d.isHidden()])
+
     def _hide_docks(self) -> None:
-        """Hide the docks the lesson does not use (once: a dock the presenter opens again
-        from the View menu stays open; leave restores them all)."""
+        """Before the lesson's first step: hide the docks the lesson never uses (from its
+        first step on, ``_show_step_docks`` decides)."""
         lesson = getattr(self.player, "lesson", None)
         if lesson is None or not self.active:
             return
@@ -335,6 +357,7 @@ class Presenter(QObject):
         self._scale_headings()
         self.bar.set_type(font)
         plot_scale.apply(w, factor, font)
+        slide_layout.fit_galleries(w)
 
     def _scale_headings(self) -> None:
         """Per label, not in the application's style sheet: setting that again re-styles
@@ -358,6 +381,7 @@ class Presenter(QObject):
         self._hide_tabs()
         self._scale_headings()
         plot_scale.apply(self.window, self.effective_scale(), QApplication.instance().font())
+        slide_layout.fit_galleries(self.window)
 
     def _refresh_later(self, *_args) -> None:
         # After the step's own work in this turn of the event loop (a preset rebuilds tabs).
@@ -369,4 +393,6 @@ class Presenter(QObject):
         # is the user's, not the presenter's.
         if obj is self.window and event.type() == QEvent.Close and self.active:
             self.leave()
+        elif obj is self.window and event.type() == QEvent.Resize and self.active:
+            QTimer.singleShot(0, self, self._resize_shown_docks)   # full screen, a projector
         return False

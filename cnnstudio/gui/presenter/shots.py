@@ -2,7 +2,8 @@
 
     python -m cnnstudio.gui.presenter.shots OUT_DIR [KEY ...] [--size 1366x768]
 
-Each lesson plays in fast mode (1 epoch on a few batches) in a fresh window with its own
+Each lesson plays in fast mode (1 epoch on data cut where the dataset allows it, here let
+run to its end so the panels have something to show) in a fresh window with its own
 temporary settings and runs folder, in presenter mode; steps that wait for a click are
 clicked on; at its last step the window is grabbed as OUT_DIR/<key>.png. Offscreen when
 there is no display. Exit 1 when a lesson failed (its one line on stderr).
@@ -17,6 +18,9 @@ import tempfile
 from pathlib import Path
 
 LESSON_TIMEOUT_MS = 10 * 60 * 1000
+# Fast mode stops a run after a few batches; a picture wants its panels full (probes,
+# a saved model, a confusion matrix): the one epoch on the cut data may end, within this.
+SHOT_RUN_SECONDS = 90
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +72,7 @@ def shoot(app, key: str, path: Path, size: tuple[int, int]) -> str | None:
             window.close()
             return str(exc).splitlines()[0]
         window.lesson_player = player
+        player.fast_steps, player.fast_run_seconds = 10**9, SHOT_RUN_SECONDS
 
         def waiting(on: bool) -> None:     # a click step: click on (a run trains by itself)
             step = player.lesson.steps[player.index] if 0 <= player.index < len(
