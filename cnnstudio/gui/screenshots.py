@@ -73,7 +73,18 @@ class ScreenshotRun:
         self._done = True
         self._failed_run = failed
         self._waits = 0
+        self._visit_tabs()
         QTimer.singleShot(SETTLE_MS, self._when_insight_ready)
+
+    def _visit_tabs(self) -> None:
+        """Bring each pictured tab forward once: a hidden tab computes nothing until shown
+        (gradients are traced per model), so each starts its work here and busy() waits."""
+        w = self.window
+        for key, panel in w.tabs.panels().items():
+            if PANELS.get(key).screenshot is not None:
+                w.tabs.show_panel(panel)
+                QApplication.processEvents()
+        w.tabs.setCurrentIndex(0)
 
     def _when_insight_ready(self) -> None:
         # The insight panels ask the (paused) run's thread for their views: wait for answers.

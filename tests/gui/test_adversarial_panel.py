@@ -27,6 +27,7 @@ def digits_run(tmp_path_factory):
 def panel(qtbot, digits_run):
     widget = AdversarialPanel(SimpleNamespace(bridge=None))
     qtbot.addWidget(widget)
+    widget.show()          # a hidden tab computes nothing until shown
     widget.open_run(digits_run)
     yield widget
     widget.close_panel()

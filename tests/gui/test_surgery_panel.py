@@ -51,6 +51,7 @@ def test_the_panel_serves_classifiers_with_its_own_hooks_and_screenshot():
 def test_clicks_match_the_ranking_and_save_as_run_keeps_the_source(qtbot, lenet_run, tmp_path):
     panel = SurgeryPanel(SimpleNamespace(bridge=None))
     qtbot.addWidget(panel)
+    panel.show()          # a hidden tab computes nothing until shown
     panel.resize(1000, 720)
     opened(qtbot, panel, lenet_run)
     assert [panel.layer_box.itemText(i) for i in range(panel.layer_box.count())] == ["c1", "c3"]
@@ -118,6 +119,7 @@ def test_a_live_run_lends_its_model_once_and_keeps_its_weights(qtbot, lenet_run)
     bridge = LiveBridge(lenet_run, model)
     panel = SurgeryPanel(SimpleNamespace(bridge=bridge))
     qtbot.addWidget(panel)
+    panel.show()          # a hidden tab computes nothing until shown
     opened(qtbot, panel, lenet_run)
     with qtbot.waitSignal(panel.updated, timeout=30_000):
         panel.toggle(0)
@@ -141,6 +143,7 @@ def test_a_model_without_convolutions_says_so(qtbot, tmp_path):
                                     k.layers.Dense(10, activation="softmax")]))
     panel = SurgeryPanel(SimpleNamespace(bridge=None))
     qtbot.addWidget(panel)
+    panel.show()          # a hidden tab computes nothing until shown
     panel.show()                        # no model.json to say it is small: loads when seen
     panel.open_run(folder.path)
     qtbot.waitUntil(lambda: "no convolution layers" in panel.status.text(), timeout=30_000)
@@ -152,6 +155,7 @@ def test_a_model_without_convolutions_says_so(qtbot, tmp_path):
 def test_a_filter_cut_from_the_filters_tab_switches_it_off_in_its_layer(qtbot, lenet_run):
     panel = SurgeryPanel()
     qtbot.addWidget(panel)
+    panel.show()          # a hidden tab computes nothing until shown
     opened(qtbot, panel, lenet_run)
     other = next(name for name in surgery_layers(panel) if name != panel.layer)
     with qtbot.waitSignal(panel.updated, timeout=60_000):

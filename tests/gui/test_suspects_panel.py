@@ -44,6 +44,7 @@ def panel(qtbot):
     widget = SuspectsPanel(window)
     widget.configs = configs
     qtbot.addWidget(widget)
+    widget.show()          # a hidden tab computes nothing until shown
     yield widget
     widget.close_panel()
 

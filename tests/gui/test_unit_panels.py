@@ -34,6 +34,7 @@ def lenet_run(tmp_path_factory):
 def _panel(qtbot, cls):
     widget = cls(SimpleNamespace(bridge=None))
     qtbot.addWidget(widget)
+    widget.show()          # a hidden tab computes nothing until shown
     return widget
 
 

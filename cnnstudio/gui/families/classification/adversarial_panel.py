@@ -71,6 +71,7 @@ class AdversarialPanel(FileDrops, QWidget):
         self._cache: dict = {}                    # per image: probabilities, FGSM's signs
         self._in_flight = False
         self._waiting: tuple | None = None
+        self._stale = False                       # changed while hidden: redo when shown
         self._generation = 0                      # bumped when the image or the model changes
         self.answers = Answers(self)
         self.models = ModelAccess(window, self.answers)
@@ -168,14 +169,20 @@ class AdversarialPanel(FileDrops, QWidget):
 
     def epoch_done(self, event) -> None:
         self._forget()                   # new weights: new probabilities and gradients
-        if self.isVisible():
-            self.refresh()
+        self._refresh_if_shown()
 
     def set_image(self, image, caption: str = "") -> None:
         self.image = np.asarray(image)
         self.caption = caption
         self._forget()
-        self.refresh()
+        self._refresh_if_shown()
+
+    def _refresh_if_shown(self) -> None:
+        # Hidden, it waits: an attack served on the training thread cost ~0.7 s of a live run.
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
 
     def _forget(self) -> None:
         """Answers still on their way are about another image or model: never drawn."""
@@ -183,7 +190,8 @@ class AdversarialPanel(FileDrops, QWidget):
         self._generation += 1
 
     def shown(self) -> None:
-        if self.result is None:
+        if self._stale or self.result is None:
+            self._stale = False
             self.refresh()
 
     def close_panel(self) -> None:

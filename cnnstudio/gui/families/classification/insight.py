@@ -109,7 +109,7 @@ class ClassifierInsight:
         self.tab_shown(self.window.tabs.current_panel())
 
     def tab_shown(self, current) -> None:
-        if current in self._stale:
+        if current in self._stale or getattr(current, "stale", False):
             self._stale.discard(current)
             current.refresh()
 

@@ -26,6 +26,7 @@ class GradCamPanel(InsightPanel):
         self.image: np.ndarray | None = None
         self.caption = ""
         self.result = None
+        self.stale = False               # asked while hidden: computed when shown
         self.method_box = QComboBox()
         self.method_box.addItem("Grad-CAM (last conv layer)", "grad-cam")
         self.method_box.addItem("Saliency (pixel gradients)", "saliency")
@@ -76,6 +77,12 @@ class GradCamPanel(InsightPanel):
     def refresh(self) -> None:
         if self.image is None:
             return
+        if not self.isVisible():
+            # A gradient is traced once per model, on the training thread while a run is
+            # live (~0.5 s): a hidden tab waits until it is shown (the controller asks).
+            self.stale = True
+            return
+        self.stale = False
         image, chosen = self.image, self.class_box.currentData()
         if chosen is None and self.class_box.currentIndex() > 0:
             chosen = self.class_box.currentIndex() - 1

@@ -157,7 +157,7 @@ class ProjectorPanel(QWidget):
         self.set_run(path)
 
     def epoch_done(self, event) -> None:
-        if self.isVisible() or self.projection is None:
+        if self.isVisible():         # hidden, it waits until shown (training thread's time)
             self.refresh()
         else:
             self._stale = True

@@ -175,8 +175,12 @@ class ReceptiveFieldPanel(QWidget):
         self.set_run(path)
 
     def epoch_done(self, event) -> None:
-        # New weights: redraw when on screen, or once if nothing is drawn yet (screenshots).
-        if self.isVisible() or self.result is None:
+        # New weights: redraw when on screen. Hidden, it waits: its unit's gradient is traced
+        # once per model, on the training thread while a run is live (~0.5 s a trace).
+        self._refresh_if_shown()
+
+    def _refresh_if_shown(self) -> None:
+        if self.isVisible():
             self.refresh()
         else:
             self._stale = True
@@ -189,7 +193,7 @@ class ReceptiveFieldPanel(QWidget):
     def probe_ready(self, event) -> None:
         # The live run's first probe images: something to show before the user picks one.
         if event.name == "epoch" and self.result is None:
-            self.refresh()
+            self._refresh_if_shown()
 
     def set_image(self, image, caption: str = "") -> None:
         self.image, self.caption = np.asarray(image), caption
@@ -208,7 +212,7 @@ class ReceptiveFieldPanel(QWidget):
     def set_run(self, run_dir) -> None:
         self.models.set_run(run_dir)
         self.result, self.unit, self.maps = None, None, None
-        self.refresh()
+        self._refresh_if_shown()
 
     def _first_probe_image(self) -> None:
         from cnnstudio.core.probes.recorder import ProbeStore
