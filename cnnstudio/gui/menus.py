@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnstudio.core.errors import StudioError
 from cnnstudio.gui import export_action, presenter
+from cnnstudio.gui.menu_action import add_action as _action
 from cnnstudio.gui.presenter import menu_entries
 from cnnstudio.gui.presets import list_presets
 from cnnstudio.gui.registry import MENU_ACTIONS
-
-
-def _action(window, menu, text, slot, shortcut=None, tip=""):
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ApplicationShortcut)
-    action.setStatusTip(tip)
-    action.setToolTip(tip)
-    action.triggered.connect(slot)
-    menu.addAction(action)
-    return action
 
 
 def build(window) -> None:

@@ -10,25 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QFileDialog
 
 from cnnstudio.core.errors import StudioError
+from cnnstudio.gui.menu_action import add_action as _add
 from cnnstudio.gui.presenter.presenter import SCALES
 
 VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
-
-
-def _add(window, menu, text, slot, shortcut=None, tip="") -> QAction:
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ApplicationShortcut)
-    action.setStatusTip(tip)
-    action.setToolTip(tip)
-    action.triggered.connect(slot)
-    menu.addAction(action)
-    return action
 
 
 # -- File → Lessons ▸ ------------------------------------------------------------
