@@ -109,7 +109,8 @@ class ClassifierInsight:
         self.tab_shown(self.window.tabs.current_panel())
 
     def tab_shown(self, current) -> None:
-        if current in self._stale or getattr(current, "stale", False):
+        # (Grad-CAM marks itself stale when asked while hidden; other tabs are not ours.)
+        if current in self._stale or (current is self.gradcam and self.gradcam.stale):
             self._stale.discard(current)
             current.refresh()
 
