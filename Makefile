@@ -16,11 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/cnnstudio
 
-# Two workers: most tests spend their time in Python (Keras tracing, Qt), so the second
-# core was idle. (--dist loadfile hung once a worker had crashed; plain load reschedules.)
-# The 25 slowest tests are listed at the end: the suite is near its 15-minute ceiling.
+# Three workers on two cores: many tests wait (on a background thread, a child process, a
+# window's event loop), and a third worker fills those waits: 1,408 tests took 13 min 36 s
+# with -n 3 against 15 min 36 s with -n 2 (2026-12-06, quiet). (--dist loadfile hung once a
+# worker had crashed; plain load reschedules.) The 25 slowest tests are listed at the end.
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not cluster" --durations=25
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 3 -m "not cluster" --durations=25
 
 # The edit–test loop: everything but the tests marked slow (CI runs them all).
 test-fast: $(STAMP)
