@@ -14,6 +14,7 @@ kept, on black (a window that goes full screen mid-recording).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import subprocess
@@ -85,14 +86,8 @@ class VideoWriter:
         if self.closed:
             raise VideoError(f"{self.path.name} is already closed")
         slot = self.slots if slot is None else max(int(slot), self.slots)
-        try:
+        with self._or_abort():
             self._add(self._fit(frame), slot)
-        except OSError as exc:
-            self.abort()
-            raise self._failure(exc) from exc
-        except BaseException:
-            self.abort()
-            raise
         self.frames += 1
         self.slots = slot + 1
 
@@ -103,17 +98,23 @@ class VideoWriter:
         if self.frames == 0:
             self.abort()
             raise VideoError(f"no frames were recorded; {self.path.name} was not written")
-        try:
+        with self._or_abort():
             self._finish()
             os.replace(self.temp, self.path)
+        self.closed = True
+        return self.path
+
+    @contextlib.contextmanager
+    def _or_abort(self):
+        """Any failure removes the temporary file; an OS error becomes one clear line."""
+        try:
+            yield
         except OSError as exc:
             self.abort()
             raise self._failure(exc) from exc
         except BaseException:
             self.abort()
             raise
-        self.closed = True
-        return self.path
 
     def abort(self) -> None:
         """Stop writing and remove the temporary file; safe to call twice."""
